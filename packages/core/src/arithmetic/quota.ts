@@ -1,0 +1,119 @@
+/**
+ * Quota accounting (DESIGN.md "Claims" `quota`, "Verifier state"): which window a use is
+ * counted in, what remains, and whether a use fits.
+ *
+ * A quota is either `{ limit, per? }` or the explicit `{ unlimited: true }`. A spec with
+ * neither a valid limit nor `unlimited: true` is rejected, never read as unlimited: a
+ * malformed quota must fail closed.
+ */
+import { ConfigError } from '../errors.js';
+import { requireNonNegativeInteger, requirePositiveInteger, requireSafeInteger } from './guards.js';
+import { type PeriodUnit, periodAt } from './periods.js';
+
+export type QuotaSpec = { limit: number; per?: PeriodUnit | undefined } | { unlimited: true };
+
+/**
+ * The window usage is counted in: [start, end). `end` undefined means no reset within the
+ * term (a whole-term quota of a perpetual license).
+ */
+export interface QuotaWindow {
+  start: number;
+  end: number | undefined;
+}
+
+/** Outcome of {@link tryConsume}: the counter after the attempt and what is left. */
+export interface Consumption {
+  granted: boolean;
+  used: number;
+  remaining: number;
+}
+
+/**
+ * The counting window of a quota at `now`. A `per` quota counts per period of the series
+ * anchored at `anchor` (the `anchor` claim, default `nbf`); a quota without `per` (and an
+ * unlimited one) counts over the whole term [termStart, termEnd).
+ *
+ * @example
+ * quotaWindow({ limit: 100, per: 'month' }, anchor, nbf, exp, now); // { start, end } of now's month
+ */
+export function quotaWindow(
+  spec: QuotaSpec,
+  anchor: number,
+  termStart: number,
+  termEnd: number | undefined,
+  now: number,
+): QuotaWindow {
+  requireQuotaSpec(spec);
+  requireSafeInteger(anchor, 'anchor');
+  requireSafeInteger(termStart, 'termStart');
+  if (termEnd !== undefined) {
+    requireSafeInteger(termEnd, 'termEnd');
+    if (termEnd <= termStart) {
+      throw new ConfigError(`termEnd (${termEnd}) must be after termStart (${termStart})`);
+    }
+  }
+  requireSafeInteger(now, 'now');
+  if ('limit' in spec && spec.per !== undefined) {
+    const { start, end } = periodAt(anchor, spec.per, now);
+    return { start, end };
+  }
+  return { start: termStart, end: termEnd };
+}
+
+/**
+ * What is left of a quota after `used` units in the current window: `Infinity` when
+ * unlimited, otherwise limit − used, and 0 (never negative) if a lowered limit is already
+ * overrun.
+ */
+export function quotaRemaining(spec: QuotaSpec, used: number): number {
+  requireQuotaSpec(spec);
+  requireNonNegativeInteger(used, 'used');
+  if (!('limit' in spec)) return Number.POSITIVE_INFINITY;
+  return Math.max(0, spec.limit - used);
+}
+
+/**
+ * Tries to use `amount` more units in the current window. All or nothing: a use that would
+ * take the counter past the limit is refused and leaves `used` unchanged, so `used` never
+ * exceeds the limit through this function.
+ *
+ * @example
+ * tryConsume({ limit: 10 }, 8, 3); // { granted: false, used: 8, remaining: 2 }
+ * @throws ConfigError when `amount` is not a positive safe integer.
+ */
+export function tryConsume(spec: QuotaSpec, used: number, amount: number): Consumption {
+  requireQuotaSpec(spec);
+  requireNonNegativeInteger(used, 'used');
+  requirePositiveInteger(amount, 'amount');
+  if (!('limit' in spec)) {
+    const total = used + amount;
+    requireSafeInteger(total, 'used + amount');
+    return { granted: true, used: total, remaining: Number.POSITIVE_INFINITY };
+  }
+  // `limit − used` is exact for non-negative safe integers; `used + amount` might not be.
+  if (amount > spec.limit - used) {
+    return { granted: false, used, remaining: Math.max(0, spec.limit - used) };
+  }
+  const total = used + amount;
+  return { granted: true, used: total, remaining: spec.limit - total };
+}
+
+function requireQuotaSpec(spec: QuotaSpec): void {
+  if (typeof spec !== 'object' || spec === null) {
+    throw new ConfigError('quota must be { limit, per? } or { unlimited: true }');
+  }
+  if ('limit' in spec) {
+    if ('unlimited' in spec) {
+      throw new ConfigError('quota must not have both limit and unlimited');
+    }
+    requireNonNegativeInteger(spec.limit, 'quota.limit');
+    const per: unknown = spec.per;
+    if (per !== undefined && per !== 'day' && per !== 'week' && per !== 'month' && per !== 'year') {
+      throw new ConfigError(`quota.per must be one of day, week, month, year, got ${String(per)}`);
+    }
+    return;
+  }
+  if (!('unlimited' in spec) || spec.unlimited !== true) {
+    throw new ConfigError('quota has no limit and is not { unlimited: true }');
+  }
+}

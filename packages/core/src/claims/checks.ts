@@ -1,0 +1,113 @@
+import { base64urlDecode, isBase64urlOfLength } from '../encoding/base64url.js';
+import { ClaimError, MalformedError } from '../errors.js';
+
+/**
+ * Guard clauses shared by the claim validators. Each names the claim it rejects; none
+ * coerces a value (a string "1700000000" is not a NumericDate).
+ */
+
+// Identifiers: vendor, license, product and plan ids. Printable, no control characters, so
+// they can be shown, logged and used as lookup keys without escaping surprises.
+const IDENTIFIER = /^\P{Cc}{1,128}$/u;
+// Entitlement and quota names are short machine names.
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export const MAX_ENTITLEMENTS = 64;
+export const MAX_QUOTAS = 32;
+
+export function identifier(value: unknown, claim: string): string {
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    throw new ClaimError(claim, 'must be a string of 1 to 128 printable characters');
+  }
+  return value;
+}
+
+export function name(value: unknown, claim: string): string {
+  if (typeof value !== 'string' || !NAME.test(value)) {
+    throw new ClaimError(claim, 'must be a name of letters, digits and . _ : - (at most 64)');
+  }
+  return value;
+}
+
+/** NumericDate (RFC 7519 §2): here always an integer number of seconds, never negative. */
+export function numericDate(value: unknown, claim: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ClaimError(claim, 'must be an integer NumericDate (seconds since 1970)');
+  }
+  return value;
+}
+
+export function nonNegativeInteger(value: unknown, claim: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ClaimError(claim, 'must be a non-negative safe integer');
+  }
+  return value;
+}
+
+export function positiveInteger(value: unknown, claim: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ClaimError(claim, 'must be a positive safe integer');
+  }
+  return value;
+}
+
+/** Canonical base64url of exactly `bytes` bytes (hashes, thumbprints). */
+export function digest(value: unknown, claim: string, bytes = 32): string {
+  if (!isBase64urlOfLength(value, bytes)) {
+    throw new ClaimError(claim, `must be canonical base64url of ${bytes} bytes`);
+  }
+  return value;
+}
+
+/** A plain object (not null, not an array). */
+export function plainObject(value: unknown, claim: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ClaimError(claim, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A plain object with only the listed members (a typo in a claim is an error, not ignored). */
+export function record(
+  value: unknown,
+  claim: string,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  plainObject(value, claim);
+  for (const key of Object.keys(value as object)) {
+    if (!allowed.includes(key)) throw new ClaimError(`${claim}.${key}`, 'is not a known member');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function oneOf<T extends string>(value: unknown, claim: string, options: readonly T[]): T {
+  if (typeof value !== 'string' || !(options as readonly string[]).includes(value)) {
+    throw new ClaimError(claim, `must be one of ${options.join(', ')}`);
+  }
+  return value as T;
+}
+
+export function uniqueNames(value: unknown, claim: string, max: number): string[] {
+  if (!Array.isArray(value)) throw new ClaimError(claim, 'must be an array');
+  if (value.length > max) throw new ClaimError(claim, `must have at most ${max} entries`);
+  const names = value.map((entry, i) => name(entry, `${claim}[${i}]`));
+  if (new Set(names).size !== names.length) throw new ClaimError(claim, 'must not repeat a name');
+  return names;
+}
+
+export function has(object: Record<string, unknown>, key: string): boolean {
+  return Object.hasOwn(object, key) && object[key] !== undefined;
+}
+
+/** A token id (jti): canonical base64url of 8 to 64 bytes (CWT carries it as `cti` bytes). */
+export function tokenId(value: unknown, claim: string): string {
+  if (typeof value === 'string' && value.length >= 11 && value.length <= 86) {
+    try {
+      const bytes = base64urlDecode(value, claim);
+      if (bytes.length >= 8 && bytes.length <= 64) return value;
+    } catch (error) {
+      if (!(error instanceof MalformedError)) throw error;
+    }
+  }
+  throw new ClaimError(claim, 'must be canonical base64url of 8 to 64 bytes');
+}

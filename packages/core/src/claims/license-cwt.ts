@@ -1,0 +1,153 @@
+import type { QuotaSpec } from '../arithmetic/quota.js';
+import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
+import type { CborEncodable } from '../encoding/cbor-encode.js';
+import { ClaimError } from '../errors.js';
+import {
+  ACCESS_CODES,
+  CHANGE_CODES,
+  CHANGE_MAP,
+  CWT,
+  LICENSE_MAP,
+  PERIOD_CODES,
+} from './cwt-labels.js';
+import {
+  cborArray,
+  cborBytesToText,
+  cborMap,
+  codeToName,
+  int,
+  nameToCode,
+  setMember,
+  textToCborBytes,
+} from './cwt-values.js';
+import type { LicenseClaims } from './license.js';
+
+/**
+ * License claims in CWT form (RFC 8392) and back. The CBOR shapes:
+ *
+ * | claim  | CBOR                                               |
+ * |--------|----------------------------------------------------|
+ * | jti    | cti (7): the token id bytes                        |
+ * | access | uint code: 0 full, 1 trial                         |
+ * | quota  | map name → uint limit (whole term)                 |
+ * |        |          | [limit, period code] (0 day … 3 year)   |
+ * |        |          | true (unlimited)                        |
+ * | prev   | 32-byte SHA-256                                    |
+ * | cnf    | 32-byte device key thumbprint (the JWT's cnf.jkt)  |
+ * | chg    | map {1 kind code, 2 at, 3 plan, 4 seats}           |
+ */
+
+/** CWT payload map → the JSON-shaped claims that parseLicenseClaims validates. */
+export function licenseJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  copyRegistered(payload, json);
+  if (payload.has(CWT.private)) {
+    const license = cborMap(payload.get(CWT.private), 'license');
+    const read = (key: number) => license.get(key);
+    if (license.has(LICENSE_MAP.plan)) json.plan = read(LICENSE_MAP.plan);
+    if (license.has(LICENSE_MAP.access))
+      json.access = codeToName(read(LICENSE_MAP.access), 'access', ACCESS_CODES);
+    if (license.has(LICENSE_MAP.ent)) json.ent = cborArray(read(LICENSE_MAP.ent), 'ent');
+    if (license.has(LICENSE_MAP.quota)) json.quota = quotasFromCwt(read(LICENSE_MAP.quota));
+    if (license.has(LICENSE_MAP.anchor)) json.anchor = read(LICENSE_MAP.anchor);
+    if (license.has(LICENSE_MAP.rfa)) json.rfa = read(LICENSE_MAP.rfa);
+    if (license.has(LICENSE_MAP.grace)) json.grace = read(LICENSE_MAP.grace);
+    if (license.has(LICENSE_MAP.seq)) json.seq = read(LICENSE_MAP.seq);
+    if (license.has(LICENSE_MAP.prev)) json.prev = cborBytesToText(read(LICENSE_MAP.prev), 'prev');
+    if (license.has(LICENSE_MAP.cnf))
+      json.cnf = { jkt: cborBytesToText(read(LICENSE_MAP.cnf), 'cnf') };
+    if (license.has(LICENSE_MAP.chg)) json.chg = changeFromCwt(read(LICENSE_MAP.chg));
+  }
+  return json;
+}
+
+/** Registered claims shared by every document kind (RFC 8392 §3.1). */
+export function copyRegistered(
+  payload: Map<CborKey, CborValue>,
+  json: Record<string, unknown>,
+): void {
+  if (payload.has(CWT.iss)) json.iss = payload.get(CWT.iss);
+  if (payload.has(CWT.sub)) json.sub = payload.get(CWT.sub);
+  if (payload.has(CWT.aud)) json.aud = payload.get(CWT.aud);
+  if (payload.has(CWT.exp)) json.exp = payload.get(CWT.exp);
+  if (payload.has(CWT.nbf)) json.nbf = payload.get(CWT.nbf);
+  if (payload.has(CWT.iat)) json.iat = payload.get(CWT.iat);
+  if (payload.has(CWT.cti)) json.jti = cborBytesToText(payload.get(CWT.cti), 'jti');
+}
+
+function quotasFromCwt(value: CborValue | undefined): Record<string, unknown> {
+  const quotas: Record<string, unknown> = {};
+  for (const [name, spec] of cborMap(value, 'quota')) {
+    if (typeof name !== 'string') throw new ClaimError('quota', 'names must be text');
+    setMember(quotas, name, quotaFromCwt(spec, `quota.${name}`));
+  }
+  return quotas;
+}
+
+function quotaFromCwt(spec: CborValue, claim: string): unknown {
+  if (spec === true) return { unlimited: true };
+  if (typeof spec === 'number') return { limit: spec };
+  if (Array.isArray(spec) && spec.length === 2) {
+    return { limit: spec[0], per: codeToName(spec[1], `${claim}.per`, PERIOD_CODES) };
+  }
+  throw new ClaimError(claim, 'must be a limit, [limit, period] or true (unlimited)');
+}
+
+function changeFromCwt(value: CborValue | undefined): Record<string, unknown> {
+  const map = cborMap(value, 'chg');
+  const change: Record<string, unknown> = {};
+  if (map.has(CHANGE_MAP.kind))
+    change.kind = codeToName(map.get(CHANGE_MAP.kind), 'chg.kind', CHANGE_CODES);
+  if (map.has(CHANGE_MAP.at)) change.at = map.get(CHANGE_MAP.at);
+  if (map.has(CHANGE_MAP.plan)) change.plan = map.get(CHANGE_MAP.plan);
+  if (map.has(CHANGE_MAP.seats)) change.seats = map.get(CHANGE_MAP.seats);
+  return change;
+}
+
+function quotaToCwt(spec: QuotaSpec): CborEncodable {
+  if ('unlimited' in spec) return true;
+  if (spec.per === undefined) return int(spec.limit);
+  return [int(spec.limit), nameToCode(spec.per, PERIOD_CODES)];
+}
+
+/** Validated claims → the CWT payload map, defaults left out. */
+export function licenseToCwt(claims: LicenseClaims): Map<number, CborEncodable> {
+  const payload = new Map<number, CborEncodable>([
+    [CWT.iss, claims.iss],
+    [CWT.sub, claims.sub],
+    [CWT.aud, claims.aud],
+  ]);
+  if (claims.exp !== undefined) payload.set(CWT.exp, int(claims.exp));
+  payload.set(CWT.nbf, int(claims.nbf));
+  payload.set(CWT.iat, int(claims.iat));
+  payload.set(CWT.cti, textToCborBytes(claims.jti));
+  const license = new Map<number, CborEncodable>([
+    [LICENSE_MAP.plan, claims.plan],
+    [LICENSE_MAP.access, nameToCode(claims.access, ACCESS_CODES)],
+  ]);
+  if (claims.ent.length > 0) license.set(LICENSE_MAP.ent, claims.ent);
+  const quotaNames = Object.keys(claims.quota);
+  if (quotaNames.length > 0) {
+    license.set(
+      LICENSE_MAP.quota,
+      new Map(quotaNames.map((name) => [name, quotaToCwt(claims.quota[name]!)])),
+    );
+  }
+  if (claims.anchor !== undefined) license.set(LICENSE_MAP.anchor, int(claims.anchor));
+  if (claims.rfa !== undefined) license.set(LICENSE_MAP.rfa, int(claims.rfa));
+  if (claims.grace !== undefined) license.set(LICENSE_MAP.grace, int(claims.grace));
+  license.set(LICENSE_MAP.seq, int(claims.seq));
+  if (claims.prev !== undefined) license.set(LICENSE_MAP.prev, textToCborBytes(claims.prev));
+  if (claims.cnf !== undefined) license.set(LICENSE_MAP.cnf, textToCborBytes(claims.cnf.jkt));
+  if (claims.chg !== undefined) {
+    const change = new Map<number, CborEncodable>([
+      [CHANGE_MAP.kind, nameToCode(claims.chg.kind, CHANGE_CODES)],
+      [CHANGE_MAP.at, int(claims.chg.at)],
+    ]);
+    if (claims.chg.plan !== undefined) change.set(CHANGE_MAP.plan, claims.chg.plan);
+    if (claims.chg.seats !== undefined) change.set(CHANGE_MAP.seats, int(claims.chg.seats));
+    license.set(LICENSE_MAP.chg, change);
+  }
+  payload.set(CWT.private, license);
+  return payload;
+}

@@ -1,0 +1,193 @@
+import type { PeriodUnit } from '../arithmetic/periods.js';
+import type { QuotaSpec } from '../arithmetic/quota.js';
+import { ClaimError } from '../errors.js';
+import {
+  digest,
+  has,
+  identifier,
+  MAX_ENTITLEMENTS,
+  MAX_QUOTAS,
+  name,
+  nonNegativeInteger,
+  numericDate,
+  oneOf,
+  plainObject,
+  positiveInteger,
+  record,
+  tokenId,
+  uniqueNames,
+} from './checks.js';
+
+/** `full` for a paid (or free) plan, `trial` while a trial runs. */
+export type Access = 'full' | 'trial';
+
+export const PERIOD_UNITS: readonly PeriodUnit[] = ['day', 'week', 'month', 'year'];
+
+/** A plan change that waits for the end of the period (downgrades, cancellations, fewer seats). */
+export interface PendingChange {
+  kind: 'downgrade' | 'cancel' | 'seats';
+  /** When the change takes effect (NumericDate). */
+  at: number;
+  /** The plan that applies from `at` (the free plan after a cancellation, where one exists). */
+  plan?: string;
+  /** The seat count from `at`. */
+  seats?: number;
+}
+
+/**
+ * The license claim model shared by both encodings (DESIGN.md "Claims"). Times are
+ * NumericDate integers in seconds. Defaults are normalised: `ent` and `quota` are always
+ * present (possibly empty); `exp` absent means a perpetual license.
+ */
+export interface LicenseClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  iat: number;
+  nbf: number;
+  exp?: number;
+  jti: string;
+  plan: string;
+  access: Access;
+  ent: string[];
+  quota: Record<string, QuotaSpec>;
+  anchor?: number;
+  rfa?: number;
+  grace?: number;
+  seq: number;
+  prev?: string;
+  cnf?: { jkt: string };
+  chg?: PendingChange;
+}
+
+/** Claims the issuer fills in when absent (see the issuer's `issue`). */
+export type LicenseClaimsInput = Omit<
+  LicenseClaims,
+  'iat' | 'nbf' | 'jti' | 'seq' | 'ent' | 'quota' | 'access'
+> &
+  Partial<Pick<LicenseClaims, 'iat' | 'nbf' | 'jti' | 'seq' | 'ent' | 'quota' | 'access'>>;
+
+const CHANGE_KINDS = ['downgrade', 'cancel', 'seats'] as const;
+
+export function parseQuotaSpec(value: unknown, claim: string): QuotaSpec {
+  const spec = record(value, claim, ['limit', 'per', 'unlimited']);
+  if (has(spec, 'unlimited')) {
+    // Unlimited only ever as the explicit `{ unlimited: true }`; anything else is an error,
+    // never read as "no limit".
+    if (spec.unlimited !== true || has(spec, 'limit') || has(spec, 'per')) {
+      throw new ClaimError(claim, 'unlimited must be exactly { "unlimited": true }');
+    }
+    return { unlimited: true };
+  }
+  if (!has(spec, 'limit')) throw new ClaimError(`${claim}.limit`, 'is required');
+  const limit = nonNegativeInteger(spec.limit, `${claim}.limit`);
+  if (!has(spec, 'per')) return { limit };
+  return { limit, per: oneOf(spec.per, `${claim}.per`, PERIOD_UNITS) };
+}
+
+function parseQuotas(value: unknown): Record<string, QuotaSpec> {
+  const raw = plainObject(value, 'quota');
+  const names = Object.keys(raw);
+  if (names.length > MAX_QUOTAS)
+    throw new ClaimError('quota', `must have at most ${MAX_QUOTAS} entries`);
+  const quotas: Record<string, QuotaSpec> = {};
+  for (const quotaName of names) {
+    name(quotaName, `quota.${quotaName}`);
+    const spec = parseQuotaSpec(raw[quotaName], `quota.${quotaName}`);
+    if (quotaName === 'seats' && 'per' in spec) {
+      throw new ClaimError('quota.seats', 'counts devices for the whole term and takes no "per"');
+    }
+    Object.defineProperty(quotas, quotaName, {
+      value: spec,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return quotas;
+}
+
+function parsePendingChange(value: unknown): PendingChange {
+  const raw = record(value, 'chg', ['kind', 'at', 'plan', 'seats']);
+  const change: PendingChange = {
+    kind: oneOf(raw.kind, 'chg.kind', CHANGE_KINDS),
+    at: numericDate(raw.at, 'chg.at'),
+  };
+  if (has(raw, 'plan')) change.plan = identifier(raw.plan, 'chg.plan');
+  if (has(raw, 'seats')) change.seats = positiveInteger(raw.seats, 'chg.seats');
+  if (change.kind === 'downgrade' && change.plan === undefined) {
+    throw new ClaimError('chg.plan', 'is required for a downgrade');
+  }
+  if (change.kind === 'seats' && change.seats === undefined) {
+    throw new ClaimError('chg.seats', 'is required for a seat change');
+  }
+  return change;
+}
+
+/**
+ * Validates JSON-shaped license claims (the JWT payload, or a CWT payload after its
+ * integer keys are mapped to names) and returns them normalised. Unknown claims are
+ * ignored (RFC 7519 §4: a newer issuer may add claims an older app does not know), but
+ * every known claim must be exactly right.
+ * @throws ClaimError naming the first claim at fault
+ */
+export function parseLicenseClaims(payload: Record<string, unknown>): LicenseClaims {
+  const claims: LicenseClaims = {
+    iss: identifier(payload.iss, 'iss'),
+    sub: identifier(payload.sub, 'sub'),
+    aud: identifier(payload.aud, 'aud'),
+    iat: numericDate(payload.iat, 'iat'),
+    nbf: numericDate(payload.nbf, 'nbf'),
+    jti: tokenId(payload.jti, 'jti'),
+    plan: identifier(payload.plan, 'plan'),
+    access: oneOf(payload.access, 'access', ['full', 'trial'] as const),
+    ent: has(payload, 'ent') ? uniqueNames(payload.ent, 'ent', MAX_ENTITLEMENTS) : [],
+    quota: has(payload, 'quota') ? parseQuotas(payload.quota) : {},
+    seq: nonNegativeInteger(payload.seq, 'seq'),
+  };
+  if (has(payload, 'exp')) {
+    claims.exp = numericDate(payload.exp, 'exp');
+    if (claims.exp <= claims.nbf) throw new ClaimError('exp', 'must be after nbf');
+  }
+  if (has(payload, 'anchor')) claims.anchor = numericDate(payload.anchor, 'anchor');
+  if (has(payload, 'rfa')) claims.rfa = numericDate(payload.rfa, 'rfa');
+  if (has(payload, 'grace')) claims.grace = nonNegativeInteger(payload.grace, 'grace');
+  if (has(payload, 'prev')) claims.prev = digest(payload.prev, 'prev');
+  if ((claims.seq === 0) !== (claims.prev === undefined)) {
+    throw new ClaimError(
+      'prev',
+      claims.seq === 0 ? 'must be absent at seq 0' : 'is required after seq 0',
+    );
+  }
+  if (has(payload, 'cnf')) {
+    const cnf = record(payload.cnf, 'cnf', ['jkt']);
+    claims.cnf = { jkt: digest(cnf.jkt, 'cnf.jkt') };
+  }
+  if (has(payload, 'chg')) claims.chg = parsePendingChange(payload.chg);
+  return claims;
+}
+
+/** The JSON form of validated claims (the JWT payload): defaults left out, keys in model order. */
+export function licenseClaimsToJson(claims: LicenseClaims): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    iss: claims.iss,
+    sub: claims.sub,
+    aud: claims.aud,
+    iat: claims.iat,
+    nbf: claims.nbf,
+  };
+  if (claims.exp !== undefined) json.exp = claims.exp;
+  json.jti = claims.jti;
+  json.plan = claims.plan;
+  json.access = claims.access;
+  if (claims.ent.length > 0) json.ent = claims.ent;
+  if (Object.keys(claims.quota).length > 0) json.quota = claims.quota;
+  if (claims.anchor !== undefined) json.anchor = claims.anchor;
+  if (claims.rfa !== undefined) json.rfa = claims.rfa;
+  if (claims.grace !== undefined) json.grace = claims.grace;
+  json.seq = claims.seq;
+  if (claims.prev !== undefined) json.prev = claims.prev;
+  if (claims.cnf !== undefined) json.cnf = claims.cnf;
+  if (claims.chg !== undefined) json.chg = claims.chg;
+  return json;
+}

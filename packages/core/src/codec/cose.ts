@@ -1,0 +1,188 @@
+import { base64urlEncode } from '../encoding/base64url.js';
+import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
+import { CborTag, decodeStrictCbor } from '../encoding/cbor-decode.js';
+import { utf8Encode } from '../encoding/utf8.js';
+import { MalformedError } from '../errors.js';
+import type { DecodedDocument } from './document.js';
+import type { DocumentKind } from './kinds.js';
+import {
+  COSE_ALGORITHMS,
+  COSE_TYPE,
+  kindFromCoseType,
+  MAX_DOCUMENT_LENGTH,
+  MAX_NESTING,
+} from './kinds.js';
+
+/**
+ * COSE_Sign1 (RFC 9052 §4.2), tagged (18), optionally inside the CWT tag (61, RFC 8392 §6),
+ * under the strict profile. Header labels (RFC 9052 §3.1, IANA COSE Header Parameters):
+ * alg 1, crit 2, kid 4, typ 16 (RFC 9596). Key-carrying headers (x5bag 32, x5chain 33,
+ * x5t 34, x5u 35, kcwt 13, kccs 14) are refused: no key is ever taken from a token.
+ */
+
+export const COSE_SIGN1_TAG = 18;
+export const CWT_TAG = 61;
+export const COSE_SIGN_TAG = 98;
+
+export const HEADER = { alg: 1, crit: 2, kid: 4, typ: 16 } as const;
+/** Private-use header label (RFC 9052 §16.2: below −65536) carrying the issuer certificate. */
+export const CERTIFICATE_HEADER = -65537;
+
+const FORBIDDEN_LABELS = [13, 14, 32, 33, 34, 35];
+
+/** The COSE_Sign1 parts as decoded, before any header is interpreted. */
+export interface CoseSign1 {
+  protectedBytes: Uint8Array;
+  protectedHeader: Map<CborKey, CborValue>;
+  unprotectedHeader: Map<CborKey, CborValue>;
+  payload: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** Decodes the COSE_Sign1 structure only (used by the vector tests and by decodeCose). */
+export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
+  let item = decodeStrictCbor(bytes, { maxDepth: MAX_NESTING, what: 'COSE_Sign1' });
+  if (item instanceof CborTag && item.tag === CWT_TAG) item = item.value;
+  if (item instanceof CborTag && item.tag === COSE_SIGN_TAG) {
+    throw new MalformedError(
+      'bad_structure',
+      'COSE_Sign (several signers) is not supported; use COSE_Sign1',
+    );
+  }
+  if (!(item instanceof CborTag) || item.tag !== COSE_SIGN1_TAG) {
+    throw new MalformedError('bad_structure', 'a CWT here is a tagged COSE_Sign1 (tag 18)');
+  }
+  const parts = item.value;
+  if (!Array.isArray(parts) || parts.length !== 4) {
+    throw new MalformedError('bad_structure', 'COSE_Sign1 is an array of four items');
+  }
+  const [protectedBytes, unprotectedHeader, payload, signature] = parts;
+  if (!(protectedBytes instanceof Uint8Array) || !(unprotectedHeader instanceof Map)) {
+    throw new MalformedError('bad_structure', 'COSE_Sign1 headers are a byte string and a map');
+  }
+  if (!(payload instanceof Uint8Array)) {
+    throw new MalformedError('bad_structure', 'COSE_Sign1 payload must be attached');
+  }
+  if (!(signature instanceof Uint8Array)) {
+    throw new MalformedError('bad_structure', 'COSE_Sign1 signature is a byte string');
+  }
+  // RFC 9052 §3: an empty protected header is the zero-length byte string.
+  const protectedHeader =
+    protectedBytes.length === 0
+      ? new Map<CborKey, CborValue>()
+      : decodeStrictCbor(protectedBytes, { maxDepth: MAX_NESTING, what: 'COSE protected header' });
+  if (!(protectedHeader instanceof Map)) {
+    throw new MalformedError('bad_structure', 'COSE protected header is not a map');
+  }
+  return { protectedBytes, protectedHeader, unprotectedHeader, payload, signature };
+}
+
+/** Decodes a CWT license, certificate or revocation list and checks its headers. */
+export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedDocument {
+  const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
+  if (bytes.length > cap)
+    throw new MalformedError('too_large', `token is larger than ${cap} bytes`);
+  const sign1 = decodeCoseSign1(bytes);
+  const header = sign1.protectedHeader;
+  const alg = header.get(HEADER.alg);
+  if (!COSE_ALGORITHMS.includes(alg as (typeof COSE_ALGORITHMS)[number])) {
+    throw new MalformedError(
+      'unsupported_alg',
+      `COSE alg ${String(alg ?? 'absent')} is not EdDSA (protected)`,
+    );
+  }
+  for (const label of FORBIDDEN_LABELS) {
+    if (header.has(label) || sign1.unprotectedHeader.has(label)) {
+      throw new MalformedError('forbidden_header', `COSE header ${label} is not accepted`);
+    }
+  }
+  if (header.has(HEADER.crit)) {
+    throw new MalformedError(
+      'unknown_crit',
+      'COSE header lists critical labels that are not understood',
+    );
+  }
+  if (sign1.unprotectedHeader.has(HEADER.alg) || sign1.unprotectedHeader.has(HEADER.typ)) {
+    throw new MalformedError('bad_structure', 'COSE alg and typ must be protected');
+  }
+  const kid = header.get(HEADER.kid) ?? sign1.unprotectedHeader.get(HEADER.kid);
+  if (!(kid instanceof Uint8Array) || kid.length !== 32) {
+    throw new MalformedError(
+      'bad_kid',
+      'COSE kid must be the 32-byte SHA-256 thumbprint of the key',
+    );
+  }
+  const kind = kindFromCoseType(header.get(HEADER.typ));
+  if (kind === undefined || (expected !== undefined && kind !== expected)) {
+    throw new MalformedError(
+      'wrong_type',
+      `COSE typ is not ${expected ? COSE_TYPE[expected] : 'a licensekit document'}`,
+    );
+  }
+  const payload = decodeStrictCbor(sign1.payload, { maxDepth: MAX_NESTING, what: 'CWT claims' });
+  if (!(payload instanceof Map))
+    throw new MalformedError('bad_structure', 'CWT claims are not a map');
+  if (sign1.signature.length !== 64)
+    throw new MalformedError('bad_structure', 'an Ed25519 signature is 64 bytes');
+  const document: DecodedDocument = {
+    format: 'cwt',
+    kind,
+    kid: base64urlEncode(kid),
+    payload,
+    signingInput: sigStructure(sign1.protectedBytes, sign1.payload),
+    signature: sign1.signature,
+    bytes,
+  };
+  if (header.has(CERTIFICATE_HEADER)) {
+    const certificate = header.get(CERTIFICATE_HEADER);
+    if (
+      kind !== 'license' ||
+      !(certificate instanceof Uint8Array || typeof certificate === 'string')
+    ) {
+      throw new MalformedError('bad_certificate', 'only a license carries an issuer certificate');
+    }
+    document.certificate = certificate;
+  }
+  return document;
+}
+
+/** CBOR initial byte(s) of a definite-length item of major type `major` (shortest form). */
+export function cborHead(major: number, length: number): Uint8Array {
+  const m = major << 5;
+  if (length < 24) return Uint8Array.of(m | length);
+  if (length < 0x100) return Uint8Array.of(m | 24, length);
+  if (length < 0x10000) return Uint8Array.of(m | 25, length >> 8, length & 255);
+  return Uint8Array.of(
+    m | 26,
+    length >>> 24,
+    (length >> 16) & 255,
+    (length >> 8) & 255,
+    length & 255,
+  );
+}
+
+const SIGNATURE1 = utf8Encode('Signature1');
+
+/**
+ * Sig_structure (RFC 9052 §4.4) = ["Signature1", body_protected, external_aad, payload]
+ * with empty external_aad. Written by hand so the verifier needs no CBOR encoder.
+ */
+export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+  const parts = [
+    cborHead(4, 4),
+    cborHead(3, SIGNATURE1.length),
+    SIGNATURE1,
+    cborHead(2, protectedBytes.length),
+    protectedBytes,
+    cborHead(2, 0),
+    cborHead(2, payload.length),
+    payload,
+  ];
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

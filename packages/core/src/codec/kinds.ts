@@ -1,0 +1,57 @@
+/**
+ * Document kinds. Every signed document names its kind in its protected header (JWS `typ`,
+ * RFC 7515 §4.1.9 and RFC 8725 §3.11; COSE `typ`, RFC 9596) so a certificate or a
+ * revocation list can never be presented as a license, nor the reverse.
+ */
+export type DocumentKind = 'license' | 'certificate' | 'revocations';
+
+export type TokenFormat = 'jwt' | 'cwt';
+
+/** JWS `typ` values (media types without the "application/" prefix, per RFC 7515). */
+export const JWT_TYPE: Readonly<Record<DocumentKind, string>> = {
+  license: 'lic+jwt',
+  certificate: 'lic-cert+jwt',
+  revocations: 'lic-rl+jwt',
+};
+
+/** COSE `typ` values (RFC 9596 takes a full media type). */
+export const COSE_TYPE: Readonly<Record<DocumentKind, string>> = {
+  license: 'application/lic+cwt',
+  certificate: 'application/lic-cert+cwt',
+  revocations: 'application/lic-rl+cwt',
+};
+
+/**
+ * Size caps, applied before any decoding (to the text form, or to the bytes of a binary
+ * CWT). A license carries its issuer certificate, so its cap leaves room for one.
+ */
+export const MAX_DOCUMENT_LENGTH: Readonly<Record<DocumentKind, number>> = {
+  license: 8 * 1024,
+  certificate: 4 * 1024,
+  revocations: 512 * 1024,
+};
+
+/** Nesting bound for headers and claims; the deepest legitimate structure is 4 levels. */
+export const MAX_NESTING = 8;
+
+/** The algorithm identifiers accepted; the first of each list is the one emitted. */
+export const JWS_ALGORITHMS = ['EdDSA', 'Ed25519'] as const;
+export const COSE_ALGORITHMS = [-8, -19] as const;
+
+export function kindFromJwtType(typ: string): DocumentKind | undefined {
+  // RFC 7515 §4.1.9: compare case-insensitively; "application/" may be present.
+  const normalised = typ.toLowerCase().replace(/^application\//, '');
+  for (const kind of Object.keys(JWT_TYPE) as DocumentKind[]) {
+    if (JWT_TYPE[kind] === normalised) return kind;
+  }
+  return undefined;
+}
+
+export function kindFromCoseType(typ: unknown): DocumentKind | undefined {
+  if (typeof typ !== 'string') return undefined;
+  const normalised = typ.toLowerCase();
+  for (const kind of Object.keys(COSE_TYPE) as DocumentKind[]) {
+    if (COSE_TYPE[kind] === normalised) return kind;
+  }
+  return undefined;
+}

@@ -1,0 +1,70 @@
+import type { IssuerCertificateClaims } from '../claims/certificate.js';
+import { certificateJsonFromCwt, parseCertificateClaims } from '../claims/certificate.js';
+import type { LicenseClaims } from '../claims/license.js';
+import { parseLicenseClaims } from '../claims/license.js';
+import { licenseJsonFromCwt } from '../claims/license-cwt.js';
+import type { RevocationListClaims } from '../claims/revocation.js';
+import { parseRevocationClaims, revocationJsonFromCwt } from '../claims/revocation.js';
+import { base64urlDecode } from '../encoding/base64url.js';
+import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
+import { ClaimError, MalformedError } from '../errors.js';
+import { decodeCose } from './cose.js';
+import type { DecodedDocument } from './document.js';
+import { decodeJws } from './jws.js';
+import type { DocumentKind } from './kinds.js';
+import { MAX_DOCUMENT_LENGTH } from './kinds.js';
+
+/**
+ * Decodes a token in either format: a string with dots is a JWT; any other string is the
+ * base64url text form of a CWT; bytes are a binary CWT. The size cap applies to the input
+ * as given, before anything is decoded.
+ * @throws MalformedError
+ */
+export function decodeDocument(
+  input: string | Uint8Array,
+  expected?: DocumentKind,
+): DecodedDocument {
+  if (typeof input !== 'string') return decodeCose(input, expected);
+  const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
+  if (input.length > cap)
+    throw new MalformedError('too_large', `token is longer than ${cap} characters`);
+  if (input.includes('.')) return decodeJws(input, expected);
+  return decodeCose(base64urlDecode(input, 'CWT'), expected);
+}
+
+/** The JSON-shaped payload: a JWT's as decoded, a CWT's mapped from its integer labels. */
+function payloadJson(
+  document: DecodedDocument,
+  fromCwt: (map: Map<CborKey, CborValue>) => Record<string, unknown>,
+): Record<string, unknown> {
+  return document.payload instanceof Map ? fromCwt(document.payload) : document.payload;
+}
+
+/** Reads and validates claims; a claim error becomes MalformedError('bad_claims'). */
+function readClaims<T>(document: DecodedDocument, kind: DocumentKind, read: () => T): T {
+  if (document.kind !== kind) throw new MalformedError('wrong_type', `document is not a ${kind}`);
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ClaimError) throw new MalformedError('bad_claims', error.message);
+    throw error;
+  }
+}
+
+export function readLicenseClaims(document: DecodedDocument): LicenseClaims {
+  return readClaims(document, 'license', () =>
+    parseLicenseClaims(payloadJson(document, licenseJsonFromCwt)),
+  );
+}
+
+export function readCertificateClaims(document: DecodedDocument): IssuerCertificateClaims {
+  return readClaims(document, 'certificate', () =>
+    parseCertificateClaims(payloadJson(document, certificateJsonFromCwt)),
+  );
+}
+
+export function readRevocationClaims(document: DecodedDocument): RevocationListClaims {
+  return readClaims(document, 'revocations', () =>
+    parseRevocationClaims(payloadJson(document, revocationJsonFromCwt)),
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * @licensekit/core/write: the issuing half of the codecs. It pulls in the CBOR encoder
+ * (cbor-x), so it is a separate entry point that verifier bundles never load.
+ */
+
+export type { PrepareOptions } from './codec/write.js';
+export { prepareCertificate, prepareLicense, prepareRevocationList } from './codec/write.js';
+export { encodeCbor } from './encoding/cbor-encode.js';

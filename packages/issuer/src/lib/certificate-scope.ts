@@ -1,0 +1,68 @@
+import {
+  ALL_PRODUCTS,
+  ConfigError,
+  decodeDocument,
+  type IssuerCertificateClaims,
+  jwkThumbprint,
+  LicenseKitError,
+  readCertificateClaims,
+} from '@licensekit/core';
+
+/** What a license to be signed needs from the certificate it will carry. */
+export interface CertificateUse {
+  signerKid: string;
+  /** The license's `iss` (vendor) and `aud` (product). */
+  iss: string;
+  aud: string;
+  /** The license's `iat`: the certificate must be valid when the license is issued. */
+  at: number;
+}
+
+/**
+ * Checks, at issue time, what the customer's app would otherwise find out at verification
+ * (DESIGN.md "untrusted_key"): the certificate certifies the signing key, names the same
+ * vendor, covers the product, and is valid now. Its root signature is not checked here:
+ * the issuer holds no root public key, and the verifier checks it anyway.
+ * @throws ConfigError
+ */
+export async function checkCertificateUse(
+  certificate: string | Uint8Array,
+  use: CertificateUse,
+): Promise<IssuerCertificateClaims> {
+  let claims: IssuerCertificateClaims;
+  try {
+    claims = readCertificateClaims(decodeDocument(certificate, 'certificate'));
+  } catch (error) {
+    if (!(error instanceof LicenseKitError)) throw error;
+    throw new ConfigError(`certificate is not a valid issuer certificate: ${error.message}`);
+  }
+  const certifiedKid = await jwkThumbprint({ x: claims.key });
+  if (certifiedKid !== use.signerKid) {
+    throw new ConfigError(
+      `certificate certifies key ${certifiedKid}, not the signer's key ${use.signerKid}; ` +
+        'pass the certificate issued for this signer',
+    );
+  }
+  if (claims.iss !== use.iss) {
+    throw new ConfigError(
+      `certificate is for vendor "${claims.iss}", the license names "${use.iss}"`,
+    );
+  }
+  if (
+    !(claims.products.length === 1 && claims.products[0] === ALL_PRODUCTS) &&
+    !claims.products.includes(use.aud)
+  ) {
+    throw new ConfigError(
+      `certificate does not cover product "${use.aud}" (it covers ${claims.products
+        .map((product) => `"${product}"`)
+        .join(', ')}); certify the key for this product`,
+    );
+  }
+  if (use.at < claims.nbf || use.at >= claims.exp) {
+    throw new ConfigError(
+      `certificate is valid from ${claims.nbf} until ${claims.exp}, not at ${use.at}; ` +
+        'issue a new certificate for this key',
+    );
+  }
+  return claims;
+}

@@ -1,0 +1,155 @@
+import type {
+  Ed25519Backend,
+  Ed25519PublicJwk,
+  Ed25519PublicKey,
+  IssuerCertificateClaims,
+} from '@licensekit/core';
+import {
+  ALL_PRODUCTS,
+  ConfigError,
+  decodeDocument,
+  jwkThumbprint,
+  MalformedError,
+  parsePublicJwk,
+  publicKeyBytes,
+  readCertificateClaims,
+  tokenHash,
+} from '@licensekit/core';
+
+/**
+ * Trust anchors: root keys, which certify issuer keys with issuer certificates carried in
+ * each token, and issuer keys trusted directly (simple setups). A root may also sign
+ * licenses itself. Keys are indexed by their RFC 7638 thumbprint; a token's kid is only a
+ * lookup key into this index, never a source of key material.
+ */
+export interface TrustOptions {
+  roots?: readonly unknown[];
+  issuers?: readonly unknown[];
+}
+
+interface TrustedKey {
+  kid: string;
+  role: 'root' | 'issuer';
+  key: Ed25519PublicKey;
+}
+
+/** An issuer key vouched for by a root, with the certificate's window and scope. */
+export interface CertifiedKey {
+  key: Ed25519PublicKey;
+  kid: string;
+  rootKid: string;
+  claims: IssuerCertificateClaims;
+}
+
+export type CertificateFailure =
+  | 'certificate_malformed'
+  | 'certificate_signer_unknown'
+  | 'certificate_signature_invalid'
+  | 'certificate_key_mismatch';
+
+export class TrustStore {
+  private readonly keys = new Map<string, TrustedKey>();
+  /** Certificates already checked, by the hash of their bytes (a token carries the same one). */
+  private readonly certificates = new Map<string, CertifiedKey | CertificateFailure>();
+
+  private constructor(private readonly backend: Ed25519Backend) {}
+
+  /** Validates the anchors synchronously so misconfiguration fails at createVerifier. */
+  static parse(options: TrustOptions): { roots: Ed25519PublicJwk[]; issuers: Ed25519PublicJwk[] } {
+    const roots = (options.roots ?? []).map((jwk, i) => toJwk(jwk, `trust.roots[${i}]`));
+    const issuers = (options.issuers ?? []).map((jwk, i) => toJwk(jwk, `trust.issuers[${i}]`));
+    if (roots.length + issuers.length === 0) {
+      throw new ConfigError('trust needs at least one root or issuer public key');
+    }
+    return { roots, issuers };
+  }
+
+  static async create(
+    anchors: { roots: Ed25519PublicJwk[]; issuers: Ed25519PublicJwk[] },
+    backend: Ed25519Backend,
+  ): Promise<TrustStore> {
+    const store = new TrustStore(backend);
+    for (const [role, list] of [
+      ['root', anchors.roots],
+      ['issuer', anchors.issuers],
+    ] as const) {
+      for (const jwk of list) {
+        const kid = await jwkThumbprint(jwk);
+        if (jwk.kid !== undefined && jwk.kid !== kid) {
+          throw new ConfigError(
+            `trusted key ${jwk.kid} has a kid that is not its RFC 7638 thumbprint`,
+          );
+        }
+        // A key listed as both keeps its root role (roots may also sign licenses).
+        if (store.keys.get(kid)?.role !== 'root') {
+          store.keys.set(kid, {
+            kid,
+            role,
+            key: await backend.importPublicKey(publicKeyBytes(jwk)),
+          });
+        }
+      }
+    }
+    return store;
+  }
+
+  /** A key trusted to sign licenses directly (issuer or root). */
+  direct(kid: string): Ed25519PublicKey | undefined {
+    return this.keys.get(kid)?.key;
+  }
+
+  /**
+   * Checks an embedded issuer certificate: well-formed, of the certificate type, signed by
+   * a trusted root. Its validity window and product scope depend on the token and the
+   * time, so the caller checks those on every verification.
+   */
+  async certify(certificate: string | Uint8Array): Promise<CertifiedKey | CertificateFailure> {
+    const cacheKey = typeof certificate === 'string' ? certificate : await tokenHash(certificate);
+    const cached = this.certificates.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const outcome = await this.checkCertificate(certificate);
+    if (this.certificates.size >= 64) this.certificates.clear();
+    this.certificates.set(cacheKey, outcome);
+    return outcome;
+  }
+
+  private async checkCertificate(
+    certificate: string | Uint8Array,
+  ): Promise<CertifiedKey | CertificateFailure> {
+    let document: ReturnType<typeof decodeDocument>;
+    let claims: IssuerCertificateClaims;
+    try {
+      document = decodeDocument(certificate, 'certificate');
+      claims = readCertificateClaims(document);
+    } catch (error) {
+      if (error instanceof MalformedError) return 'certificate_malformed';
+      throw error;
+    }
+    const root = this.keys.get(document.kid);
+    if (root?.role !== 'root') return 'certificate_signer_unknown';
+    if (!(await this.backend.verify(root.key, document.signingInput, document.signature))) {
+      return 'certificate_signature_invalid';
+    }
+    const kid = await jwkThumbprint({ x: claims.key });
+    return {
+      kid,
+      rootKid: root.kid,
+      claims,
+      key: await this.backend.importPublicKey(
+        publicKeyBytes({ kty: 'OKP', crv: 'Ed25519', x: claims.key }),
+      ),
+    };
+  }
+}
+
+export function certificateCovers(claims: IssuerCertificateClaims, product: string): boolean {
+  return claims.products.includes(ALL_PRODUCTS) || claims.products.includes(product);
+}
+
+function toJwk(value: unknown, what: string): Ed25519PublicJwk {
+  try {
+    return parsePublicJwk(value, what);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+}

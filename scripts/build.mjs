@@ -41,7 +41,7 @@ async function library(name, entryPoints) {
 const builds = {
   core: () => library('core', ['index.ts', 'write.ts', 'ed25519/node.ts', 'ed25519/web.ts']),
   issuer: () => library('issuer', ['index.ts']),
-  verifier: () => library('verifier', ['index.ts']),
+  verifier: () => library('verifier', ['index.ts', 'compact.ts', 'node/index.ts']),
 };
 
 const only = process.argv.slice(2);

@@ -26,6 +26,7 @@ export { COSE_TYPE, JWT_TYPE, MAX_DOCUMENT_LENGTH } from './codec/kinds.js';
 
 export {
   decodeDocument,
+  decodeCwtDocument,
   readCertificateClaims,
   readLicenseClaims,
   readRevocationClaims,
@@ -54,3 +55,5 @@ export {
   publicKeyBytes,
   tokenHash,
 } from './keys.js';
+export { createDeviceProof, verifyDeviceProof, DEVICE_PROOF_TYPE } from './device-proof.js';
+export type { DeviceSigner, ProofRequest, ProofExpectations, VerifiedProof } from './device-proof.js';

@@ -1,10 +1,22 @@
 /**
- * @licensekit/verifier: offline verification of licensekit tokens in any JavaScript
- * runtime (Node, browsers and extensions under a strict CSP, Deno, Bun, Electron).
+ * @licensekit/verifier: offline verification of licensekit tokens (JWT and CWT) in any
+ * JavaScript runtime: Node, browsers and extensions under a strict CSP, Deno, Bun,
+ * Electron. For CWT-only apps, `@licensekit/verifier/compact` is the smaller entry.
  */
+import { decodeDocument } from '@licensekit/core';
+import { createVerifierWith } from './create.js';
+import type { Verifier, VerifierOptions } from './create.js';
 
-export type { PendingChangeView, QuotaStatus, VerifyResult, VerifyStatus } from './result.js';
-export { isValidStatus, STATUSES } from './result.js';
-export type { TrustOptions } from './trust.js';
-export type { Verifier, VerifierOptions } from './verify.js';
-export { createVerifier } from './verify.js';
+/**
+ * Creates an offline verifier for both token formats.
+ *
+ * @example
+ * const verifier = createVerifier({ trust: { roots: [rootPublicJwk] }, product: 'photo-editor' });
+ * const result = await verifier.verify(token);
+ * if (result.valid) enableFeatures(result.entitlements);
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  return createVerifierWith(decodeDocument, options);
+}
+
+export * from './exports.js';

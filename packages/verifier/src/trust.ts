@@ -1,4 +1,5 @@
 import type {
+  DecodedDocument,
   Ed25519Backend,
   Ed25519PublicJwk,
   Ed25519PublicKey,
@@ -7,7 +8,6 @@ import type {
 import {
   ALL_PRODUCTS,
   ConfigError,
-  decodeDocument,
   jwkThumbprint,
   MalformedError,
   parsePublicJwk,
@@ -15,6 +15,7 @@ import {
   readCertificateClaims,
   tokenHash,
 } from '@licensekit/core';
+import type { Decode } from './decode.js';
 
 /**
  * Trust anchors: root keys, which certify issuer keys with issuer certificates carried in
@@ -52,7 +53,10 @@ export class TrustStore {
   /** Certificates already checked, by the hash of their bytes (a token carries the same one). */
   private readonly certificates = new Map<string, CertifiedKey | CertificateFailure>();
 
-  private constructor(private readonly backend: Ed25519Backend) {}
+  private constructor(
+    private readonly backend: Ed25519Backend,
+    private readonly decode: Decode,
+  ) {}
 
   /** Validates the anchors synchronously so misconfiguration fails at createVerifier. */
   static parse(options: TrustOptions): { roots: Ed25519PublicJwk[]; issuers: Ed25519PublicJwk[] } {
@@ -67,8 +71,9 @@ export class TrustStore {
   static async create(
     anchors: { roots: Ed25519PublicJwk[]; issuers: Ed25519PublicJwk[] },
     backend: Ed25519Backend,
+    decode: Decode,
   ): Promise<TrustStore> {
-    const store = new TrustStore(backend);
+    const store = new TrustStore(backend, decode);
     for (const [role, list] of [
       ['root', anchors.roots],
       ['issuer', anchors.issuers],
@@ -116,10 +121,10 @@ export class TrustStore {
   private async checkCertificate(
     certificate: string | Uint8Array,
   ): Promise<CertifiedKey | CertificateFailure> {
-    let document: ReturnType<typeof decodeDocument>;
+    let document: DecodedDocument;
     let claims: IssuerCertificateClaims;
     try {
-      document = decodeDocument(certificate, 'certificate');
+      document = this.decode(certificate, 'certificate');
       claims = readCertificateClaims(document);
     } catch (error) {
       if (error instanceof MalformedError) return 'certificate_malformed';

@@ -33,6 +33,19 @@ export function decodeDocument(
 }
 
 /** The JSON-shaped payload: a JWT's as decoded, a CWT's mapped from its integer labels. */
+/**
+ * Decodes a CWT only (text form or bytes); a JWT is refused. Apps that only ever receive
+ * CWTs use this so that their bundles leave out the JSON and JWS code.
+ * @throws MalformedError
+ */
+export function decodeCwtDocument(input: string | Uint8Array, expected?: DocumentKind): DecodedDocument {
+  if (typeof input !== 'string') return decodeCose(input, expected);
+  const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
+  if (input.length > cap) throw new MalformedError('too_large', `token is longer than ${cap} characters`);
+  if (input.includes('.')) throw new MalformedError('bad_structure', 'this verifier accepts CWT tokens only');
+  return decodeCose(base64urlDecode(input, 'CWT'), expected);
+}
+
 function payloadJson(
   document: DecodedDocument,
   fromCwt: (map: Map<CborKey, CborValue>) => Record<string, unknown>,

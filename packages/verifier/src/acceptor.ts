@@ -1,0 +1,95 @@
+import { MalformedError, readLicenseClaims, tokenHash } from '@licensekit/core';
+import type { DecodedDocument, Ed25519Backend, Ed25519PublicKey, LicenseClaims, TokenFormat } from '@licensekit/core';
+import type { Decode } from './decode.js';
+import { certificateCovers } from './trust.js';
+import type { CertifiedKey, TrustStore } from './trust.js';
+import { Verdict } from './verdict.js';
+
+/** A token whose signature checked out against a trusted key. */
+export interface Accepted {
+  format: TokenFormat;
+  kid: string;
+  claims: LicenseClaims;
+  /** base64url SHA-256 of the token's bytes: its identity in the lineage and the state. */
+  hash: string;
+  certified?: CertifiedKey;
+}
+
+/**
+ * The byte-level half of verification: strict decoding, key resolution (directly trusted
+ * or certified by a trusted root) and the signature. A bounded cache keyed by the exact
+ * token text lets an app re-check the same token cheaply; everything that depends on the
+ * time or the state is recomputed by the caller on every call, and so are the
+ * certificate's window and scope.
+ */
+export class Acceptor {
+  private readonly cache = new Map<string, Accepted>();
+
+  constructor(
+    private readonly decode: Decode,
+    private readonly trust: TrustStore,
+    private readonly backend: Ed25519Backend,
+    private readonly leeway: number,
+    private readonly cacheSize: number,
+  ) {}
+
+  async accept(token: string | Uint8Array, now: number): Promise<Accepted | Verdict> {
+    const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
+    if (cached) return (cached.certified && this.certificateProblem(cached.certified, cached.claims, now)) || cached;
+
+    let document: DecodedDocument;
+    let claims: LicenseClaims;
+    try {
+      document = this.decode(token, 'license');
+      claims = readLicenseClaims(document);
+    } catch (error) {
+      if (error instanceof MalformedError) return new Verdict('malformed', error.reason, error.message);
+      throw error;
+    }
+    const resolved = await this.resolveKey(document, claims, now);
+    if (resolved instanceof Verdict) return resolved;
+    if (!(await this.backend.verify(resolved.key, document.signingInput, document.signature))) {
+      return new Verdict('invalid_signature', 'signature_mismatch');
+    }
+    const accepted: Accepted = {
+      format: document.format,
+      kid: document.kid,
+      claims,
+      hash: await tokenHash(document.bytes),
+    };
+    if (resolved.certified) accepted.certified = resolved.certified;
+    if (this.cacheSize > 0 && typeof token === 'string') {
+      // Insertion order makes this FIFO: the oldest entry leaves first.
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(token, accepted);
+    }
+    return accepted;
+  }
+
+  private async resolveKey(
+    document: DecodedDocument,
+    claims: LicenseClaims,
+    now: number,
+  ): Promise<{ key: Ed25519PublicKey; certified?: CertifiedKey } | Verdict> {
+    const direct = this.trust.direct(document.kid);
+    if (direct) return { key: direct };
+    if (document.certificate === undefined) return new Verdict('untrusted_key', 'unknown_kid');
+    const outcome = await this.trust.certify(document.certificate);
+    if (typeof outcome === 'string') return new Verdict('untrusted_key', outcome);
+    if (outcome.kid !== document.kid) return new Verdict('untrusted_key', 'certificate_key_mismatch');
+    return this.certificateProblem(outcome, claims, now) ?? { key: outcome.key, certified: outcome };
+  }
+
+  /**
+   * A certificate vouches for its key only inside its window and for its products. It is
+   * checked at verification time (not at the token's iat), so a stolen issuer key stops
+   * working when its certificate ends even with back-dated tokens.
+   */
+  private certificateProblem(certified: CertifiedKey, claims: LicenseClaims, now: number): Verdict | undefined {
+    const certificate = certified.claims;
+    if (now < certificate.nbf - this.leeway) return new Verdict('untrusted_key', 'certificate_not_yet_valid');
+    if (now >= certificate.exp) return new Verdict('untrusted_key', 'certificate_expired');
+    if (!certificateCovers(certificate, claims.aud)) return new Verdict('untrusted_key', 'certificate_out_of_scope');
+    return undefined;
+  }
+}

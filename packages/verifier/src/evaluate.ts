@@ -1,0 +1,71 @@
+import { timeStatus } from '@licensekit/core';
+import type { Accepted } from './acceptor.js';
+import type { RevocationView } from './revocations.js';
+import { getOwn, setOwn } from './state/state.js';
+import type { StateData } from './state/state.js';
+import { Verdict } from './verdict.js';
+
+export interface EvaluationContext {
+  now: number;
+  leeway: number;
+  clockTolerance: number;
+  product: string;
+  /** Thumbprint of this device's key, when the app has one. */
+  device: string | undefined;
+  revocations: RevocationView | undefined;
+}
+
+/**
+ * The checks after the signature, in DESIGN.md order: revoked, wrong product, wrong
+ * device, rolled back, clock tampered, then the time statuses. Pure over the state; the
+ * caller runs it inside a state transaction so the marks it reads are current.
+ */
+export function evaluate(state: StateData, accepted: Accepted, context: EvaluationContext): Verdict {
+  const { claims } = accepted;
+  const revoked = context.revocations?.match(accepted.kid, claims.sub, claims.jti);
+  if (revoked) return new Verdict('revoked', revoked);
+  if (claims.aud !== context.product) return new Verdict('wrong_product', 'audience_mismatch');
+  if (claims.cnf !== undefined) {
+    if (context.device === undefined) return new Verdict('wrong_device', 'device_required');
+    if (claims.cnf.jkt !== context.device) return new Verdict('wrong_device', 'device_mismatch');
+  }
+  const highest = getOwn(state.licenses, claims.sub);
+  if (highest !== undefined) {
+    if (claims.seq < highest.seq) return new Verdict('rolled_back', 'older_seq');
+    if (claims.seq === highest.seq && accepted.hash !== highest.hash) {
+      return new Verdict('rolled_back', 'same_seq_different_token');
+    }
+  }
+  if (context.now < state.highWater - context.clockTolerance) {
+    return new Verdict('clock_tampered', 'clock_behind_high_water');
+  }
+  const status = timeStatus(claims, context.now, context.leeway);
+  return new Verdict(status, status);
+}
+
+/**
+ * Seconds the high-water mark may lag behind the clock before it is written again, so a
+ * file state is not rewritten on every check. Tamper detection loses at most this much.
+ */
+export const HIGH_WATER_STEP = 60;
+
+/**
+ * Moves the marks after a valid verification: the time high-water (never down; a token's
+ * iat proves its time has been reached) and the license's highest accepted seq.
+ * Returns whether the state changed.
+ */
+export function recordAcceptance(state: StateData, accepted: Accepted, now: number): boolean {
+  let changed = false;
+  const seen = Math.max(now, accepted.claims.iat);
+  if (seen >= state.highWater + HIGH_WATER_STEP || state.highWater === 0) {
+    state.highWater = Math.max(state.highWater, seen);
+    changed = true;
+  }
+  const { sub, seq } = accepted.claims;
+  const previous = getOwn(state.licenses, sub);
+  if (previous === undefined || seq > previous.seq) {
+    setOwn(state.licenses, sub, { seq, hash: accepted.hash });
+    changed = true;
+  }
+  return changed;
+}

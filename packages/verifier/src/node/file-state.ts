@@ -1,0 +1,139 @@
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Mutex } from '../state/mutex.js';
+import { emptyState, parseState } from '../state/state.js';
+import type { StateData, StateStore, Transition } from '../state/state.js';
+
+export interface FileStateOptions {
+  /** Give up acquiring the lock after this many ms (StateLockError). Default 10 000. */
+  lockTimeoutMs?: number;
+  /** A lock older than this whose holder is gone is broken. Default 10 000 ms. */
+  staleLockMs?: number;
+}
+
+export class StateLockError extends Error {
+  readonly code = 'ERR_STATE_LOCKED';
+  constructor(path: string) {
+    super(`the verifier state ${basename(path)} stayed locked by another process; try again`);
+    this.name = 'StateLockError';
+  }
+}
+
+/**
+ * State in a JSON file (mode 0600), safe for several processes sharing it:
+ *
+ * - every transaction holds `FILE.lock`, created with O_EXCL (a lock whose holder died, or
+ *   that is older than `staleLockMs`, is broken), and re-reads the file inside the lock,
+ *   so two processes never both spend the last unit of a quota;
+ * - a write goes to a temporary file in the same directory, is fsynced, then renamed over
+ *   the state (rename is atomic on POSIX file systems), so a crash at any instant leaves
+ *   either the old or the new state, never a torn one;
+ * - a file that is not a valid state (edited, truncated by hand) is moved to FILE.corrupt
+ *   and replaced by a fresh state. Like deleting the file, that forgets the marks: an
+ *   app-side state can raise the cost of cheating, not make it impossible.
+ */
+export function fileState(path: string, options: FileStateOptions = {}): StateStore {
+  const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+  const staleLockMs = options.staleLockMs ?? 10_000;
+  const lockPath = `${path}.lock`;
+  const mutex = new Mutex();
+
+  async function withLock<T>(section: () => Promise<T>): Promise<T> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + lockTimeoutMs;
+    let wait = 1;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (await breakStaleLock(lockPath, staleLockMs)) continue;
+        if (Date.now() > deadline) throw new StateLockError(path);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, 50);
+      }
+    }
+    try {
+      return await section();
+    } finally {
+      await unlink(lockPath).catch(() => undefined);
+    }
+  }
+
+  async function load(product: string): Promise<StateData> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(product);
+      throw error;
+    }
+    const state = parseState(text, product);
+    if (state) return state;
+    await rename(path, `${path}.corrupt`).catch(() => undefined);
+    return emptyState(product);
+  }
+
+  return {
+    transact<T>(product: string, step: (state: StateData) => Transition<T>): Promise<T> {
+      return mutex.run(() =>
+        withLock(async () => {
+          const state = await load(product);
+          const { changed, value } = step(state);
+          if (changed) await writeAtomically(path, JSON.stringify(state));
+          return value;
+        }),
+      );
+    },
+  };
+}
+
+async function breakStaleLock(lockPath: string, staleLockMs: number): Promise<boolean> {
+  try {
+    const [info, holder] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
+    const pid = Number.parseInt(holder, 10);
+    const holderGone = Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid);
+    if (!holderGone && Date.now() - info.mtimeMs < staleLockMs) return false;
+    await unlink(lockPath);
+    return true;
+  } catch {
+    // The lock vanished (released) between our attempts: just retry.
+    return true;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Writes `text` to `path` so that readers see the old or the new content, never a mix. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const handle = await open(temporary, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.chmod(0o600);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  // Persist the rename itself (the directory entry); not every platform allows it.
+  const directory = await open(dirname(path), constants.O_RDONLY).catch(() => undefined);
+  await directory?.sync().catch(() => undefined);
+  await directory?.close();
+}

@@ -1,0 +1,97 @@
+/**
+ * The verifier's persisted state (DESIGN.md "Verifier state"): what makes offline checks
+ * honest on a machine the customer controls. Plain JSON so every adapter can store it.
+ */
+export interface StateData {
+  version: 1;
+  /** The product this state belongs to; one state per product. */
+  product: string;
+  /** Highest trusted time seen, in seconds. Never decreases. */
+  highWater: number;
+  /** Per license (`sub`): the highest accepted `seq` and the SHA-256 of that token. */
+  licenses: Record<string, AcceptedToken>;
+  /** Per license, per quota: units used in the window that starts at `window`. */
+  usage: Record<string, Record<string, QuotaUsage>>;
+  /** The newest trusted revocation list, as its token, with its `seq`. */
+  revocations?: { token: string; seq: number };
+}
+
+export interface AcceptedToken {
+  seq: number;
+  hash: string;
+}
+
+export interface QuotaUsage {
+  window: number;
+  used: number;
+}
+
+export function emptyState(product: string): StateData {
+  return { version: 1, product, highWater: 0, licenses: {}, usage: {} };
+}
+
+/**
+ * One step of a transaction: the function may mutate `state` only when it reports
+ * `changed`, and only then is the state written.
+ */
+export interface Transition<T> {
+  changed: boolean;
+  value: T;
+}
+
+/**
+ * A state adapter. `transact` runs `step` on the current state with mutual exclusion
+ * (inside the process always; across processes where the medium allows: the file adapter
+ * locks) and persists the state when the step changed it. `step` must be synchronous and
+ * deterministic: it is the critical section.
+ */
+export interface StateStore {
+  transact<T>(product: string, step: (state: StateData) => Transition<T>): Promise<T>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Reads stored text back into a state. Anything that is not exactly a state of this
+ * product (edited, truncated, another version) yields undefined; the caller decides.
+ */
+export function parseState(text: string | null | undefined, product: string): StateData | undefined {
+  if (typeof text !== 'string' || text.length === 0) return undefined;
+  let raw: unknown;
+  try {
+    // The app's own file, not a signed document: JSON.parse suffices (it keeps "__proto__"
+    // as an ordinary property), and the shape is checked member by member below.
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(raw) || raw.version !== 1 || raw.product !== product || !isCount(raw.highWater)) return undefined;
+  if (!isRecord(raw.licenses) || !isRecord(raw.usage)) return undefined;
+  for (const entry of Object.values(raw.licenses)) {
+    if (!isRecord(entry) || !isCount(entry.seq) || typeof entry.hash !== 'string') return undefined;
+  }
+  for (const quotas of Object.values(raw.usage)) {
+    if (!isRecord(quotas)) return undefined;
+    for (const entry of Object.values(quotas)) {
+      if (!isRecord(entry) || !isCount(entry.used) || typeof entry.window !== 'number') return undefined;
+    }
+  }
+  if (raw.revocations !== undefined) {
+    const list = raw.revocations;
+    if (!isRecord(list) || typeof list.token !== 'string' || !isCount(list.seq)) return undefined;
+  }
+  return raw as unknown as StateData;
+}
+
+/**
+ * Own-property access for records keyed by license ids and quota names, which come from
+ * tokens: a key such as "__proto__" must be an ordinary entry, never the prototype.
+ */
+export function getOwn<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -3,8 +3,8 @@ import { base64urlDecode, base64urlEncode } from './encoding/base64url.js';
 import { isJsonObject, parseStrictJson } from './encoding/json.js';
 import { utf8Decode, utf8Encode } from './encoding/utf8.js';
 import { MalformedError } from './errors.js';
-import { jwkThumbprint, parsePublicJwk, publicKeyBytes } from './keys.js';
 import type { Ed25519PublicJwk } from './keys.js';
+import { jwkThumbprint, parsePublicJwk, publicKeyBytes } from './keys.js';
 
 /**
  * Proof of possession of a device key, in the shape of an RFC 9449 DPoP proof: a compact
@@ -31,8 +31,15 @@ export interface ProofRequest {
   body?: Uint8Array | string;
 }
 
-export async function createDeviceProof(device: DeviceSigner, request: ProofRequest): Promise<string> {
-  const header = { typ: DEVICE_PROOF_TYPE, alg: 'EdDSA', jwk: { kty: 'OKP', crv: 'Ed25519', x: device.publicJwk.x } };
+export async function createDeviceProof(
+  device: DeviceSigner,
+  request: ProofRequest,
+): Promise<string> {
+  const header = {
+    typ: DEVICE_PROOF_TYPE,
+    alg: 'EdDSA',
+    jwk: { kty: 'OKP', crv: 'Ed25519', x: device.publicJwk.x },
+  };
   const claims: Record<string, unknown> = {
     jti: base64urlEncode(crypto.getRandomValues(new Uint8Array(16))),
     htm: request.method.toUpperCase(),
@@ -72,19 +79,33 @@ export interface ProofExpectations {
  * Replay of `jti` within maxAge is the receiver's to track.
  * @throws MalformedError saying what failed
  */
-export async function verifyDeviceProof(proof: string, expected: ProofExpectations): Promise<VerifiedProof> {
+export async function verifyDeviceProof(
+  proof: string,
+  expected: ProofExpectations,
+): Promise<VerifiedProof> {
   if (typeof proof !== 'string' || proof.length > MAX_PROOF_LENGTH) {
     throw new MalformedError('too_large', 'device proof is missing or too long');
   }
   const parts = proof.split('.');
-  if (parts.length !== 3) throw new MalformedError('bad_structure', 'device proof is not a compact JWS');
+  if (parts.length !== 3)
+    throw new MalformedError('bad_structure', 'device proof is not a compact JWS');
   const [h, p, s] = parts as [string, string, string];
-  const header = parseStrictJson(utf8Decode(base64urlDecode(h, 'proof header')), { maxDepth: 3, what: 'proof header' });
-  const claims = parseStrictJson(utf8Decode(base64urlDecode(p, 'proof claims')), { maxDepth: 2, what: 'proof claims' });
-  if (!isJsonObject(header) || !isJsonObject(claims)) throw new MalformedError('bad_structure', 'device proof parts are not objects');
-  if (header.typ !== DEVICE_PROOF_TYPE) throw new MalformedError('wrong_type', 'device proof typ is not dpop+jwt');
-  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw new MalformedError('unsupported_alg', 'device proof alg is not EdDSA');
-  if (Object.hasOwn(header, 'crit')) throw new MalformedError('unknown_crit', 'device proof has critical extensions');
+  const header = parseStrictJson(utf8Decode(base64urlDecode(h, 'proof header')), {
+    maxDepth: 3,
+    what: 'proof header',
+  });
+  const claims = parseStrictJson(utf8Decode(base64urlDecode(p, 'proof claims')), {
+    maxDepth: 2,
+    what: 'proof claims',
+  });
+  if (!isJsonObject(header) || !isJsonObject(claims))
+    throw new MalformedError('bad_structure', 'device proof parts are not objects');
+  if (header.typ !== DEVICE_PROOF_TYPE)
+    throw new MalformedError('wrong_type', 'device proof typ is not dpop+jwt');
+  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519')
+    throw new MalformedError('unsupported_alg', 'device proof alg is not EdDSA');
+  if (Object.hasOwn(header, 'crit'))
+    throw new MalformedError('unknown_crit', 'device proof has critical extensions');
   let publicJwk: Ed25519PublicJwk;
   try {
     publicJwk = parsePublicJwk(header.jwk, 'device proof jwk');
@@ -93,21 +114,27 @@ export async function verifyDeviceProof(proof: string, expected: ProofExpectatio
   }
   const backend = await defaultBackend();
   const key = await backend.importPublicKey(publicKeyBytes(publicJwk));
-  if (!(await backend.verify(key, utf8Encode(`${h}.${p}`), base64urlDecode(s, 'proof signature')))) {
+  if (
+    !(await backend.verify(key, utf8Encode(`${h}.${p}`), base64urlDecode(s, 'proof signature')))
+  ) {
     throw new MalformedError('bad_structure', 'device proof signature does not verify');
   }
   const maxAge = expected.maxAge ?? 300;
   if (claims.htm !== expected.method.toUpperCase() || claims.htu !== expected.url) {
     throw new MalformedError('bad_claims', 'device proof was made for another request');
   }
-  if (typeof claims.iat !== 'number' || !Number.isSafeInteger(claims.iat) || Math.abs(expected.now - claims.iat) > maxAge) {
+  if (
+    typeof claims.iat !== 'number' ||
+    !Number.isSafeInteger(claims.iat) ||
+    Math.abs(expected.now - claims.iat) > maxAge
+  ) {
     throw new MalformedError('bad_claims', 'device proof is too old or from the future');
   }
   if (typeof claims.jti !== 'string' || claims.jti.length < 16 || claims.jti.length > 64) {
     throw new MalformedError('bad_claims', 'device proof has no usable jti');
   }
   if (expected.body !== undefined) {
-      const body = typeof expected.body === 'string' ? utf8Encode(expected.body) : expected.body;
+    const body = typeof expected.body === 'string' ? utf8Encode(expected.body) : expected.body;
     if (claims.bh !== base64urlEncode(await sha256(body))) {
       throw new MalformedError('bad_claims', 'device proof does not cover this request body');
     }

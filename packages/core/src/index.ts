@@ -9,6 +9,7 @@ export type { IssuerCertificateClaims } from './claims/certificate.js';
 export { ALL_PRODUCTS, parseCertificateClaims } from './claims/certificate.js';
 export type { Access, LicenseClaims, LicenseClaimsInput, PendingChange } from './claims/license.js';
 export {
+  LICENSE_CLAIM_NAMES,
   licenseClaimsToJson,
   PERIOD_UNITS,
   parseLicenseClaims,
@@ -25,14 +26,21 @@ export type { DocumentKind, TokenFormat } from './codec/kinds.js';
 export { COSE_TYPE, JWT_TYPE, MAX_DOCUMENT_LENGTH } from './codec/kinds.js';
 
 export {
-  decodeDocument,
   decodeCwtDocument,
+  decodeDocument,
   readCertificateClaims,
   readLicenseClaims,
   readRevocationClaims,
 } from './codec/read.js';
+export type {
+  DeviceSigner,
+  ProofExpectations,
+  ProofRequest,
+  VerifiedProof,
+} from './device-proof.js';
+export { createDeviceProof, DEVICE_PROOF_TYPE, verifyDeviceProof } from './device-proof.js';
 export type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from './ed25519/backend.js';
-export { base64urlDecode, base64urlEncode } from './encoding/base64url.js';
+export { base64urlDecode, base64urlEncode, isBase64urlOfLength } from './encoding/base64url.js';
 export type { CborKey, CborValue } from './encoding/cbor-decode.js';
 export { CborTag, decodeStrictCbor } from './encoding/cbor-decode.js';
 export type { JsonValue } from './encoding/json.js';
@@ -55,5 +63,3 @@ export {
   publicKeyBytes,
   tokenHash,
 } from './keys.js';
-export { createDeviceProof, verifyDeviceProof, DEVICE_PROOF_TYPE } from './device-proof.js';
-export type { DeviceSigner, ProofRequest, ProofExpectations, VerifiedProof } from './device-proof.js';

@@ -17,8 +17,9 @@ export interface Ed25519PrivateJwk extends Ed25519PublicJwk {
 }
 
 /**
- * Accepts an Ed25519 public JWK. Members other than kty, crv, x, kid, use, key_ops, alg
- * are refused, and so is a private `d`: a trust anchor must never be a private key file.
+ * Accepts an Ed25519 public JWK. A private `d` is refused (a trust anchor must never be a
+ * private key file) and so is an `alg` other than EdDSA/Ed25519; other members (use,
+ * key_ops, ext …) are ignored and dropped. Messages never echo member values.
  * @throws KeyError
  */
 export function parsePublicJwk(value: unknown, what = 'public key'): Ed25519PublicJwk {
@@ -35,7 +36,7 @@ export function parsePublicJwk(value: unknown, what = 'public key'): Ed25519Publ
     throw new KeyError(`${what} is not an Ed25519 key (kty "OKP", crv "Ed25519")`);
   }
   if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') {
-    throw new KeyError(`${what} is restricted to alg ${String(jwk.alg)}`);
+    throw new KeyError(`${what} is restricted to an algorithm other than EdDSA`);
   }
   if (!isBase64urlOfLength(jwk.x, 32))
     throw new KeyError(`${what} "x" is not 32 bytes of base64url`);

@@ -1,5 +1,6 @@
 import {
   ClaimError,
+  LICENSE_CLAIM_NAMES,
   type LicenseClaims,
   type LicenseClaimsInput,
   parseLicenseClaims,
@@ -27,29 +28,9 @@ export interface IssueOptions {
   now?: number | undefined;
 }
 
-// The claims of the model (DESIGN.md "Claims"). The verifier ignores unknown claims
-// (RFC 7519 §4), and the encoders drop them, so at issue time a misspelt claim ("grase")
-// would vanish without a trace: the issuer refuses it instead.
-const LICENSE_CLAIM_NAMES: ReadonlySet<string> = new Set<keyof LicenseClaims>([
-  'iss',
-  'sub',
-  'aud',
-  'iat',
-  'nbf',
-  'exp',
-  'jti',
-  'plan',
-  'access',
-  'ent',
-  'quota',
-  'anchor',
-  'rfa',
-  'grace',
-  'seq',
-  'prev',
-  'cnf',
-  'chg',
-]);
+// The verifier ignores unknown claims (RFC 7519 §4) and the encoders drop them, so at
+// issue time a misspelt claim ("grase") would vanish without a trace: refuse it instead.
+const CLAIM_NAMES: ReadonlySet<string> = new Set(LICENSE_CLAIM_NAMES);
 
 /** Fills the claims the issuer owns (caller's values win) and validates the result. */
 function completeLicenseClaims(claims: LicenseClaimsInput, now: number): LicenseClaims {
@@ -57,7 +38,7 @@ function completeLicenseClaims(claims: LicenseClaimsInput, now: number): License
     throw new ClaimError('claims', 'must be an object');
   }
   for (const name of Object.keys(claims)) {
-    if (!LICENSE_CLAIM_NAMES.has(name)) throw new ClaimError(name, 'is not a license claim');
+    if (!CLAIM_NAMES.has(name)) throw new ClaimError(name, 'is not a license claim');
   }
   const iat = claims.iat ?? now;
   return parseLicenseClaims({

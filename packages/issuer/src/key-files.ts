@@ -4,18 +4,14 @@ import {
   ConfigError,
   type Ed25519PrivateJwk,
   type Ed25519PublicJwk,
+  isBase64urlOfLength,
   jwkThumbprint,
   KeyError,
   parsePrivateJwk,
   parsePublicJwk,
 } from '@licensekit/core';
 import { pathExists, replaceFile, writeNewFile } from './lib/files.js';
-import {
-  checkEd25519Members,
-  checkedKid,
-  isBase64urlOfLength,
-  readJwkFile,
-} from './lib/jwk-file.js';
+import { checkEd25519Members, checkedKid, readJwkFile } from './lib/jwk-file.js';
 import { importPrivateJwk } from './lib/node-key.js';
 
 /** A freshly generated Ed25519 key pair; both JWKs carry the kid. */

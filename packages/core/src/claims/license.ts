@@ -60,6 +60,28 @@ export interface LicenseClaims {
   chg?: PendingChange;
 }
 
+/** Every claim name of the model, in the order of DESIGN.md. */
+export const LICENSE_CLAIM_NAMES: readonly (keyof LicenseClaims)[] = [
+  'iss',
+  'sub',
+  'aud',
+  'iat',
+  'nbf',
+  'exp',
+  'jti',
+  'plan',
+  'access',
+  'ent',
+  'quota',
+  'anchor',
+  'rfa',
+  'grace',
+  'seq',
+  'prev',
+  'cnf',
+  'chg',
+];
+
 /** Claims the issuer fills in when absent (see the issuer's `issue`). */
 export type LicenseClaimsInput = Omit<
   LicenseClaims,

@@ -47,7 +47,10 @@ export function parseRevocationClaims(payload: Record<string, unknown>): Revocat
     licenses: list(payload.licenses, 'licenses', identifier),
     tokens: list(payload.tokens, 'tokens', tokenId),
   };
-  if (has(payload, 'next')) claims.next = numericDate(payload.next, 'next');
+  if (has(payload, 'next')) {
+    claims.next = numericDate(payload.next, 'next');
+    if (claims.next <= claims.iat) throw new ClaimError('next', 'must be after iat');
+  }
   return claims;
 }
 

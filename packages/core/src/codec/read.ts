@@ -38,11 +38,16 @@ export function decodeDocument(
  * CWTs use this so that their bundles leave out the JSON and JWS code.
  * @throws MalformedError
  */
-export function decodeCwtDocument(input: string | Uint8Array, expected?: DocumentKind): DecodedDocument {
+export function decodeCwtDocument(
+  input: string | Uint8Array,
+  expected?: DocumentKind,
+): DecodedDocument {
   if (typeof input !== 'string') return decodeCose(input, expected);
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
-  if (input.length > cap) throw new MalformedError('too_large', `token is longer than ${cap} characters`);
-  if (input.includes('.')) throw new MalformedError('bad_structure', 'this verifier accepts CWT tokens only');
+  if (input.length > cap)
+    throw new MalformedError('too_large', `token is longer than ${cap} characters`);
+  if (input.includes('.'))
+    throw new MalformedError('bad_structure', 'this verifier accepts CWT tokens only');
   return decodeCose(base64urlDecode(input, 'CWT'), expected);
 }
 

@@ -49,9 +49,12 @@ describe('base64url (RFC 4648 §5, unpadded, canonical)', () => {
     expect(reasonOf(() => base64urlDecode(text))).toBe('bad_base64url');
   });
 
-  test.each(['A', 'AAAAA', 'AAAAAAAAA'])('rejects length %% 4 == 1 (%s) as bad_base64url', (text) => {
-    expect(reasonOf(() => base64urlDecode(text))).toBe('bad_base64url');
-  });
+  test.each(['A', 'AAAAA', 'AAAAAAAAA'])(
+    'rejects length %% 4 == 1 (%s) as bad_base64url',
+    (text) => {
+      expect(reasonOf(() => base64urlDecode(text))).toBe('bad_base64url');
+    },
+  );
 
   test('non-zero trailing bits are not_canonical: one text per byte string', () => {
     // 'AA' is the only spelling of [0x00]; 'AB'…'AP' carry bits that do not fit a byte.

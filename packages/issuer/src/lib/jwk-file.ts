@@ -1,5 +1,5 @@
 import {
-  base64urlDecode,
+  isBase64urlOfLength,
   jwkThumbprint,
   KeyError,
   MalformedError,
@@ -16,17 +16,6 @@ import { readSmallFile } from './files.js';
 
 // A JWK is ~200 bytes; anything much larger is not a key file.
 const MAX_KEY_FILE_BYTES = 16 * 1024;
-
-/** True for canonical base64url of exactly `length` bytes (JWK `x` and `d`: 32). */
-export function isBase64urlOfLength(value: unknown, length: number): value is string {
-  if (typeof value !== 'string') return false;
-  try {
-    return base64urlDecode(value).length === length;
-  } catch (error) {
-    if (error instanceof MalformedError) return false;
-    throw error;
-  }
-}
 
 /** Parses a key file as a JSON object; the messages never quote the content. */
 export async function readJwkFile(

@@ -10,12 +10,50 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        test: {
+          name: 'store',
+          include: ['packages/store/src/**/*.test.ts'],
+          env: { LICENSEKIT_TEST_DB: 'pglite' },
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'store-postgres',
+          include: ['packages/store/src/**/*.test.ts'],
+          env: { LICENSEKIT_TEST_DB: 'postgres' },
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
         test: { name: 'core', include: ['packages/core/src/**/*.test.ts'] },
       },
       { extends: true, test: { name: 'issuer', include: ['packages/issuer/src/**/*.test.ts'] } },
       {
         extends: true,
         test: { name: 'verifier', include: ['packages/verifier/src/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120000,
+          hookTimeout: 120000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'runtimes',
+          include: ['test/runtimes/**/*.test.ts'],
+          testTimeout: 120000,
+          hookTimeout: 120000,
+        },
       },
     ],
   },

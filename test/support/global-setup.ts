@@ -7,5 +7,8 @@ import { repoRoot } from './vectors.js';
  * built JavaScript, and must never run a stale build.
  */
 export default function setup(): void {
+  // Every project inherits this setup; build once per run.
+  if (process.env.LICENSEKIT_BUILT_FOR_TESTS === '1') return;
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+  process.env.LICENSEKIT_BUILT_FOR_TESTS = '1';
 }

@@ -1,0 +1,77 @@
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { StoreConfig } from './config.js';
+import type { Db } from './db/client.js';
+import type { Clock } from './lib/clock.js';
+import database from './plugins/database.js';
+import errors from './plugins/errors.js';
+import keys from './plugins/keys.js';
+import security from './plugins/security.js';
+import { catalogueRepository } from './repositories/catalogue.js';
+import catalogueRoutes from './routes/api/catalogue.js';
+import keysRoutes from './routes/api/keys.js';
+import health from './routes/health.js';
+import { ErrorResponse } from './schemas/common.js';
+import { seedDemoCatalogue } from './seed.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: StoreConfig;
+    clock: Clock;
+  }
+}
+
+export interface AppOptions {
+  config: StoreConfig;
+  clock: Clock;
+  /** A database to use instead of opening one from the config (tests). */
+  db?: Db | undefined;
+}
+
+/**
+ * The store as a Fastify plugin: external things first (database, keys), then the
+ * cross-cutting plugins, then the routes. `server.ts` only adds logging and listening.
+ */
+async function app(fastify: FastifyInstance, options: AppOptions) {
+  fastify.decorate('config', options.config);
+  fastify.decorate('clock', options.clock);
+  fastify.addSchema(ErrorResponse);
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'licensekit store',
+        version: '1',
+        description: 'Sell, activate and refresh signed license tokens.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await fastify.register(database, { config: options.config, db: options.db });
+  await fastify.register(keys, { config: options.config, clock: options.clock });
+  await fastify.register(errors);
+  await fastify.register(security, { config: options.config });
+  await fastify.register(formbody, { bodyLimit: 16 * 1024 });
+
+  if (options.config.seedDemo) {
+    if (await seedDemoCatalogue(catalogueRepository(fastify.db, options.config.publicUrl))) {
+      fastify.log.info('seeded the demo catalogue');
+    }
+  }
+
+  await fastify.register(health);
+  await fastify.register(catalogueRoutes);
+  await fastify.register(keysRoutes);
+
+  // --- licensing: checkout, licenses (activate, refresh, status), plan changes, payments ---
+
+  // --- operations: usage, attachments, revocations, webhooks, admin, metrics ---
+
+  // --- pages: storefront and customer portal ---
+
+  fastify.get('/docs', { schema: { hide: true } }, async () => fastify.swagger());
+}
+
+export default fp(app, { name: 'licensekit-store' });

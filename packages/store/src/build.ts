@@ -1,0 +1,44 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
+import app from './app.js';
+import type { ConfigInput } from './config.js';
+import { loadConfig } from './config.js';
+import type { Db } from './db/client.js';
+import type { Clock } from './lib/clock.js';
+import { systemClock } from './lib/clock.js';
+
+export interface BuildOptions extends ConfigInput {
+  db?: Db;
+  clock?: Clock;
+  /** Fastify's logger option (pino): false in tests, an object or stream in servers. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Request headers that carry secrets: never written to a log. */
+export const REDACTED_HEADERS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers.dpop',
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+];
+
+/**
+ * Builds the store (not listening): tests call it and use `inject`, servers call it and
+ * listen. JSON bodies are capped at 64 KiB (routes lower it where they expect less).
+ */
+export async function buildStore(options: BuildOptions = {}): Promise<FastifyInstance> {
+  const config = loadConfig(options);
+  const fastify = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  await fastify.register(app, { config, clock: options.clock ?? systemClock, db: options.db });
+  await fastify.ready();
+  return fastify as unknown as FastifyInstance;
+}

@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+
+/**
+ * Store configuration: flags (licensekit serve), then the environment, then defaults that
+ * need no set-up (PGlite in ./.licensekit, dev keys generated on first start).
+ */
+export interface StoreConfig {
+  /** Directory for the embedded database, keys, secrets and attachment files. */
+  dataDir: string;
+  /** The vendor id: `iss` of every token and certificate. */
+  vendor: string;
+  /** postgres://… to use PostgreSQL; absent = PGlite in dataDir/db. */
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  /** The URL customers reach the store at (links in responses, pages and webhooks). */
+  publicUrl: string;
+  /** Admin API token; absent = read from (or generated into) dataDir/admin-token. */
+  adminToken: string | undefined;
+  /** Seed the demo catalogue into an empty database. */
+  seedDemo: boolean;
+  logLevel: string;
+  /** Origins allowed to call the JSON API from browsers ('*' allows any). */
+  corsOrigins: string[];
+}
+
+export interface ConfigInput {
+  dataDir?: string | undefined;
+  vendor?: string | undefined;
+  databaseUrl?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  publicUrl?: string | undefined;
+  adminToken?: string | undefined;
+  seedDemo?: boolean | undefined;
+  logLevel?: string | undefined;
+  corsOrigins?: string[] | undefined;
+}
+
+export class ConfigurationError extends Error {
+  readonly code = 'ERR_STORE_CONFIG';
+}
+
+export function loadConfig(
+  input: ConfigInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+): StoreConfig {
+  const port = input.port ?? (env.PORT !== undefined ? Number(env.PORT) : 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigurationError(`port must be 0-65535 (got ${String(input.port ?? env.PORT)})`);
+  }
+  const host = input.host ?? env.HOST ?? '127.0.0.1';
+  const databaseUrl = input.databaseUrl ?? (env.DATABASE_URL || undefined);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigurationError('DATABASE_URL must be a postgres:// URL');
+  }
+  const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    dataDir: resolve(input.dataDir ?? env.LICENSEKIT_DATA ?? '.licensekit'),
+    vendor: input.vendor ?? env.LICENSEKIT_VENDOR ?? 'acme',
+    databaseUrl,
+    host,
+    port,
+    publicUrl: (
+      input.publicUrl ??
+      env.LICENSEKIT_PUBLIC_URL ??
+      `http://${displayHost}:${port}`
+    ).replace(/\/+$/, ''),
+    adminToken: input.adminToken ?? (env.LICENSEKIT_ADMIN_TOKEN || undefined),
+    seedDemo: input.seedDemo ?? env.LICENSEKIT_SEED_DEMO !== 'false',
+    logLevel: input.logLevel ?? env.LOG_LEVEL ?? 'info',
+    corsOrigins:
+      input.corsOrigins ??
+      (env.LICENSEKIT_CORS_ORIGINS ? env.LICENSEKIT_CORS_ORIGINS.split(',') : ['*']),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The database behind the store: PGlite (PostgreSQL compiled to WebAssembly, embedded,
+ * zero set-up) by default, PostgreSQL through DATABASE_URL. Both speak the same SQL, so
+ * the store has one dialect; this interface is all the repositories see.
+ */
+export interface Queryable {
+  /** Runs one statement with $1-style parameters and returns its rows. */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a multi-statement script without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs `work` in one transaction (BEGIN … COMMIT, ROLLBACK on error). Statements that
+   * must see a consistent row lock it with SELECT … FOR UPDATE inside.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface PgliteOptions {
+  /** Directory for the data files; omit for an in-memory database (tests). */
+  dataDir?: string;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+  await pglite.waitReady;
+  return {
+    kind: 'pglite',
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return (await pglite.query<Row>(sql, params as unknown[])).rows;
+    },
+    transaction<T>(work: (tx: Queryable) => Promise<T>) {
+      return pglite.transaction((tx) =>
+        work({
+          async query<Row>(sql: string, params: readonly unknown[] = []) {
+            return (await tx.query<Row>(sql, params as unknown[])).rows;
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      );
+    },
+    async exec(sql: string) {
+      await pglite.exec(sql);
+    },
+    close: () => pglite.close(),
+  };
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Pool size. Default 10. */
+  max?: number;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const pg = await import('pg');
+  const Pool = pg.default?.Pool ?? (pg as unknown as typeof pg.default).Pool;
+  // int8 (money in minor units, counters) as JavaScript numbers: every value the store
+  // writes is a safe integer, and PGlite already returns numbers.
+  pg.default.types.setTypeParser(20, (value: string) => Number(value));
+  const pool = new Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+  // Fail at start-up, not on the first request, when the database is unreachable.
+  await pool.query('select 1');
+  return {
+    kind: 'postgres',
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return (await pool.query(sql, params as unknown[])).rows as Row[];
+    },
+    async transaction<T>(work: (tx: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work({
+          async query<Row>(sql: string, params: readonly unknown[] = []) {
+            return (await client.query(sql, params as unknown[])).rows as Row[];
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    close: () => pool.end(),
+  };
+}

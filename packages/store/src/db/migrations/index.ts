@@ -1,0 +1,10 @@
+import { initial } from './0001_initial.js';
+
+/**
+ * Migrations in order. Applied at start, each once, in a transaction, under an advisory
+ * lock so several instances starting together never race. Append only: never edit one
+ * that has shipped.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'initial', sql: initial },
+];

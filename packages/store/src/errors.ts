@@ -1,0 +1,81 @@
+/**
+ * The store's error codes: one registry with the HTTP status and the message a client
+ * sees. Every error response is `{ error: { code, message } }` (plus links such as
+ * `checkoutUrl` where the code calls for one). A test fails when the README's table
+ * misses a code.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, message: 'The request is not valid.' },
+  IDEMPOTENCY_KEY_REQUIRED: {
+    status: 400,
+    message: 'This request needs an Idempotency-Key header.',
+  },
+  UNAUTHORIZED: { status: 401, message: 'Authentication is required.' },
+  ADMIN_TOKEN_INVALID: { status: 401, message: 'A valid admin token is required.' },
+  DEVICE_PROOF_INVALID: {
+    status: 401,
+    message: 'The device proof is missing or not valid for this request.',
+  },
+  PAYMENT_REQUIRED: { status: 402, message: 'The license is not paid for this period.' },
+  FORBIDDEN: { status: 403, message: 'This action is not allowed.' },
+  LICENSE_REVOKED: { status: 403, message: 'This license has been revoked.' },
+  QUOTA_EXHAUSTED: { status: 403, message: 'The quota for this is used up until it resets.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  LICENSE_NOT_FOUND: { status: 404, message: 'No license matches this key.' },
+  PRODUCT_NOT_FOUND: { status: 404, message: 'No such product.' },
+  PLAN_NOT_FOUND: { status: 404, message: 'No such plan for this product.' },
+  ORDER_NOT_FOUND: { status: 404, message: 'No such order.' },
+  DEVICE_NOT_FOUND: { status: 404, message: 'No such active device on this license.' },
+  SEATS_FULL: {
+    status: 409,
+    message: 'All seats of this license are in use; deactivate a device first.',
+  },
+  IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    message:
+      'This Idempotency-Key was used for a different request, or that request is still running.',
+  },
+  TRIAL_USED: {
+    status: 409,
+    message: 'A trial of this product was already used by this customer.',
+  },
+  PLAN_CHANGE_INVALID: {
+    status: 409,
+    message: 'This plan change is not possible for this license.',
+  },
+  CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as JSON.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is not satisfiable.' },
+  TOO_MANY_REQUESTS: {
+    status: 429,
+    message: 'Too many failed attempts; wait a minute and try again.',
+  },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    message: 'The service is starting or stopping; try again shortly.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An expected failure with a registered code; anything else becomes INTERNAL. */
+export class StoreError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra members of the error response (links such as checkoutUrl). */
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, extra: Record<string, unknown> = {}) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = 'StoreError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.extra = extra;
+  }
+}
+
+export function errorBody(code: ErrorCode, message?: string, extra: Record<string, unknown> = {}) {
+  return { error: { code, message: message ?? ERROR_CODES[code].message }, ...extra };
+}

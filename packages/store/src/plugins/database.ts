@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { StoreConfig } from '../config.js';
+import type { Db } from '../db/client.js';
+import { openPglite, openPostgres } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
+
+/**
+ * The database as a decorator: PGlite in dataDir/db unless DATABASE_URL names a
+ * PostgreSQL server; migrations applied before the first request. A database passed in
+ * (tests) is used as is and left open for its owner.
+ */
+async function database(
+  fastify: FastifyInstance,
+  options: { config: StoreConfig; db?: Db | undefined },
+) {
+  const owned = options.db === undefined;
+  const db =
+    options.db ??
+    (options.config.databaseUrl
+      ? await openPostgres({ connectionString: options.config.databaseUrl })
+      : await openPglite({ dataDir: join(options.config.dataDir, 'db') }));
+  const applied = await migrate(db);
+  if (applied.length > 0)
+    fastify.log.info({ migrations: applied, database: db.kind }, 'migrations applied');
+  fastify.decorate('db', db);
+  if (owned) fastify.addHook('onClose', () => db.close());
+}
+
+export default fp(database, { name: 'database' });

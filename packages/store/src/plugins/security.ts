@@ -1,0 +1,44 @@
+import cors from '@fastify/cors';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { StoreConfig } from '../config.js';
+import { FailureLimiter } from '../lib/failure-limiter.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    failureLimiter: FailureLimiter;
+  }
+}
+
+/**
+ * Security headers on every response, CORS for the JSON API (apps in browsers and
+ * extensions call refresh), and the limiter for failed license-key lookups.
+ * Pages get a strict CSP: no inline script, no third-party anything.
+ */
+async function security(fastify: FastifyInstance, options: { config: StoreConfig }) {
+  fastify.decorate('failureLimiter', new FailureLimiter());
+  await fastify.register(cors, {
+    origin: options.config.corsOrigins.includes('*') ? '*' : options.config.corsOrigins,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'idempotency-key', 'dpop'],
+    maxAge: 600,
+  });
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    if (options.config.publicUrl.startsWith('https://')) {
+      reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    }
+    if (request.url.startsWith('/v1/') && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-store');
+    return payload;
+  });
+}
+
+export default fp(security, { name: 'security' });

@@ -1,0 +1,69 @@
+import type { Static } from 'typebox';
+import { Type } from 'typebox';
+import { Identifier, Money, QuotaSpec } from './common.js';
+
+export const Plan = Type.Object({
+  id: Identifier,
+  productId: Identifier,
+  name: Type.String(),
+  description: Type.String(),
+  /** Per seat when perSeat is true. */
+  price: Money,
+  interval: Type.Union([Type.Literal('month'), Type.Literal('year'), Type.Literal('once')]),
+  /** For 'once' plans: the term in days; null = lifetime. */
+  termDays: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  trialDays: Type.Integer({ minimum: 0 }),
+  perSeat: Type.Boolean(),
+  seats: Type.Integer({ minimum: 1 }),
+  quotas: Type.Record(Type.String(), QuotaSpec),
+  entitlements: Type.Array(Type.String()),
+  graceDays: Type.Integer({ minimum: 0 }),
+  free: Type.Boolean(),
+});
+export type Plan = Static<typeof Plan>;
+
+export const Product = Type.Object({
+  id: Identifier,
+  name: Type.String(),
+  description: Type.String(),
+  /** The product's page on the storefront. */
+  url: Type.String(),
+  plans: Type.Array(Plan),
+});
+export type Product = Static<typeof Product>;
+
+export const PlanInput = Type.Object(
+  {
+    id: Identifier,
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    price: Money,
+    interval: Type.Union([Type.Literal('month'), Type.Literal('year'), Type.Literal('once')]),
+    termDays: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()]),
+    ),
+    trialDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
+    perSeat: Type.Optional(Type.Boolean()),
+    seats: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+    quotas: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' }), QuotaSpec),
+    ),
+    entitlements: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' }), { maxItems: 64 }),
+    ),
+    graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
+    position: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+export type PlanInput = Static<typeof PlanInput>;
+
+export const ProductInput = Type.Object(
+  {
+    id: Identifier,
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type ProductInput = Static<typeof ProductInput>;

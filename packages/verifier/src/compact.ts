@@ -4,7 +4,7 @@
  */
 import { decodeCwtDocument } from '@licensekit/core';
 import { createVerifierWith } from './create.js';
-import type { Verifier, VerifierOptions } from './create.js';
+import type { Verifier, VerifierOptions } from './types.js';
 
 /** Creates an offline verifier that accepts CWT tokens (a JWT is `malformed`). */
 export function createVerifier(options: VerifierOptions): Verifier {

@@ -1,18 +1,36 @@
 /** The public surface shared by the full and the compact entry. */
-export type { ConsumeResult, UsageReport, UsageReportOutcome, Verifier, VerifierOptions } from './create.js';
-export { USAGE_REPORT_TYPE } from './create.js';
-export { deviceKeyFromKeyPair, deviceProof, generateDeviceKey, signWithDevice } from './device/device-key.js';
+
 export type { DeviceKey } from './device/device-key.js';
-export { indexedDbDeviceKey } from './device/indexeddb.js';
+export {
+  deviceKeyFromKeyPair,
+  deviceProof,
+  generateDeviceKey,
+  signWithDevice,
+} from './device/device-key.js';
 export type { IndexedDbDeviceKeyOptions } from './device/indexeddb.js';
+export { indexedDbDeviceKey } from './device/indexeddb.js';
 export type { LedgerEntry } from './ledger.js';
-export { isValidStatus, STATUSES } from './result.js';
+export type { RefreshOptions, RefreshOutcome } from './refresh.js';
+export { REFRESH_PATH } from './refresh.js';
 export type { PendingChangeView, QuotaStatus, VerifyResult, VerifyStatus } from './result.js';
+export { isValidStatus, STATUSES } from './result.js';
 export type { RevocationUpdate } from './revocation-registry.js';
 export { memoryState } from './state/memory.js';
-export type { AcceptedToken, QuotaUsage, StateData, StateStore, Transition } from './state/state.js';
+export type {
+  AcceptedToken,
+  QuotaUsage,
+  StateData,
+  StateStore,
+  Transition,
+} from './state/state.js';
 export type { AsyncKeyValue, WebStorageLike } from './state/web-storage.js';
 export { keyValueState, webStorageState } from './state/web-storage.js';
 export type { TrustOptions } from './trust.js';
-export { REFRESH_PATH } from './refresh.js';
-export type { RefreshOptions, RefreshOutcome } from './refresh.js';
+export type {
+  ConsumeResult,
+  UsageReport,
+  UsageReportOutcome,
+  Verifier,
+  VerifierOptions,
+} from './types.js';
+export { USAGE_REPORT_TYPE } from './types.js';

@@ -5,7 +5,7 @@
  */
 import { decodeDocument } from '@licensekit/core';
 import { createVerifierWith } from './create.js';
-import type { Verifier, VerifierOptions } from './create.js';
+import type { Verifier, VerifierOptions } from './types.js';
 
 /**
  * Creates an offline verifier for both token formats.

@@ -1,5 +1,3 @@
-import type { DeviceKey } from './device/device-key.js';
-import { deviceProof } from './device/device-key.js';
 import type { VerifyResult } from './result.js';
 
 /** How the app reaches its store; `fetch` is injectable for tests, proxies and Electron. */
@@ -21,7 +19,13 @@ export type RefreshOutcome =
   /** A previous attempt failed recently; the next try is allowed at `retryAt`. */
   | { kind: 'backing_off'; retryAt: Date; result: VerifyResult }
   /** The store answered with a refusal (402 payment required, 403 revoked, 404 unknown). */
-  | { kind: 'refused'; httpStatus: number; message: string; checkoutUrl?: string; result: VerifyResult }
+  | {
+      kind: 'refused';
+      httpStatus: number;
+      message: string;
+      checkoutUrl?: string;
+      result: VerifyResult;
+    }
   /** The store could not be reached or sent something unusable; the app keeps working until grace ends. */
   | { kind: 'failed'; error: string; retryAt: Date; result: VerifyResult };
 
@@ -64,18 +68,4 @@ export class Backoff {
 export function isDue(result: VerifyResult, now: number): boolean {
   if (DUE.has(result.status)) return true;
   return result.pendingChange !== undefined && result.pendingChange.at.getTime() <= now;
-}
-
-export interface RefreshRequest {
-  url: string;
-  init: RequestInit;
-}
-
-/** The POST the store expects: the current token, and a device proof for bound licenses. */
-export async function buildRefreshRequest(storeUrl: string, token: string, device: DeviceKey | undefined, bound: boolean): Promise<RefreshRequest> {
-  const url = new URL(REFRESH_PATH, storeUrl).toString();
-  const body = JSON.stringify({ token });
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  if (bound && device) headers.dpop = await deviceProof(device, { method: 'POST', url, body });
-  return { url, init: { method: 'POST', headers, body } };
 }

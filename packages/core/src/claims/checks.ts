@@ -1,4 +1,5 @@
 import { base64urlDecode, isBase64urlOfLength } from '../encoding/base64url.js';
+import { isWellFormedText } from '../encoding/utf8.js';
 import { ClaimError, MalformedError } from '../errors.js';
 
 /**
@@ -16,7 +17,9 @@ export const MAX_ENTITLEMENTS = 64;
 export const MAX_QUOTAS = 32;
 
 export function identifier(value: unknown, claim: string): string {
-  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+  // Well-formed text only: an unpaired surrogate has no UTF-8 encoding, so a token
+  // carrying one could be signed but never read back.
+  if (typeof value !== 'string' || !IDENTIFIER.test(value) || !isWellFormedText(value)) {
     throw new ClaimError(claim, 'must be a string of 1 to 128 printable characters');
   }
   return value;
@@ -29,10 +32,36 @@ export function name(value: unknown, claim: string): string {
   return value;
 }
 
-/** NumericDate (RFC 7519 §2): here always an integer number of seconds, never negative. */
+/**
+ * The latest NumericDate accepted: 9999-12-31T23:59:59Z. Every time claim, and every sum
+ * of them the arithmetic forms (exp + grace, period boundaries from an anchor), then stays
+ * inside the calendar range, so validated claims can never make the arithmetic throw.
+ */
+export const MAX_NUMERIC_DATE = 253_402_300_799;
+
+/** The longest grace period accepted: ten years, in seconds. */
+export const MAX_GRACE = 10 * 366 * 86_400;
+
+/** NumericDate (RFC 7519 §2): here always an integer number of seconds, 1970 to 9999. */
 export function numericDate(value: unknown, claim: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ClaimError(claim, 'must be an integer NumericDate (seconds since 1970)');
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < 0 ||
+    value > MAX_NUMERIC_DATE
+  ) {
+    throw new ClaimError(
+      claim,
+      'must be an integer NumericDate (seconds since 1970, before year 10000)',
+    );
+  }
+  return value;
+}
+
+/** A duration in seconds between 0 and `max`. */
+export function duration(value: unknown, claim: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new ClaimError(claim, `must be whole seconds between 0 and ${max}`);
   }
   return value;
 }

@@ -3,9 +3,11 @@ import type { QuotaSpec } from '../arithmetic/quota.js';
 import { ClaimError } from '../errors.js';
 import {
   digest,
+  duration,
   has,
   identifier,
   MAX_ENTITLEMENTS,
+  MAX_GRACE,
   MAX_QUOTAS,
   name,
   nonNegativeInteger,
@@ -173,7 +175,7 @@ export function parseLicenseClaims(payload: Record<string, unknown>): LicenseCla
   }
   if (has(payload, 'anchor')) claims.anchor = numericDate(payload.anchor, 'anchor');
   if (has(payload, 'rfa')) claims.rfa = numericDate(payload.rfa, 'rfa');
-  if (has(payload, 'grace')) claims.grace = nonNegativeInteger(payload.grace, 'grace');
+  if (has(payload, 'grace')) claims.grace = duration(payload.grace, 'grace', MAX_GRACE);
   if (has(payload, 'prev')) claims.prev = digest(payload.prev, 'prev');
   if ((claims.seq === 0) !== (claims.prev === undefined)) {
     throw new ClaimError(

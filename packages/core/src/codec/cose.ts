@@ -32,6 +32,8 @@ const FORBIDDEN_LABELS = [13, 14, 32, 33, 34, 35];
 
 /** The COSE_Sign1 parts as decoded, before any header is interpreted. */
 export interface CoseSign1 {
+  /** The outermost tag: 18, or 61 (CWT) when the COSE_Sign1 was wrapped in it. */
+  tagged: number;
   protectedBytes: Uint8Array;
   protectedHeader: Map<CborKey, CborValue>;
   unprotectedHeader: Map<CborKey, CborValue>;
@@ -42,6 +44,7 @@ export interface CoseSign1 {
 /** Decodes the COSE_Sign1 structure only (used by the vector tests and by decodeCose). */
 export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   let item = decodeStrictCbor(bytes, { maxDepth: MAX_NESTING, what: 'COSE_Sign1' });
+  const tagged = item instanceof CborTag ? item.tag : -1;
   if (item instanceof CborTag && item.tag === CWT_TAG) item = item.value;
   if (item instanceof CborTag && item.tag === COSE_SIGN_TAG) {
     throw new MalformedError(
@@ -74,7 +77,7 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   if (!(protectedHeader instanceof Map)) {
     throw new MalformedError('bad_structure', 'COSE protected header is not a map');
   }
-  return { protectedBytes, protectedHeader, unprotectedHeader, payload, signature };
+  return { tagged, protectedBytes, protectedHeader, unprotectedHeader, payload, signature };
 }
 
 /** Decodes a CWT license, certificate or revocation list and checks its headers. */
@@ -96,16 +99,24 @@ export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedD
       throw new MalformedError('forbidden_header', `COSE header ${label} is not accepted`);
     }
   }
-  if (header.has(HEADER.crit)) {
+  if (header.has(HEADER.crit) || sign1.unprotectedHeader.has(HEADER.crit)) {
     throw new MalformedError(
       'unknown_crit',
       'COSE header lists critical labels that are not understood',
     );
   }
-  if (sign1.unprotectedHeader.has(HEADER.alg) || sign1.unprotectedHeader.has(HEADER.typ)) {
-    throw new MalformedError('bad_structure', 'COSE alg and typ must be protected');
+  // Strict profile: every header is protected and the COSE_Sign1 carries tag 18 alone, so
+  // a token has exactly one encoding and its hash (lineage, rollback) identifies it.
+  if (sign1.unprotectedHeader.size > 0) {
+    throw new MalformedError(
+      'bad_structure',
+      'licensekit documents keep every COSE header protected',
+    );
   }
-  const kid = header.get(HEADER.kid) ?? sign1.unprotectedHeader.get(HEADER.kid);
+  if (sign1.tagged !== COSE_SIGN1_TAG) {
+    throw new MalformedError('bad_structure', 'a licensekit CWT is a COSE_Sign1 with tag 18 alone');
+  }
+  const kid = header.get(HEADER.kid);
   if (!(kid instanceof Uint8Array) || kid.length !== 32) {
     throw new MalformedError(
       'bad_kid',

@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { jwkThumbprint, KeyError, parsePrivateJwk } from '@licensekit/core';
 import type { DeviceKey } from '../device/device-key.js';
 import { writeAtomically } from './file-state.js';
@@ -23,6 +23,7 @@ export async function fileDeviceKey(path: string): Promise<DeviceKey> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (text === undefined) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
     text = JSON.stringify(privateKey.export({ format: 'jwk' }));
     await writeAtomically(path, text);
@@ -31,9 +32,14 @@ export async function fileDeviceKey(path: string): Promise<DeviceKey> {
   try {
     jwk = parsePrivateJwk(JSON.parse(text), `device key ${basename(path)}`);
   } catch {
-    throw new KeyError(`device key ${basename(path)} is not an Ed25519 private JWK; move it away to create a new one`);
+    throw new KeyError(
+      `device key ${basename(path)} is not an Ed25519 private JWK; move it away to create a new one`,
+    );
   }
-  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d }, format: 'jwk' });
+  const key = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d },
+    format: 'jwk',
+  });
   const thumbprint = await jwkThumbprint(jwk);
   return {
     thumbprint,

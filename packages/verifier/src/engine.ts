@@ -1,0 +1,299 @@
+import type { Ed25519Backend, QuotaSpec } from '@licensekit/core';
+import { ConfigError, defaultBackend } from '@licensekit/core';
+import type { Accepted } from './acceptor.js';
+import { Acceptor } from './acceptor.js';
+import type { Decode } from './decode.js';
+import { describe } from './describe.js';
+import { evaluate, recordAcceptance } from './evaluate.js';
+import type { Consumption, LedgerEntry } from './ledger.js';
+import { consume, usageSnapshot } from './ledger.js';
+import type { VerifyResult } from './result.js';
+import { isValidStatus, rejection } from './result.js';
+import type { RevocationRegistry } from './revocation-registry.js';
+import { memoryState } from './state/memory.js';
+import type { StateData, StateStore } from './state/state.js';
+import { emptyState } from './state/state.js';
+import { TrustStore } from './trust.js';
+import type { ConsumeResult, VerifierOptions } from './types.js';
+import { Verdict } from './verdict.js';
+
+const DEFAULTS = { leeway: 60, clockTolerance: 86_400, cacheSize: 16 };
+
+function wholeSeconds(value: number | undefined, fallback: number, name: string): number {
+  const seconds = value ?? fallback;
+  if (!Number.isSafeInteger(seconds) || seconds < 0)
+    throw new ConfigError(`${name} must be whole seconds ≥ 0`);
+  return seconds;
+}
+
+/** What one check of a token found: the result, the ledger, and the trusted token if any. */
+export interface Checked {
+  result: VerifyResult;
+  usage: Record<string, LedgerEntry>;
+  accepted?: Accepted;
+}
+
+interface Ready {
+  acceptor: Acceptor;
+  trust: TrustStore;
+  backend: Ed25519Backend;
+}
+
+/**
+ * The verification core behind every Verifier method: configuration (validated at
+ * construction, so misuse throws at createVerifier), lazy set-up of the backend and trust
+ * anchors, and the two-phase check — bytes (decode, key, signature: Acceptor) then state
+ * (revocation, product, device, rollback, clock, time: one state transaction).
+ * Optional features (revocation lists, refresh, usage reports) load on first use.
+ */
+export class Engine {
+  readonly product: string;
+  readonly device: VerifierOptions['device'];
+  readonly state: StateStore;
+  readonly stateless: boolean;
+  private readonly anchors: ReturnType<typeof TrustStore.parse>;
+  private readonly leeway: number;
+  private readonly clockTolerance: number;
+  private readonly cacheSize: number;
+  private readonly readClock: () => number | Date;
+  private ready: Promise<Ready> | undefined;
+  revocations: RevocationRegistry | undefined;
+  private revocationsLoading: Promise<RevocationRegistry> | undefined;
+
+  constructor(
+    readonly decode: Decode,
+    private readonly options: VerifierOptions,
+  ) {
+    if (typeof options !== 'object' || options === null)
+      throw new ConfigError('createVerifier needs options');
+    this.anchors = TrustStore.parse(options.trust ?? {});
+    if (typeof options.product !== 'string' || options.product.length === 0) {
+      throw new ConfigError('product must be the product id of this app');
+    }
+    this.product = options.product;
+    this.leeway = wholeSeconds(options.leeway, DEFAULTS.leeway, 'leeway');
+    this.clockTolerance = wholeSeconds(
+      options.clockTolerance,
+      DEFAULTS.clockTolerance,
+      'clockTolerance',
+    );
+    this.cacheSize = wholeSeconds(options.cacheSize, DEFAULTS.cacheSize, 'cacheSize');
+    this.device = options.device;
+    if (this.device !== undefined && typeof this.device.thumbprint !== 'string') {
+      throw new ConfigError('device needs a thumbprint');
+    }
+    this.stateless = options.state === false;
+    this.state =
+      options.state === false || options.state === undefined ? memoryState() : options.state;
+    this.readClock = options.clock ?? Date.now;
+  }
+
+  /** Backend, trust anchors and (when there is one) the revocation list: once, on first use. */
+  getReady(): Promise<Ready> {
+    this.ready ??= (async () => {
+      const backend = this.options.backend ?? (await defaultBackend());
+      const trust = await TrustStore.create(this.anchors, backend, this.decode);
+      const ready = {
+        acceptor: new Acceptor(this.decode, trust, backend, this.leeway, this.cacheSize),
+        trust,
+        backend,
+      };
+      const stored = await this.state.transact(this.product, (data) => ({
+        changed: false,
+        value: data.revocations,
+      }));
+      if (stored !== undefined || this.options.revocations !== undefined)
+        await this.loadRevocations(ready);
+      return ready;
+    })();
+    this.ready.catch(() => {
+      this.ready = undefined;
+    });
+    return this.ready;
+  }
+
+  /** The revocation registry, loaded (a chunk of its own in browser bundles) when needed. */
+  loadRevocations(ready: Ready): Promise<RevocationRegistry> {
+    this.revocationsLoading ??= (async () => {
+      const { RevocationRegistry } = await import('./revocation-registry.js');
+      const registry = new RevocationRegistry(
+        this.state,
+        this.product,
+        this.decode,
+        ready.trust,
+        ready.backend,
+      );
+      await registry.load(this.options.revocations);
+      this.revocations = registry;
+      return registry;
+    })();
+    return this.revocationsLoading;
+  }
+
+  clock(): { now: number; checkedAt: Date } {
+    const value = this.readClock();
+    const ms = value instanceof Date ? value.getTime() : value;
+    if (typeof ms !== 'number' || !Number.isFinite(ms))
+      throw new ConfigError('clock returned an invalid time');
+    return { now: Math.floor(ms / 1000), checkedAt: new Date(ms) };
+  }
+
+  /** Phase one for a token: the trusted token, or the result that rejects it. */
+  private async accept(
+    token: unknown,
+    now: number,
+    checkedAt: Date,
+  ): Promise<Accepted | VerifyResult> {
+    if (typeof token !== 'string' && !(token instanceof Uint8Array)) {
+      return rejection(
+        'malformed',
+        'bad_structure',
+        'A license token is a string or bytes.',
+        checkedAt,
+      );
+    }
+    const { acceptor } = await this.getReady();
+    const accepted = await acceptor.accept(token, now);
+    return accepted instanceof Verdict
+      ? rejection(accepted.status, accepted.reason, accepted.message, checkedAt)
+      : accepted;
+  }
+
+  /**
+   * Phase two, in one state transaction so the marks read are the marks written:
+   * evaluate, and when valid move the marks and run `action` (a quota spend) in the same
+   * critical section.
+   */
+  private async decide<T>(
+    accepted: Accepted,
+    now: number,
+    checkedAt: Date,
+    action?: (state: StateData) => { changed: boolean; value: T },
+    record = true,
+  ): Promise<Checked & { actionValue?: T }> {
+    const view = this.revocations?.current;
+    const context = {
+      now,
+      leeway: this.leeway,
+      clockTolerance: this.clockTolerance,
+      product: this.product,
+      device: this.device?.thumbprint,
+      revocations: view,
+    };
+    interface Decision {
+      verdict: Verdict;
+      usage: Record<string, LedgerEntry>;
+      actionValue?: T | undefined;
+    }
+    const outcome = await this.state.transact<Decision>(this.product, (stored) => {
+      // Stateless: evaluate against fresh marks and never keep them.
+      const data = this.stateless ? emptyState(this.product) : stored;
+      const verdict = evaluate(data, accepted, context);
+      if (!isValidStatus(verdict.status)) {
+        return {
+          changed: false,
+          value: { verdict, usage: usageSnapshot(data, accepted.claims, now) },
+        };
+      }
+      let changed = record && recordAcceptance(data, accepted, now);
+      let actionValue: T | undefined;
+      if (action) {
+        const step = action(data);
+        changed = step.changed || changed;
+        actionValue = step.value;
+      }
+      return {
+        changed: changed && !this.stateless,
+        value: { verdict, usage: usageSnapshot(data, accepted.claims, now), actionValue },
+      };
+    });
+    const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt);
+    if (result.valid && view?.isStale(now)) result.warnings.push('revocation_list_stale');
+    const checked: Checked & { actionValue?: T } = { result, usage: outcome.usage, accepted };
+    if (outcome.actionValue !== undefined) checked.actionValue = outcome.actionValue;
+    return checked;
+  }
+
+  /**
+   * Verifies a token. With `record` false the marks are read but never moved (a token
+   * received from the store is examined before it is accepted into the lineage).
+   */
+  async check(token: unknown, record = true): Promise<Checked> {
+    const { now, checkedAt } = this.clock();
+    const accepted = await this.accept(token, now, checkedAt);
+    if ('valid' in accepted) return { result: accepted, usage: {} };
+    return this.decide(accepted, now, checkedAt, undefined, record);
+  }
+
+  async consume(token: unknown, quota: string, amount: number): Promise<ConsumeResult> {
+    if (!Number.isSafeInteger(amount) || amount < 1)
+      throw new ConfigError('amount must be a positive whole number');
+    if (this.stateless)
+      throw new ConfigError('consume needs a state (the verifier was created with state: false)');
+    const { now, checkedAt } = this.clock();
+    const accepted = await this.accept(token, now, checkedAt);
+    if ('valid' in accepted)
+      return refusal(accepted, quota, amount, accepted.status, accepted.message);
+    const spec: QuotaSpec | undefined = Object.hasOwn(accepted.claims.quota, quota)
+      ? accepted.claims.quota[quota]
+      : undefined;
+    if (spec === undefined) {
+      const { result } = await this.decide(accepted, now, checkedAt);
+      return refusal(
+        result,
+        quota,
+        amount,
+        'unknown_quota',
+        `The license has no quota named ${JSON.stringify(quota)}.`,
+      );
+    }
+    const { result, actionValue } = await this.decide<Consumption>(
+      accepted,
+      now,
+      checkedAt,
+      (data) => {
+        const spent = consume(data, accepted.claims, quota, spec, amount, now);
+        return { changed: spent.granted, value: spent };
+      },
+    );
+    if (!result.valid || actionValue === undefined)
+      return refusal(result, quota, amount, result.status, result.message);
+    const view = result.quotas[quota]!;
+    return {
+      granted: actionValue.granted,
+      quota,
+      amount,
+      reason: actionValue.granted ? 'granted' : 'exhausted',
+      message: actionValue.granted
+        ? `Used ${amount} of ${quota}.`
+        : `Not enough ${quota} left: ${view.remaining} remaining until ${view.resetsAt?.toISOString() ?? 'the end of the term'}.`,
+      used: view.used,
+      limit: view.limit,
+      remaining: view.remaining,
+      resetsAt: view.resetsAt,
+      license: result,
+    };
+  }
+}
+
+function refusal(
+  license: VerifyResult,
+  quota: string,
+  amount: number,
+  reason: string,
+  message: string,
+): ConsumeResult {
+  const view = license.quotas[quota];
+  return {
+    granted: false,
+    quota,
+    amount,
+    reason,
+    message,
+    used: view?.used ?? 0,
+    limit: view?.limit ?? null,
+    remaining: view?.remaining ?? null,
+    resetsAt: view?.resetsAt ?? null,
+    license,
+  };
+}

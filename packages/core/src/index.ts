@@ -30,8 +30,8 @@ export {
   decodeDocument,
   readCertificateClaims,
   readLicenseClaims,
-  readRevocationClaims,
 } from './codec/read.js';
+export { readRevocationClaims } from './codec/read-revocations.js';
 export type {
   DeviceSigner,
   ProofExpectations,

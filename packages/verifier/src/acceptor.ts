@@ -1,8 +1,14 @@
+import type {
+  DecodedDocument,
+  Ed25519Backend,
+  Ed25519PublicKey,
+  LicenseClaims,
+  TokenFormat,
+} from '@licensekit/core';
 import { MalformedError, readLicenseClaims, tokenHash } from '@licensekit/core';
-import type { DecodedDocument, Ed25519Backend, Ed25519PublicKey, LicenseClaims, TokenFormat } from '@licensekit/core';
 import type { Decode } from './decode.js';
-import { certificateCovers } from './trust.js';
 import type { CertifiedKey, TrustStore } from './trust.js';
+import { certificateCovers } from './trust.js';
 import { Verdict } from './verdict.js';
 
 /** A token whose signature checked out against a trusted key. */
@@ -35,7 +41,11 @@ export class Acceptor {
 
   async accept(token: string | Uint8Array, now: number): Promise<Accepted | Verdict> {
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
-    if (cached) return (cached.certified && this.certificateProblem(cached.certified, cached.claims, now)) || cached;
+    if (cached)
+      return (
+        (cached.certified && this.certificateProblem(cached.certified, cached.claims, now)) ||
+        cached
+      );
 
     let document: DecodedDocument;
     let claims: LicenseClaims;
@@ -43,7 +53,8 @@ export class Acceptor {
       document = this.decode(token, 'license');
       claims = readLicenseClaims(document);
     } catch (error) {
-      if (error instanceof MalformedError) return new Verdict('malformed', error.reason, error.message);
+      if (error instanceof MalformedError)
+        return new Verdict('malformed', error.reason, error.message);
       throw error;
     }
     const resolved = await this.resolveKey(document, claims, now);
@@ -54,13 +65,15 @@ export class Acceptor {
     const accepted: Accepted = {
       format: document.format,
       kid: document.kid,
-      claims,
+      // Frozen: results hand these claims to the app, and the cache reuses them.
+      claims: deepFreeze(claims),
       hash: await tokenHash(document.bytes),
     };
     if (resolved.certified) accepted.certified = resolved.certified;
     if (this.cacheSize > 0 && typeof token === 'string') {
       // Insertion order makes this FIFO: the oldest entry leaves first.
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+      if (this.cache.size >= this.cacheSize)
+        this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(token, accepted);
     }
     return accepted;
@@ -76,8 +89,11 @@ export class Acceptor {
     if (document.certificate === undefined) return new Verdict('untrusted_key', 'unknown_kid');
     const outcome = await this.trust.certify(document.certificate);
     if (typeof outcome === 'string') return new Verdict('untrusted_key', outcome);
-    if (outcome.kid !== document.kid) return new Verdict('untrusted_key', 'certificate_key_mismatch');
-    return this.certificateProblem(outcome, claims, now) ?? { key: outcome.key, certified: outcome };
+    if (outcome.kid !== document.kid)
+      return new Verdict('untrusted_key', 'certificate_key_mismatch');
+    return (
+      this.certificateProblem(outcome, claims, now) ?? { key: outcome.key, certified: outcome }
+    );
   }
 
   /**
@@ -85,11 +101,25 @@ export class Acceptor {
    * checked at verification time (not at the token's iat), so a stolen issuer key stops
    * working when its certificate ends even with back-dated tokens.
    */
-  private certificateProblem(certified: CertifiedKey, claims: LicenseClaims, now: number): Verdict | undefined {
+  private certificateProblem(
+    certified: CertifiedKey,
+    claims: LicenseClaims,
+    now: number,
+  ): Verdict | undefined {
     const certificate = certified.claims;
-    if (now < certificate.nbf - this.leeway) return new Verdict('untrusted_key', 'certificate_not_yet_valid');
+    if (now < certificate.nbf - this.leeway)
+      return new Verdict('untrusted_key', 'certificate_not_yet_valid');
     if (now >= certificate.exp) return new Verdict('untrusted_key', 'certificate_expired');
-    if (!certificateCovers(certificate, claims.aud)) return new Verdict('untrusted_key', 'certificate_out_of_scope');
+    if (!certificateCovers(certificate, claims.aud))
+      return new Verdict('untrusted_key', 'certificate_out_of_scope');
     return undefined;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -1,14 +1,86 @@
 /**
- * @licensekit/verifier/compact: the verifier for CWT tokens only. It leaves the JSON and
- * JWS code out, for the smallest browser and extension bundles.
+ * @licensekit/verifier/compact: the smallest verifier, for browser extensions and pages
+ * that need to know whether a license is valid and what it grants. It reads CWT tokens
+ * only (a JWT is `malformed`) and checks each token on its own: signature, certificate
+ * chain, product, device binding and the time statuses. It keeps no state, so it has no
+ * rollback or clock-tamper marks, offline quota, revocation lists or refresh: those are
+ * in the main entry, `@licensekit/verifier`.
  */
-import { decodeCwtDocument } from '@licensekit/core';
-import { createVerifierWith } from './create.js';
-import type { Verifier, VerifierOptions } from './types.js';
+import { decodeCwtDocument, defaultBackend } from '@licensekit/core';
+import { Acceptor } from './acceptor.js';
+import { describe } from './describe.js';
+import { evaluate } from './evaluate.js';
+import { usageSnapshot } from './ledger.js';
+import type { VerifyResult } from './result.js';
+import { rejection } from './result.js';
+import { readClock, readSettings } from './settings.js';
+import { emptyState } from './state/state.js';
+import { TrustStore } from './trust.js';
+import type { VerifierOptions } from './types.js';
+import { Verdict } from './verdict.js';
 
-/** Creates an offline verifier that accepts CWT tokens (a JWT is `malformed`). */
-export function createVerifier(options: VerifierOptions): Verifier {
-  return createVerifierWith(decodeCwtDocument, options);
+export type CompactVerifierOptions = Omit<
+  VerifierOptions,
+  'state' | 'revocations' | 'clockTolerance'
+>;
+
+export interface CompactVerifier {
+  /** Verifies a CWT license offline. Never throws for a bad token; returns a result. */
+  verify(token: string | Uint8Array): Promise<VerifyResult>;
+  readonly product: string;
 }
 
-export * from './exports.js';
+/**
+ * Creates a CWT-only, stateless verifier.
+ *
+ * @example
+ * const verifier = createVerifier({ trust: { roots: [rootPublicJwk] }, product: 'photon' });
+ * const { valid, entitlements } = await verifier.verify(token);
+ */
+export function createVerifier(options: CompactVerifierOptions): CompactVerifier {
+  const settings = readSettings(options);
+  let acceptor: Promise<Acceptor> | undefined;
+  const getAcceptor = () => {
+    acceptor ??= (async () => {
+      const backend = options.backend ?? (await defaultBackend());
+      const trust = await TrustStore.create(settings.anchors, backend, decodeCwtDocument);
+      return new Acceptor(decodeCwtDocument, trust, backend, settings.leeway, settings.cacheSize);
+    })();
+    acceptor.catch(() => {
+      acceptor = undefined;
+    });
+    return acceptor;
+  };
+  return {
+    product: settings.product,
+    async verify(token) {
+      const { now, checkedAt } = readClock(settings);
+      if (typeof token !== 'string' && !(token instanceof Uint8Array)) {
+        return rejection(
+          'malformed',
+          'bad_structure',
+          'A license token is a string or bytes.',
+          checkedAt,
+        );
+      }
+      const accepted = await (await getAcceptor()).accept(token, now);
+      if (accepted instanceof Verdict)
+        return rejection(accepted.status, accepted.reason, accepted.message, checkedAt);
+      const state = emptyState(settings.product);
+      const verdict = evaluate(state, accepted, {
+        now,
+        leeway: settings.leeway,
+        clockTolerance: settings.clockTolerance,
+        product: settings.product,
+        device: settings.device?.thumbprint,
+        revocations: undefined,
+      });
+      // No ledger here: every quota shows zero used in its current period.
+      return describe(accepted, verdict, usageSnapshot(state, accepted.claims, now), checkedAt);
+    },
+  };
+}
+
+export type { PendingChangeView, QuotaStatus, VerifyResult, VerifyStatus } from './result.js';
+export { isValidStatus, STATUSES } from './result.js';
+export type { TrustOptions } from './trust.js';

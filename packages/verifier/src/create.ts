@@ -1,3 +1,4 @@
+import { consumeQuota } from './consume.js';
 import type { Decode } from './decode.js';
 import { Engine } from './engine.js';
 import { Backoff } from './refresh.js';
@@ -9,13 +10,13 @@ import type { Verifier, VerifierOptions } from './types.js';
  * imported on first use so that apps that never call them never load them.
  */
 export function createVerifierWith(decode: Decode, options: VerifierOptions): Verifier {
-  const engine = new Engine(decode, options);
+  const engine = new Engine(decode, options, () => import('./revocation-registry.js'));
   const backoff = new Backoff();
   return {
     product: engine.product,
     device: engine.device,
     verify: async (token) => (await engine.check(token)).result,
-    consume: (token, quota, amount = 1) => engine.consume(token, quota, amount),
+    consume: (token, quota, amount = 1) => consumeQuota(engine, token, quota, amount),
     async usage(token) {
       const { result, usage } = await engine.check(token);
       return { license: result, usage };

@@ -1,5 +1,5 @@
 import type { Ed25519Backend, QuotaSpec } from '@licensekit/core';
-import { ConfigError, defaultBackend } from '@licensekit/core';
+import { defaultBackend } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import { Acceptor } from './acceptor.js';
 import type { Decode } from './decode.js';
@@ -10,21 +10,14 @@ import { consume, usageSnapshot } from './ledger.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
+import type { Settings } from './settings.js';
+import { readClock, readSettings } from './settings.js';
 import { memoryState } from './state/memory.js';
 import type { StateData, StateStore } from './state/state.js';
 import { emptyState } from './state/state.js';
 import { TrustStore } from './trust.js';
 import type { ConsumeResult, VerifierOptions } from './types.js';
 import { Verdict } from './verdict.js';
-
-const DEFAULTS = { leeway: 60, clockTolerance: 86_400, cacheSize: 16 };
-
-function wholeSeconds(value: number | undefined, fallback: number, name: string): number {
-  const seconds = value ?? fallback;
-  if (!Number.isSafeInteger(seconds) || seconds < 0)
-    throw new ConfigError(`${name} must be whole seconds ≥ 0`);
-  return seconds;
-}
 
 /** What one check of a token found: the result, the ledger, and the trusted token if any. */
 export interface Checked {
@@ -51,11 +44,7 @@ export class Engine {
   readonly device: VerifierOptions['device'];
   readonly state: StateStore;
   readonly stateless: boolean;
-  private readonly anchors: ReturnType<typeof TrustStore.parse>;
-  private readonly leeway: number;
-  private readonly clockTolerance: number;
-  private readonly cacheSize: number;
-  private readonly readClock: () => number | Date;
+  private readonly settings: Settings;
   private ready: Promise<Ready> | undefined;
   revocations: RevocationRegistry | undefined;
   private revocationsLoading: Promise<RevocationRegistry> | undefined;
@@ -63,38 +52,33 @@ export class Engine {
   constructor(
     readonly decode: Decode,
     private readonly options: VerifierOptions,
+    /**
+     * Loads the revocation-list support (a dynamic import, so a chunk of its own in
+     * browser bundles).
+     */
+    private readonly loadRegistry: () => Promise<typeof import('./revocation-registry.js')>,
   ) {
-    if (typeof options !== 'object' || options === null)
-      throw new ConfigError('createVerifier needs options');
-    this.anchors = TrustStore.parse(options.trust ?? {});
-    if (typeof options.product !== 'string' || options.product.length === 0) {
-      throw new ConfigError('product must be the product id of this app');
-    }
-    this.product = options.product;
-    this.leeway = wholeSeconds(options.leeway, DEFAULTS.leeway, 'leeway');
-    this.clockTolerance = wholeSeconds(
-      options.clockTolerance,
-      DEFAULTS.clockTolerance,
-      'clockTolerance',
-    );
-    this.cacheSize = wholeSeconds(options.cacheSize, DEFAULTS.cacheSize, 'cacheSize');
-    this.device = options.device;
-    if (this.device !== undefined && typeof this.device.thumbprint !== 'string') {
-      throw new ConfigError('device needs a thumbprint');
-    }
+    this.settings = readSettings(options);
+    this.product = this.settings.product;
+    this.device = this.settings.device;
     this.stateless = options.state === false;
     this.state =
       options.state === false || options.state === undefined ? memoryState() : options.state;
-    this.readClock = options.clock ?? Date.now;
   }
 
   /** Backend, trust anchors and (when there is one) the revocation list: once, on first use. */
   getReady(): Promise<Ready> {
     this.ready ??= (async () => {
       const backend = this.options.backend ?? (await defaultBackend());
-      const trust = await TrustStore.create(this.anchors, backend, this.decode);
+      const trust = await TrustStore.create(this.settings.anchors, backend, this.decode);
       const ready = {
-        acceptor: new Acceptor(this.decode, trust, backend, this.leeway, this.cacheSize),
+        acceptor: new Acceptor(
+          this.decode,
+          trust,
+          backend,
+          this.settings.leeway,
+          this.settings.cacheSize,
+        ),
         trust,
         backend,
       };
@@ -102,8 +86,9 @@ export class Engine {
         changed: false,
         value: data.revocations,
       }));
-      if (stored !== undefined || this.options.revocations !== undefined)
+      if (stored !== undefined || this.options.revocations !== undefined) {
         await this.loadRevocations(ready);
+      }
       return ready;
     })();
     this.ready.catch(() => {
@@ -115,7 +100,7 @@ export class Engine {
   /** The revocation registry, loaded (a chunk of its own in browser bundles) when needed. */
   loadRevocations(ready: Ready): Promise<RevocationRegistry> {
     this.revocationsLoading ??= (async () => {
-      const { RevocationRegistry } = await import('./revocation-registry.js');
+      const { RevocationRegistry } = await this.loadRegistry();
       const registry = new RevocationRegistry(
         this.state,
         this.product,
@@ -131,19 +116,11 @@ export class Engine {
   }
 
   clock(): { now: number; checkedAt: Date } {
-    const value = this.readClock();
-    const ms = value instanceof Date ? value.getTime() : value;
-    if (typeof ms !== 'number' || !Number.isFinite(ms))
-      throw new ConfigError('clock returned an invalid time');
-    return { now: Math.floor(ms / 1000), checkedAt: new Date(ms) };
+    return readClock(this.settings);
   }
 
   /** Phase one for a token: the trusted token, or the result that rejects it. */
-  private async accept(
-    token: unknown,
-    now: number,
-    checkedAt: Date,
-  ): Promise<Accepted | VerifyResult> {
+  async accept(token: unknown, now: number, checkedAt: Date): Promise<Accepted | VerifyResult> {
     if (typeof token !== 'string' && !(token instanceof Uint8Array)) {
       return rejection(
         'malformed',
@@ -164,7 +141,7 @@ export class Engine {
    * evaluate, and when valid move the marks and run `action` (a quota spend) in the same
    * critical section.
    */
-  private async decide<T>(
+  async decide<T>(
     accepted: Accepted,
     now: number,
     checkedAt: Date,
@@ -174,8 +151,8 @@ export class Engine {
     const view = this.revocations?.current;
     const context = {
       now,
-      leeway: this.leeway,
-      clockTolerance: this.clockTolerance,
+      leeway: this.settings.leeway,
+      clockTolerance: this.settings.clockTolerance,
       product: this.product,
       device: this.device?.thumbprint,
       revocations: view,
@@ -224,76 +201,4 @@ export class Engine {
     if ('valid' in accepted) return { result: accepted, usage: {} };
     return this.decide(accepted, now, checkedAt, undefined, record);
   }
-
-  async consume(token: unknown, quota: string, amount: number): Promise<ConsumeResult> {
-    if (!Number.isSafeInteger(amount) || amount < 1)
-      throw new ConfigError('amount must be a positive whole number');
-    if (this.stateless)
-      throw new ConfigError('consume needs a state (the verifier was created with state: false)');
-    const { now, checkedAt } = this.clock();
-    const accepted = await this.accept(token, now, checkedAt);
-    if ('valid' in accepted)
-      return refusal(accepted, quota, amount, accepted.status, accepted.message);
-    const spec: QuotaSpec | undefined = Object.hasOwn(accepted.claims.quota, quota)
-      ? accepted.claims.quota[quota]
-      : undefined;
-    if (spec === undefined) {
-      const { result } = await this.decide(accepted, now, checkedAt);
-      return refusal(
-        result,
-        quota,
-        amount,
-        'unknown_quota',
-        `The license has no quota named ${JSON.stringify(quota)}.`,
-      );
-    }
-    const { result, actionValue } = await this.decide<Consumption>(
-      accepted,
-      now,
-      checkedAt,
-      (data) => {
-        const spent = consume(data, accepted.claims, quota, spec, amount, now);
-        return { changed: spent.granted, value: spent };
-      },
-    );
-    if (!result.valid || actionValue === undefined)
-      return refusal(result, quota, amount, result.status, result.message);
-    const view = result.quotas[quota]!;
-    return {
-      granted: actionValue.granted,
-      quota,
-      amount,
-      reason: actionValue.granted ? 'granted' : 'exhausted',
-      message: actionValue.granted
-        ? `Used ${amount} of ${quota}.`
-        : `Not enough ${quota} left: ${view.remaining} remaining until ${view.resetsAt?.toISOString() ?? 'the end of the term'}.`,
-      used: view.used,
-      limit: view.limit,
-      remaining: view.remaining,
-      resetsAt: view.resetsAt,
-      license: result,
-    };
-  }
-}
-
-function refusal(
-  license: VerifyResult,
-  quota: string,
-  amount: number,
-  reason: string,
-  message: string,
-): ConsumeResult {
-  const view = license.quotas[quota];
-  return {
-    granted: false,
-    quota,
-    amount,
-    reason,
-    message,
-    used: view?.used ?? 0,
-    limit: view?.limit ?? null,
-    remaining: view?.remaining ?? null,
-    resetsAt: view?.resetsAt ?? null,
-    license,
-  };
 }

@@ -1,8 +1,8 @@
 import { timeStatus } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import type { RevocationView } from './revocations.js';
-import { getOwn, setOwn } from './state/state.js';
 import type { StateData } from './state/state.js';
+import { getOwn, setOwn } from './state/state.js';
 import { Verdict } from './verdict.js';
 
 export interface EvaluationContext {
@@ -20,7 +20,11 @@ export interface EvaluationContext {
  * device, rolled back, clock tampered, then the time statuses. Pure over the state; the
  * caller runs it inside a state transaction so the marks it reads are current.
  */
-export function evaluate(state: StateData, accepted: Accepted, context: EvaluationContext): Verdict {
+export function evaluate(
+  state: StateData,
+  accepted: Accepted,
+  context: EvaluationContext,
+): Verdict {
   const { claims } = accepted;
   const revoked = context.revocations?.match(accepted.kid, claims.sub, claims.jti);
   if (revoked) return new Verdict('revoked', revoked);

@@ -1,7 +1,7 @@
-import { quotaWindow, tryConsume } from '@licensekit/core';
 import type { LicenseClaims, QuotaSpec } from '@licensekit/core';
-import { getOwn, setOwn } from './state/state.js';
+import { quotaWindow, tryConsume } from '@licensekit/core';
 import type { QuotaUsage, StateData } from './state/state.js';
+import { getOwn, setOwn } from './state/state.js';
 
 /**
  * The offline quota ledger: usage per license, quota and period window, kept in the
@@ -21,7 +21,13 @@ export interface LedgerEntry {
  * (never reset by going back in time): setting the clock back across a period boundary
  * must not hand out a second period's quota.
  */
-export function currentUsage(state: StateData, claims: LicenseClaims, name: string, spec: QuotaSpec, now: number): LedgerEntry {
+export function currentUsage(
+  state: StateData,
+  claims: LicenseClaims,
+  name: string,
+  spec: QuotaSpec,
+  now: number,
+): LedgerEntry {
   const window = quotaWindow(spec, claims.anchor ?? claims.nbf, claims.nbf, claims.exp, now).start;
   const stored = getOwn(getOwn(state.usage, claims.sub) ?? {}, name);
   if (stored === undefined || stored.window < window) return { used: 0, window };
@@ -36,7 +42,14 @@ export interface Consumption {
 }
 
 /** Spends `amount` units if they fit; mutates the state only when granted. */
-export function consume(state: StateData, claims: LicenseClaims, name: string, spec: QuotaSpec, amount: number, now: number): Consumption {
+export function consume(
+  state: StateData,
+  claims: LicenseClaims,
+  name: string,
+  spec: QuotaSpec,
+  amount: number,
+  now: number,
+): Consumption {
   const entry = currentUsage(state, claims, name, spec, now);
   const outcome = tryConsume(spec, entry.used, amount);
   if (outcome.granted) {
@@ -47,15 +60,23 @@ export function consume(state: StateData, claims: LicenseClaims, name: string, s
     }
     setOwn<QuotaUsage>(licenseUsage, name, { window: entry.window, used: outcome.used });
   }
-  return { granted: outcome.granted, used: outcome.used, remaining: outcome.remaining, window: entry.window };
+  return {
+    granted: outcome.granted,
+    used: outcome.used,
+    remaining: outcome.remaining,
+    window: entry.window,
+  };
 }
 
 /** Usage of every quota of a license now, for results and usage reports. */
-export function usageSnapshot(state: StateData, claims: LicenseClaims, now: number): Record<string, LedgerEntry> {
+export function usageSnapshot(
+  state: StateData,
+  claims: LicenseClaims,
+  now: number,
+): Record<string, LedgerEntry> {
   const snapshot: Record<string, LedgerEntry> = {};
   for (const [name, spec] of Object.entries(claims.quota)) {
     snapshot[name] = currentUsage(state, claims, name, spec, now);
   }
   return snapshot;
 }
-

@@ -1,14 +1,17 @@
-import { periodAt, quotaRemaining } from '@licensekit/core';
 import type { LicenseClaims } from '@licensekit/core';
+import { periodAt, quotaRemaining } from '@licensekit/core';
 import type { LedgerEntry } from './ledger.js';
-import { toDate } from './result.js';
 import type { QuotaStatus } from './result.js';
+import { toDate } from './result.js';
 
 /**
  * Every quota of the license as the app sees it: limit, used, remaining and when the
  * current period ends (null for whole-term quotas).
  */
-export function quotaStatuses(claims: LicenseClaims, usage: Record<string, LedgerEntry>): Record<string, QuotaStatus> {
+export function quotaStatuses(
+  claims: LicenseClaims,
+  usage: Record<string, LedgerEntry>,
+): Record<string, QuotaStatus> {
   const statuses: Record<string, QuotaStatus> = {};
   for (const [name, spec] of Object.entries(claims.quota)) {
     const entry = usage[name] ?? { used: 0, window: claims.nbf };

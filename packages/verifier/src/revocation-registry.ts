@@ -36,13 +36,18 @@ export class RevocationRegistry {
     if (initial !== undefined) {
       const outcome = await this.update(initial);
       if (!outcome.accepted && outcome.reason !== 'not_newer') {
-        throw new TypeError(`the revocations option is not a trusted revocation list (${outcome.reason})`);
+        throw new TypeError(
+          `the revocations option is not a trusted revocation list (${outcome.reason})`,
+        );
       }
     }
   }
 
   private async refreshFromState(): Promise<void> {
-    const stored = await this.state.transact(this.product, (data) => ({ changed: false, value: data.revocations?.token }));
+    const stored = await this.state.transact(this.product, (data) => ({
+      changed: false,
+      value: data.revocations?.token,
+    }));
     this.storedToken = stored;
     if (stored === undefined || stored === this.current?.token) return;
     const view = await checkRevocationList(stored, this.decode, this.trust, this.backend);
@@ -51,7 +56,8 @@ export class RevocationRegistry {
 
   async update(token: string): Promise<RevocationUpdate> {
     const view = await checkRevocationList(token, this.decode, this.trust, this.backend);
-    if (!(view instanceof RevocationView)) return { accepted: false, reason: view, seq: this.current?.claims.seq };
+    if (!(view instanceof RevocationView))
+      return { accepted: false, reason: view, seq: this.current?.claims.seq };
     for (let attempt = 0; attempt < 5; attempt++) {
       await this.refreshFromState();
       if (this.current && view.claims.seq <= this.current.claims.seq) {

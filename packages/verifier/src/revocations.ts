@@ -1,5 +1,5 @@
-import { MalformedError, readRevocationClaims } from '@licensekit/core';
 import type { DecodedDocument, Ed25519Backend, RevocationListClaims } from '@licensekit/core';
+import { MalformedError, readRevocationClaims } from '@licensekit/core';
 import type { Decode } from './decode.js';
 import type { TrustStore } from './trust.js';
 
@@ -22,7 +22,11 @@ export class RevocationView {
   }
 
   /** The reason a token is revoked, if it is: its signing key, its license or itself. */
-  match(kid: string, sub: string, jti: string): 'key_revoked' | 'license_revoked' | 'token_revoked' | undefined {
+  match(
+    kid: string,
+    sub: string,
+    jti: string,
+  ): 'key_revoked' | 'license_revoked' | 'token_revoked' | undefined {
     if (this.keys.has(kid)) return 'key_revoked';
     if (this.licenses.has(sub)) return 'license_revoked';
     if (this.tokens.has(jti)) return 'token_revoked';
@@ -55,6 +59,7 @@ export async function checkRevocationList(
   }
   const key = trust.direct(document.kid);
   if (key === undefined) return 'untrusted_key';
-  if (!(await backend.verify(key, document.signingInput, document.signature))) return 'invalid_signature';
+  if (!(await backend.verify(key, document.signingInput, document.signature)))
+    return 'invalid_signature';
   return new RevocationView(token, claims);
 }

@@ -29,12 +29,8 @@ import { parsePublicJwk } from '../keys.js';
 import { decodeCoseSign1, sigStructure } from './cose.js';
 import type { DocumentKind, TokenFormat } from './kinds.js';
 import { MAX_DOCUMENT_LENGTH } from './kinds.js';
-import {
-  decodeDocument,
-  readCertificateClaims,
-  readLicenseClaims,
-  readRevocationClaims,
-} from './read.js';
+import { decodeDocument, readCertificateClaims, readLicenseClaims } from './read.js';
+import { readRevocationClaims } from './read-revocations.js';
 
 function reasonOf(run: () => unknown): MalformedReason {
   try {

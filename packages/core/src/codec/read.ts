@@ -3,8 +3,6 @@ import { certificateJsonFromCwt, parseCertificateClaims } from '../claims/certif
 import type { LicenseClaims } from '../claims/license.js';
 import { parseLicenseClaims } from '../claims/license.js';
 import { licenseJsonFromCwt } from '../claims/license-cwt.js';
-import type { RevocationListClaims } from '../claims/revocation.js';
-import { parseRevocationClaims, revocationJsonFromCwt } from '../claims/revocation.js';
 import { base64urlDecode } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import { ClaimError, MalformedError } from '../errors.js';
@@ -51,7 +49,7 @@ export function decodeCwtDocument(
   return decodeCose(base64urlDecode(input, 'CWT'), expected);
 }
 
-function payloadJson(
+export function payloadJson(
   document: DecodedDocument,
   fromCwt: (map: Map<CborKey, CborValue>) => Record<string, unknown>,
 ): Record<string, unknown> {
@@ -59,7 +57,7 @@ function payloadJson(
 }
 
 /** Reads and validates claims; a claim error becomes MalformedError('bad_claims'). */
-function readClaims<T>(document: DecodedDocument, kind: DocumentKind, read: () => T): T {
+export function readClaims<T>(document: DecodedDocument, kind: DocumentKind, read: () => T): T {
   if (document.kind !== kind) throw new MalformedError('wrong_type', `document is not a ${kind}`);
   try {
     return read();
@@ -78,11 +76,5 @@ export function readLicenseClaims(document: DecodedDocument): LicenseClaims {
 export function readCertificateClaims(document: DecodedDocument): IssuerCertificateClaims {
   return readClaims(document, 'certificate', () =>
     parseCertificateClaims(payloadJson(document, certificateJsonFromCwt)),
-  );
-}
-
-export function readRevocationClaims(document: DecodedDocument): RevocationListClaims {
-  return readClaims(document, 'revocations', () =>
-    parseRevocationClaims(payloadJson(document, revocationJsonFromCwt)),
   );
 }

@@ -32,12 +32,8 @@ import { isWellFormedText } from '../encoding/utf8.js';
 import { ClaimError } from '../errors.js';
 import type { PreparedDocument } from './jws.js';
 import type { TokenFormat } from './kinds.js';
-import {
-  decodeDocument,
-  readCertificateClaims,
-  readLicenseClaims,
-  readRevocationClaims,
-} from './read.js';
+import { decodeDocument, readCertificateClaims, readLicenseClaims } from './read.js';
+import { readRevocationClaims } from './read-revocations.js';
 import { prepareCertificate, prepareLicense, prepareRevocationList } from './write.js';
 
 // ─────────────────────────── arbitraries of VALID claims ───────────────────────────

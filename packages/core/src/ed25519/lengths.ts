@@ -31,3 +31,13 @@ export function assertSeed(seed: unknown): asserts seed is Uint8Array {
     throw new KeyError(`Ed25519 private key must be a ${SEED_LENGTH}-byte seed (RFC 8032 §5.1.5)`);
   }
 }
+
+/**
+ * WebIDL `BufferSource` excludes views on a SharedArrayBuffer; copy those (rare) and pass
+ * everything else through without a copy.
+ */
+export function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? (bytes as Uint8Array<ArrayBuffer>)
+    : new Uint8Array(bytes);
+}

@@ -1,5 +1,11 @@
-import { base64urlEncode, createDeviceProof, jwkThumbprint, UnsupportedError, utf8Encode } from '@licensekit/core';
 import type { DeviceSigner, Ed25519PublicJwk, ProofRequest } from '@licensekit/core';
+import {
+  base64urlEncode,
+  createDeviceProof,
+  jwkThumbprint,
+  UnsupportedError,
+  utf8Encode,
+} from '@licensekit/core';
 
 /**
  * A device key: the key a license is bound to at activation (its thumbprint is the
@@ -14,9 +20,13 @@ export interface DeviceKey extends DeviceSigner {
 }
 
 /** Wraps a WebCrypto Ed25519 key pair (private key usable for 'sign'). */
-export async function deviceKeyFromKeyPair(pair: CryptoKeyPair, subtle = globalThis.crypto.subtle): Promise<DeviceKey> {
+export async function deviceKeyFromKeyPair(
+  pair: CryptoKeyPair,
+  subtle = globalThis.crypto.subtle,
+): Promise<DeviceKey> {
   const exported = await subtle.exportKey('jwk', pair.publicKey);
-  if (typeof exported.x !== 'string') throw new UnsupportedError('the device public key could not be exported');
+  if (typeof exported.x !== 'string')
+    throw new UnsupportedError('the device public key could not be exported');
   const publicJwk: Ed25519PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: exported.x };
   const thumbprint = await jwkThumbprint(publicJwk);
   const privateKey = pair.privateKey;
@@ -24,7 +34,9 @@ export async function deviceKeyFromKeyPair(pair: CryptoKeyPair, subtle = globalT
     thumbprint,
     publicJwk: { ...publicJwk, kid: thumbprint },
     async sign(data) {
-      return new Uint8Array(await subtle.sign('Ed25519', privateKey, data as Uint8Array<ArrayBuffer>));
+      return new Uint8Array(
+        await subtle.sign('Ed25519', privateKey, data as Uint8Array<ArrayBuffer>),
+      );
     },
   };
 }
@@ -38,12 +50,15 @@ export async function deviceKeyFromKeyPair(pair: CryptoKeyPair, subtle = globalT
 export async function generateDeviceKey(
   subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle,
 ): Promise<DeviceKey & { keyPair: CryptoKeyPair }> {
-  if (subtle === undefined) throw new UnsupportedError('device keys need WebCrypto (a secure context)');
+  if (subtle === undefined)
+    throw new UnsupportedError('device keys need WebCrypto (a secure context)');
   let keyPair: CryptoKeyPair;
   try {
     keyPair = (await subtle.generateKey('Ed25519', false, ['sign', 'verify'])) as CryptoKeyPair;
   } catch (cause) {
-    throw new UnsupportedError(`this runtime's WebCrypto cannot generate Ed25519 keys (${String(cause)})`);
+    throw new UnsupportedError(
+      `this runtime's WebCrypto cannot generate Ed25519 keys (${String(cause)})`,
+    );
   }
   return { ...(await deviceKeyFromKeyPair(keyPair, subtle)), keyPair };
 }
@@ -57,7 +72,11 @@ export function deviceProof(device: DeviceKey, request: ProofRequest): Promise<s
 }
 
 /** Signs a JSON document as a compact JWS of the given type, with the device's kid. */
-export async function signWithDevice(device: DeviceKey, typ: string, payload: unknown): Promise<string> {
+export async function signWithDevice(
+  device: DeviceKey,
+  typ: string,
+  payload: unknown,
+): Promise<string> {
   const header = { alg: 'EdDSA', typ, kid: device.thumbprint };
   const input = `${base64urlEncode(utf8Encode(JSON.stringify(header)))}.${base64urlEncode(utf8Encode(JSON.stringify(payload)))}`;
   return `${input}.${base64urlEncode(await device.sign(utf8Encode(input)))}`;

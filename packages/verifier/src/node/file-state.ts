@@ -2,8 +2,8 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Mutex } from '../state/mutex.js';
-import { emptyState, parseState } from '../state/state.js';
 import type { StateData, StateStore, Transition } from '../state/state.js';
+import { emptyState, parseState } from '../state/state.js';
 
 export interface FileStateOptions {
   /** Give up acquiring the lock after this many ms (StateLockError). Default 10 000. */
@@ -45,7 +45,11 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
     let wait = 1;
     for (;;) {
       try {
-        const handle = await open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+        const handle = await open(
+          lockPath,
+          constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
+          0o600,
+        );
         await handle.writeFile(String(process.pid));
         await handle.close();
         break;
@@ -92,17 +96,29 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
   };
 }
 
+// A holder writes its pid right after creating the lock; an empty lock older than this
+// belongs to a process that died in between.
+const EMPTY_LOCK_GRACE_MS = 2_000;
+
+/**
+ * Breaks the lock when its holder is gone: its pid is not alive, it never wrote a pid, or
+ * the lock is older than `staleLockMs` (a recycled pid). Returns whether to retry at once.
+ */
 async function breakStaleLock(lockPath: string, staleLockMs: number): Promise<boolean> {
   try {
     const [info, holder] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
+    const age = Date.now() - info.mtimeMs;
     const pid = Number.parseInt(holder, 10);
-    const holderGone = Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid);
-    if (!holderGone && Date.now() - info.mtimeMs < staleLockMs) return false;
+    const holderGone =
+      (holder.trim() === '' && age > EMPTY_LOCK_GRACE_MS) ||
+      (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid));
+    if (!holderGone && age < staleLockMs) return false;
     await unlink(lockPath);
     return true;
-  } catch {
-    // The lock vanished (released) between our attempts: just retry.
-    return true;
+  } catch (error) {
+    // Released between our attempts: retry at once. Anything else (the lock is a
+    // directory, unreadable): keep waiting, so the deadline applies.
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
 
@@ -117,8 +133,15 @@ function processAlive(pid: number): boolean {
 
 /** Writes `text` to `path` so that readers see the old or the new content, never a mix. */
 export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  const handle = await open(temporary, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+  const temporary = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+  );
+  const handle = await open(
+    temporary,
+    constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
+    0o600,
+  );
   try {
     await handle.writeFile(text);
     await handle.chmod(0o600);

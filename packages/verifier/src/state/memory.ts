@@ -1,5 +1,5 @@
-import { emptyState } from './state.js';
 import type { StateData, StateStore, Transition } from './state.js';
+import { emptyState } from './state.js';
 
 /**
  * State held in memory: lost when the process ends. For tests, servers that verify on

@@ -49,14 +49,19 @@ export interface StateStore {
   transact<T>(product: string, step: (state: StateData) => Transition<T>): Promise<T>;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Reads stored text back into a state. Anything that is not exactly a state of this
  * product (edited, truncated, another version) yields undefined; the caller decides.
  */
-export function parseState(text: string | null | undefined, product: string): StateData | undefined {
+export function parseState(
+  text: string | null | undefined,
+  product: string,
+): StateData | undefined {
   if (typeof text !== 'string' || text.length === 0) return undefined;
   let raw: unknown;
   try {
@@ -66,7 +71,8 @@ export function parseState(text: string | null | undefined, product: string): St
   } catch {
     return undefined;
   }
-  if (!isRecord(raw) || raw.version !== 1 || raw.product !== product || !isCount(raw.highWater)) return undefined;
+  if (!isRecord(raw) || raw.version !== 1 || raw.product !== product || !isCount(raw.highWater))
+    return undefined;
   if (!isRecord(raw.licenses) || !isRecord(raw.usage)) return undefined;
   for (const entry of Object.values(raw.licenses)) {
     if (!isRecord(entry) || !isCount(entry.seq) || typeof entry.hash !== 'string') return undefined;
@@ -74,7 +80,8 @@ export function parseState(text: string | null | undefined, product: string): St
   for (const quotas of Object.values(raw.usage)) {
     if (!isRecord(quotas)) return undefined;
     for (const entry of Object.values(quotas)) {
-      if (!isRecord(entry) || !isCount(entry.used) || typeof entry.window !== 'number') return undefined;
+      if (!isRecord(entry) || !isCount(entry.used) || typeof entry.window !== 'number')
+        return undefined;
     }
   }
   if (raw.revocations !== undefined) {
@@ -93,5 +100,10 @@ export function getOwn<T>(record: Record<string, T>, key: string): T | undefined
 }
 
 export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(record, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }

@@ -1,6 +1,6 @@
 import { Mutex } from './mutex.js';
-import { emptyState, parseState } from './state.js';
 import type { StateData, StateStore, Transition } from './state.js';
+import { emptyState, parseState } from './state.js';
 
 /** One state per product, so two licensekit apps on one origin never share marks. */
 function defaultKey(product: string): string {
@@ -24,9 +24,14 @@ interface LockManagerLike {
  * the browser has `navigator.locks` (so two tabs never interleave), and always inside an
  * in-page mutex. Stored text that is not a valid state counts as empty.
  */
-export function webStorageState(storage: WebStorageLike, key?: string, locks?: LockManagerLike): StateStore {
+export function webStorageState(
+  storage: WebStorageLike,
+  key?: string,
+  locks?: LockManagerLike,
+): StateStore {
   const mutex = new Mutex();
-  const lockManager = locks ?? (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
+  const lockManager =
+    locks ?? (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
   return {
     transact<T>(product: string, step: (state: StateData) => Transition<T>): Promise<T> {
       const name = key ?? defaultKey(product);
@@ -61,7 +66,9 @@ export function keyValueState(area: AsyncKeyValue, key?: string): StateStore {
       const name = key ?? defaultKey(product);
       return mutex.run(async () => {
         const stored = await area.get(name);
-        const state = parseState(typeof stored === 'string' ? stored : undefined, product) ?? emptyState(product);
+        const state =
+          parseState(typeof stored === 'string' ? stored : undefined, product) ??
+          emptyState(product);
         const { changed, value } = step(state);
         if (changed) await area.set(name, JSON.stringify(state));
         return value;

@@ -55,6 +55,7 @@ export default defineConfig({
           hookTimeout: 120000,
         },
       },
+      { extends: true, test: { name: 'cli', include: ['packages/cli/src/**/*.test.ts'] } },
     ],
   },
 });

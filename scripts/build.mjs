@@ -2,10 +2,11 @@
 // Builds every package's dist/ with esbuild. Tests and typechecks run from the
 // TypeScript sources (the "source" export condition); dist/ is what Node, the CLI's bin,
 // the example app and browsers run.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildBrowserBundles } from './browser-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = (name) => join(root, 'packages', name);
@@ -38,10 +39,94 @@ async function library(name, entryPoints) {
   });
 }
 
+/**
+ * The `licensekit` command: dist/licensekit.mjs holds the argument parsing (commander)
+ * and dist/commands/<name>.mjs one self-contained bundle per command, which main imports
+ * with import() when that command runs. So `licensekit verify` never parses the issuer,
+ * the CBOR encoder or the other commands, and loads two files: one ESM module graph of
+ * a dozen shared chunks took twice as long to load as the same code in one file.
+ * Workspace packages are bundled from their TypeScript sources (the "source" condition;
+ * `#ed25519-platform` resolves to core's node.ts through "node"). commander is CommonJS
+ * and requires Node built-ins, hence the `require` banner.
+ */
+async function cli() {
+  const dir = pkg('cli');
+  const outdir = join(dir, 'dist');
+  const common = {
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    conditions: ['source'],
+    outExtension: { '.js': '.mjs' },
+    minify: true,
+    sourcemap: true,
+    legalComments: 'linked',
+    banner: {
+      js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+    },
+    write: false,
+    logLevel: 'warning',
+  };
+  /** main.ts's `import('./commands/x.js')` stays an import, of the command's own bundle. */
+  const lazyCommands = {
+    name: 'lazy-commands',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) =>
+        args.kind === 'dynamic-import'
+          ? { path: args.path.replace(/\.js$/, '.mjs'), external: true }
+          : undefined,
+      );
+    },
+  };
+  const commandsDir = join(dir, 'src', 'commands');
+  const commands = readdirSync(commandsDir).filter(
+    (file) => file.endsWith('.ts') && !file.endsWith('.test.ts'),
+  );
+  const [main, perCommand] = await Promise.all([
+    build({
+      ...common,
+      entryPoints: { licensekit: join(dir, 'src', 'main.ts') },
+      outdir,
+      plugins: [lazyCommands],
+    }),
+    build({
+      ...common,
+      entryPoints: commands.map((file) => join(commandsDir, file)),
+      outdir: join(outdir, 'commands'),
+    }),
+  ]);
+  // Replaced in place, never deleted first: CLI processes started by a test run while
+  // another build runs must always find every file. Each changed file is swapped in by
+  // rename (commands before the entry that imports them), then stale files are removed.
+  const written = new Set();
+  for (const file of [...perCommand.outputFiles, ...main.outputFiles]) {
+    written.add(file.path);
+    let same = false;
+    try {
+      same = Buffer.compare(readFileSync(file.path), file.contents) === 0;
+    } catch {}
+    if (same) continue;
+    mkdirSync(dirname(file.path), { recursive: true });
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+  for (const entry of readdirSync(outdir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath ?? entry.path, entry.name);
+    if (entry.isFile() && !written.has(path)) rmSync(path, { force: true });
+  }
+}
+
 const builds = {
   core: () => library('core', ['index.ts', 'write.ts', 'ed25519/node.ts', 'ed25519/web.ts']),
   issuer: () => library('issuer', ['index.ts']),
-  verifier: () => library('verifier', ['index.ts', 'compact.ts', 'node/index.ts']),
+  verifier: async () => {
+    await library('verifier', ['index.ts', 'compact.ts', 'node/index.ts']);
+    // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.
+    await buildBrowserBundles({ outdir: join(pkg('verifier'), 'dist', 'browser') });
+  },
+  cli: cli,
 };
 
 const only = process.argv.slice(2);

@@ -9,7 +9,8 @@ export type LicenseKitErrorCode =
   | 'ERR_CLAIM_INVALID'
   | 'ERR_KEY_INVALID'
   | 'ERR_UNSUPPORTED'
-  | 'ERR_CONFIG';
+  | 'ERR_CONFIG'
+  | 'ERR_STATE_LOCKED';
 
 export class LicenseKitError extends Error {
   readonly code: LicenseKitErrorCode;

@@ -19,9 +19,14 @@ export { licenseJsonFromCwt, licenseToCwt } from './claims/license-cwt.js';
 export type { RevocationListClaims } from './claims/revocation.js';
 export { parseRevocationClaims } from './claims/revocation.js';
 export type { CoseSign1 } from './codec/cose.js';
-export { decodeCoseSign1, sigStructure } from './codec/cose.js';
+export {
+  CERTIFICATE_HEADER as COSE_CERTIFICATE_HEADER,
+  decodeCoseSign1,
+  sigStructure,
+} from './codec/cose.js';
 export type { DecodedDocument } from './codec/document.js';
 export type { PreparedDocument } from './codec/jws.js';
+export { JWT_CERTIFICATE_HEADER } from './codec/jws.js';
 export type { DocumentKind, TokenFormat } from './codec/kinds.js';
 export { COSE_TYPE, JWT_TYPE, MAX_DOCUMENT_LENGTH } from './codec/kinds.js';
 

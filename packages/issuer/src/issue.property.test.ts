@@ -19,7 +19,8 @@ const identifier = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 }).
   return codePoints.length <= 128 && codePoints.every((code) => code > 0x1f && code !== 0x7f);
 });
 const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,15}$/);
-const numericDate = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 1 });
+// NumericDates run from 1970 to the end of year 9999 (core's MAX_NUMERIC_DATE).
+const numericDate = fc.integer({ min: 0, max: 253_402_300_799 - 1 });
 const bytes = (minLength: number, maxLength: number) =>
   fc.uint8Array({ minLength, maxLength }).map(base64urlEncode);
 const period = fc.constantFrom('day', 'week', 'month', 'year');
@@ -85,7 +86,7 @@ const licenseClaims: fc.Arbitrary<LicenseClaimsInput> = fc
         quota,
         anchor: numericDate,
         rfa: numericDate,
-        grace: fc.nat(),
+        grace: fc.integer({ min: 0, max: 10 * 366 * 86_400 }),
         cnf: bytes(32, 32).map((jkt) => ({ jkt })),
         chg: pendingChange,
       },
@@ -96,7 +97,7 @@ const licenseClaims: fc.Arbitrary<LicenseClaimsInput> = fc
   )
   .map(([claims, term, line]) => {
     const withTerm =
-      term === undefined || claims.nbf + term > Number.MAX_SAFE_INTEGER
+      term === undefined || claims.nbf + term > 253_402_300_799
         ? claims
         : { ...claims, exp: claims.nbf + term };
     return { ...withTerm, ...line };

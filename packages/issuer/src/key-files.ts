@@ -175,15 +175,17 @@ export async function readPrivateKeyFile(
   path: string,
 ): Promise<Ed25519PrivateJwk & { kid: string }> {
   const { jwk, mode } = await readJwkFile(path);
+  // The kind first: a public key file is meant to be world-readable, so the mode advice
+  // would only mislead.
+  if (!Object.hasOwn(jwk, 'd')) {
+    throw new KeyError(
+      `${path} holds a public key, not a private key; give the private key file (without .pub)`,
+    );
+  }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     const access = (mode & 0o044) !== 0 ? 'readable' : 'writable';
     throw new KeyError(
       `${path} is ${access} by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${shellWord(path)}`,
-    );
-  }
-  if (!Object.hasOwn(jwk, 'd')) {
-    throw new KeyError(
-      `${path} holds a public key, not a private key; give the private key file (without .pub)`,
     );
   }
   checkEd25519Members(jwk, path);

@@ -92,9 +92,10 @@ function applyChanges(previous: LicenseClaims, changes: LicenseChanges): Record<
  * The billing anchor is kept: when the previous token had no `anchor` (its periods started
  * at its `nbf`), the license has per-period quotas and the new `nbf` differs, the new token
  * names the old `nbf` as its `anchor`, so quota periods do not shift with each renewal
- * (`anchor: null` in the changes lets them restart at the new `nbf`). `rfa` and `chg` are
- * absolute times and are carried as they are; set them in `changes` as the refresh policy
- * says.
+ * (`anchor: null` in the changes lets them restart at the new `nbf`). The refresh
+ * interval is kept too: without an `rfa` in the changes, the new `rfa` is as far after the
+ * new `iat` as the old one was after the old `iat` (an absolute `rfa` carried over would
+ * make the renewed token due at once). `chg` is carried as it is.
  *
  * The previous token is decoded strictly but its signature is not checked, since the key
  * that signed it may since have been retired: renew only tokens from your own issuance
@@ -131,6 +132,9 @@ export async function renew(
     hasPeriodicQuota(next.quota)
   ) {
     next.anchor = previous.nbf;
+  }
+  if (changes.rfa === undefined && previous.rfa !== undefined) {
+    next.rfa = iat + Math.max(0, previous.rfa - previous.iat);
   }
   const format = tokenFormat(options.format, previousDocument.format);
   const certificate =

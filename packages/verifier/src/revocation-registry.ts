@@ -1,4 +1,5 @@
 import type { Ed25519Backend } from '@licensekit/core';
+import { ConfigError } from '@licensekit/core';
 import type { Decode } from './decode.js';
 import { checkRevocationList, RevocationView } from './revocations.js';
 import type { StateStore } from './state/state.js';
@@ -36,7 +37,7 @@ export class RevocationRegistry {
     if (initial !== undefined) {
       const outcome = await this.update(initial);
       if (!outcome.accepted && outcome.reason !== 'not_newer') {
-        throw new TypeError(
+        throw new ConfigError(
           `the revocations option is not a trusted revocation list (${outcome.reason})`,
         );
       }

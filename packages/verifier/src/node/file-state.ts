@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { LicenseKitError } from '@licensekit/core';
 import { Mutex } from '../state/mutex.js';
 import type { StateData, StateStore, Transition } from '../state/state.js';
 import { emptyState, parseState } from '../state/state.js';
@@ -12,11 +13,13 @@ export interface FileStateOptions {
   staleLockMs?: number;
 }
 
-export class StateLockError extends Error {
-  readonly code = 'ERR_STATE_LOCKED';
+/** The state file stayed locked past the timeout (another process holds it). */
+export class StateLockError extends LicenseKitError {
   constructor(path: string) {
-    super(`the verifier state ${basename(path)} stayed locked by another process; try again`);
-    this.name = 'StateLockError';
+    super(
+      'ERR_STATE_LOCKED',
+      `the verifier state ${basename(path)} stayed locked by another process; try again`,
+    );
   }
 }
 

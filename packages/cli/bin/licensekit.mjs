@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The bundled CLI (scripts/build.mjs builds it from src/main.ts).
+import '../dist/licensekit.mjs';

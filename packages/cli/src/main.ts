@@ -1,0 +1,342 @@
+/**
+ * The `licensekit` command line: argument parsing only. Each command's work lives in
+ * `commands/<name>.ts` and is imported when that command runs, so `licensekit verify`
+ * never loads the issuer, the CBOR encoder or the other commands (cold start matters:
+ * apps and scripts call it as a fresh process).
+ */
+import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
+import type { AuditCertFlags, AuditChainFlags } from './commands/audit.js';
+import type { CertFlags } from './commands/cert.js';
+import type { ConsumeFlags } from './commands/consume.js';
+import type { DemoFlags } from './commands/demo.js';
+import type { InspectFlags } from './commands/inspect.js';
+import type { IssueFlags } from './commands/issue.js';
+import type { KeygenFlags } from './commands/keygen.js';
+import type { RenewFlags } from './commands/renew.js';
+import type { RevokeFlags } from './commands/revoke.js';
+import type { VerifyFlags } from './commands/verify.js';
+import { EXIT } from './lib/errors.js';
+import { type Io, processIo } from './lib/io.js';
+
+/** Collects a repeatable flag (`--trust a --trust b`). */
+const many = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
+
+/** The claim flags shared by `issue` and `renew`. */
+function licenseOptions(command: Command, renewing: boolean): Command {
+  const keep = renewing ? ' (default: unchanged)' : '';
+  return command
+    .option(
+      '--vendor <id>',
+      `vendor id, the iss claim${renewing ? keep : ' (default: the vendor of --cert, else "local")'}`,
+    )
+    .option(
+      '--plan <name>',
+      `plan id${renewing ? keep : ' (default: "standard", or "trial" with --trial)'}`,
+    )
+    .option(
+      '--days <n>',
+      renewing
+        ? 'extend the term by N days from its end (or from now, once ended)'
+        : 'term in days from now',
+    )
+    .option(
+      '--exp <time>',
+      `end of the term, ISO 8601 or Unix seconds${renewing ? '' : ' (neither: perpetual)'}`,
+    )
+    .option('--grace <duration>', 'grace after the end of the term, e.g. 7d')
+    .option('--refresh-after <duration>', 'ask the app to refresh this long after issue, e.g. 1d')
+    .option(
+      '--quota <name=limit>',
+      'exports=1000/month, storage=5000 (whole term), exports=unlimited; repeatable',
+      many,
+    )
+    .option('--seats <n>', 'devices the license may be activated on (the seats quota)')
+    .option('--feature <name>', 'an entitlement; repeatable or comma-separated', many)
+    .option('--trial', 'mark the license as a trial (access "trial")')
+    .option('--bind <thumbprint>', 'bind to a device key (its thumbprint, as printed by keygen)')
+    .option(
+      '--format <format>',
+      `cwt (compact) or jwt (default: ${renewing ? 'that of the token' : 'cwt'})`,
+    )
+    .option('--now <time>', 'issue time, ISO 8601 or Unix seconds (default: the clock)')
+    .option('--out <file>', 'write the token to FILE instead of standard output');
+}
+
+type Setter = (code: number) => void;
+
+function buildProgram(
+  io: Io,
+  setExit: Setter,
+  run: (argv: readonly string[], io: Io) => Promise<number>,
+): Command {
+  const program = new Command('licensekit')
+    .description(
+      'Ed25519-signed offline software licenses: keys, certificates, signing, verification, quota, audits.',
+    )
+    .version(packageJson.version, '-v, --version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => io.out(text),
+      writeErr: (text) => io.err(text),
+      outputError: (text, write) =>
+        write(`licensekit: ${text.replace(/^error: /, '').trim()} (see licensekit --help)\n`),
+    })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok/valid, 1 not valid/refused/broken, 2 usage error.\nStart with: licensekit demo',
+    );
+
+  const command = (name: string, parent: Command = program): Command => {
+    const path = parent === program ? name : `${parent.name()} ${name}`;
+    return parent.command(name).configureOutput({
+      writeOut: (text) => io.out(text),
+      writeErr: (text) => io.err(text),
+      // Commander's own mistakes (unknown flag, missing value) as one line, like ours.
+      outputError: (text, write) =>
+        write(
+          `licensekit ${path}: ${text.replace(/^error: /, '').trim()} (see licensekit ${path} --help)\n`,
+        ),
+    });
+  };
+
+  command('keygen')
+    .description(
+      'generate an Ed25519 key pair: private JWK (mode 0600) and FILE.pub.json; prints the kid',
+    )
+    .requiredOption(
+      '--out <file>',
+      'private key file, e.g. root.json (the public key goes to root.pub.json)',
+    )
+    .option('--force', 'replace existing key files (the old private key is lost)')
+    .action(async (flags: KeygenFlags) =>
+      setExit(await (await import('./commands/keygen.js')).keygen(flags, io)),
+    );
+
+  command('cert')
+    .description('certify an issuer key with the root key, for some products and a number of days')
+    .requiredOption('--root <file>', 'root private key file')
+    .requiredOption('--issuer <file>', 'issuer public key file (issuer.pub.json)')
+    .requiredOption('--products <ids>', "comma-separated product ids, or * for all of the vendor's")
+    .option('--days <n>', 'validity in days (default: 365)')
+    .option('--vendor <id>', 'vendor id (default: "local")')
+    .option('--format <format>', 'cwt (default) or jwt')
+    .option('--now <time>', 'start of validity, ISO 8601 or Unix seconds (default: the clock)')
+    .option('--out <file>', 'write the certificate to FILE instead of standard output')
+    .action(async (flags: CertFlags) =>
+      setExit(await (await import('./commands/cert.js')).cert(flags, io)),
+    );
+
+  licenseOptions(
+    command('issue')
+      .description('sign a license token; prints only the token')
+      .requiredOption('--key <file>', 'issuer private key file')
+      .option(
+        '--cert <file>',
+        'issuer certificate to embed (apps that trust only the root need it)',
+      )
+      .requiredOption('--product <id>', 'product id, the aud claim')
+      .requiredOption('--license <id>', 'license id, the sub claim (stable across renewals)'),
+    false,
+  ).action(async (flags: IssueFlags) =>
+    setExit(await (await import('./commands/issue.js')).issue(flags, io)),
+  );
+
+  licenseOptions(
+    command('renew')
+      .description(
+        'sign the next token of a license (seq + 1, prev = hash of TOKEN); flags override claims',
+      )
+      .argument('[token]', 'the current token, or - for standard input')
+      .option('--file <file>', 'read the current token from FILE')
+      .requiredOption('--key <file>', 'issuer private key file')
+      .option('--cert <file>', 'issuer certificate to embed (default: the one the token carries)')
+      .option('--product <id>', 'product id (default: unchanged)')
+      .option('--license <id>', 'license id; must be that of the token'),
+    true,
+  )
+    .option('--no-trial', 'make a trial a full license')
+    .action(async (token: string | undefined, flags: RenewFlags) =>
+      setExit(await (await import('./commands/renew.js')).renew(token, flags, io)),
+    );
+
+  command('verify')
+    .description('verify a license offline; exit 0 when valid, 1 when not')
+    .argument('[token]', 'the token, or - for standard input')
+    .option('--file <file>', 'read the token from FILE')
+    .option('--trust <file>', 'trusted public key (root or issuer, *.pub.json); repeatable', many)
+    .option('--product <id>', "require this product (default: the token's own, not checked)")
+    .option('--now <time>', 'check at this time, ISO 8601 or Unix seconds (default: the clock)')
+    .option('--json', 'print the verify result as JSON')
+    .option('--state <file>', 'verifier state file: rollback and clock defense across runs')
+    .option('--revocations <file>', 'apply a signed revocation list')
+    .option('--device-key <file>', "this device's private key file, for bound licenses")
+    .action(async (token: string | undefined, flags: VerifyFlags) =>
+      setExit(await (await import('./commands/verify.js')).verify(token, flags, io)),
+    );
+
+  command('inspect')
+    .description('decode a license, certificate or revocation list WITHOUT verifying it')
+    .argument('[token]', 'the document, or - for standard input')
+    .option('--file <file>', 'read the document from FILE')
+    .option('--json', 'print as JSON')
+    .action(async (token: string | undefined, flags: InspectFlags) =>
+      setExit(await (await import('./commands/inspect.js')).inspect(token, flags, io)),
+    );
+
+  command('consume')
+    .description('spend quota offline against a state file; exit 0 when granted, 1 when refused')
+    .argument('[token]', 'the license token, or - for standard input')
+    .option('--file <file>', 'read the token from FILE')
+    .option('--trust <file>', 'trusted public key (root or issuer); repeatable', many)
+    .requiredOption('--product <id>', 'the product id of this app')
+    .requiredOption('--quota <name>', 'the quota to spend, e.g. exports')
+    .option('--amount <n>', 'units to spend (default: 1)')
+    .requiredOption('--state <file>', 'verifier state file (created when missing)')
+    .option('--now <time>', 'spend at this time, ISO 8601 or Unix seconds (default: the clock)')
+    .option('--json', 'print the consume result as JSON')
+    .option('--revocations <file>', 'apply a signed revocation list')
+    .option('--device-key <file>', "this device's private key file, for bound licenses")
+    .action(async (token: string | undefined, flags: ConsumeFlags) =>
+      setExit(await (await import('./commands/consume.js')).consume(token, flags, io)),
+    );
+
+  command('revoke')
+    .description('sign a revocation list (complete, not a delta: list every revocation in force)')
+    .requiredOption('--key <file>', 'root or issuer private key file')
+    .option('--vendor <id>', 'vendor id (default: "local")')
+    .option(
+      '--seq <n>',
+      'list sequence number, higher than every earlier list (default: now, Unix seconds)',
+    )
+    .option(
+      '--next <duration>',
+      'when a fresher list is promised, e.g. 7d; after it the list is stale',
+    )
+    .option('--license <id>', 'revoke a license (every token of it); repeatable', many)
+    .option('--token <jti>', 'revoke one token by its jti; repeatable', many)
+    .option('--kid <kid>', 'revoke a signing key by its kid; repeatable', many)
+    .option('--format <format>', 'cwt (default) or jwt')
+    .option('--now <time>', 'issue time, ISO 8601 or Unix seconds (default: the clock)')
+    .option('--out <file>', 'write the list to FILE instead of standard output')
+    .action(async (flags: RevokeFlags) =>
+      setExit(await (await import('./commands/revoke.js')).revoke(flags, io)),
+    );
+
+  const audit = command('audit').description(
+    'checks for auditors: token lineages and issuer certificates',
+  );
+  command('chain', audit)
+    .description(
+      'check a license lineage: signatures, same license, seq + 1, prev = hash of the previous token',
+    )
+    .argument('<files...>', 'token files of one license')
+    .option('--trust <file>', 'trusted public key (root or issuer); repeatable', many)
+    .action(async (files: string[], flags: AuditChainFlags) =>
+      setExit(await (await import('./commands/audit.js')).auditChain(files, flags, io)),
+    );
+  command('cert', audit)
+    .description('check issuer certificates: signed by a trusted root, window and product scope')
+    .argument('<files...>', 'certificate files')
+    .option('--trust <file>', 'trusted root public key; repeatable', many)
+    .option('--now <time>', 'flag certificates expired at this time (default: the clock)')
+    .action(async (files: string[], flags: AuditCertFlags) =>
+      setExit(await (await import('./commands/audit.js')).auditCert(files, flags, io)),
+    );
+
+  command('demo')
+    .description(
+      'a guided tour: keys, certificate, a Pro license, verify now, in grace and expired, quota',
+    )
+    .option('--dir <dir>', 'working directory for the demo files', 'licensekit-demo')
+    .action(async (flags: DemoFlags) =>
+      setExit(await (await import('./commands/demo.js')).demo(flags, io, run)),
+    );
+
+  // `serve` (the reference store) will register here the same way: a lazily imported
+  // module, so no other command pays for loading the server.
+  return program;
+}
+
+const USER_ERROR_CODES = new Set([
+  'ERR_KEY_INVALID',
+  'ERR_CLAIM_INVALID',
+  'ERR_CONFIG',
+  'ERR_MALFORMED',
+  'ERR_STATE_LOCKED',
+]);
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'it already exists',
+};
+
+/** A file-system failure on a path the user gave (a state file, an output directory). */
+function systemProblem(error: unknown): string | undefined {
+  if (!(error instanceof Error) || !('code' in error) || !('path' in error)) return undefined;
+  const text = ERRNO_TEXT[String(error.code)];
+  if (text === undefined) return undefined;
+  const action = 'syscall' in error ? String(error.syscall) : 'use';
+  return `cannot ${action} ${String(error.path)}: ${text}; check the path and its permissions`;
+}
+
+/** Top-level error handling: one line on stderr, never a stack trace unless asked for. */
+function report(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message (or the help) already.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+  // By name, not instanceof: each command is its own bundle with its own copy of the class.
+  if ((error instanceof Error && error.name === 'UsageError') || USER_ERROR_CODES.has(code)) {
+    io.err(`licensekit: ${oneLine((error as Error).message)}\n`);
+    return EXIT.usage;
+  }
+  const system = systemProblem(error);
+  if (system !== undefined) {
+    io.err(`licensekit: ${system}\n`);
+    return EXIT.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.err(`licensekit: internal error: ${oneLine(message)}; set LICENSEKIT_DEBUG=1 for details\n`);
+  if (process.env.LICENSEKIT_DEBUG && error instanceof Error && error.stack)
+    io.err(`${error.stack}\n`);
+  return EXIT.internal;
+}
+
+/**
+ * Runs one command line (without the `node licensekit` part) and returns its exit code.
+ * Nothing here calls process.exit, so the demo can run the real commands in-process.
+ */
+export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    runCli,
+  );
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+process.exitCode = await runCli(process.argv.slice(2));

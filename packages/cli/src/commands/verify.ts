@@ -60,7 +60,9 @@ export function summary(
   const { productChecked } = opened;
   const now = Math.floor(result.checkedAt.getTime() / 1000);
   const checkedAt = `${when(result.checkedAt, now).replace(/ \(now\)$/, '')}${opened.fixedNow === undefined ? '' : ' (set by --now)'}`;
-  const headline = `${result.valid ? 'VALID' : 'NOT VALID'}: ${result.status} (${result.reason}). ${result.message}\n`;
+  // The reason adds something only when it is more specific than the status.
+  const reason = result.reason === result.status ? '' : ` (${result.reason})`;
+  const headline = `${result.valid ? 'VALID' : 'NOT VALID'}: ${result.status}${reason}. ${result.message}\n`;
   const claims = result.claims;
   if (claims === undefined) return `${headline}${table([['checked at', checkedAt]])}`;
   const plan = `${claims.plan} (${claims.access === 'trial' ? 'trial' : 'full access'})`;

@@ -126,6 +126,14 @@ describe('parseTime', () => {
     expect(() => parseTime(text, '--now')).toThrow(UsageError);
   });
 
+  it('reads +DURATION as that long after the clock', () => {
+    const clock = () => 1_767_225_600_500;
+    expect(parseTime('+33d', '--now', clock)).toBe(1_767_225_600 + 33 * 86_400);
+    expect(parseTime('+1d12h', '--now', clock)).toBe(1_767_225_600 + 129_600);
+    expect(() => parseTime('+', '--now', clock)).toThrow(UsageError);
+    expect(() => parseTime('+33', '--now', clock)).toThrow(UsageError);
+  });
+
   it('says when a number looks like milliseconds', () => {
     expect(() => parseTime('1767225600000', '--now')).toThrow(/looks like milliseconds/);
   });

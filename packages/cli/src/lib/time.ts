@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { quote, UsageError } from './errors.js';
 
 // 10^11 seconds is the year 5138, while Date.now() in milliseconds has been above 10^12
@@ -21,15 +22,21 @@ function daysInMonth(year: number, month: number): number {
  * same instant on every machine. Fractions of a second are dropped (NumericDates are
  * whole seconds).
  *
+ * A leading `+` means a duration after the real clock: `+33d`.
+ *
  * @example parseTime('2026-01-01', '--now') // 1767225600
+ * @example parseTime('+7d', '--now') // now + 604 800
  * @throws UsageError naming the flag and the accepted forms
  */
-export function parseTime(text: string, flag: string): number {
+export function parseTime(text: string, flag: string, clock: () => number = Date.now): number {
   const value = text.trim();
   const invalid = (why: string) =>
     new UsageError(
-      `${flag} ${quote(text)} ${why}; give Unix seconds or an ISO date such as 2026-01-01 or 2026-01-01T12:00:00Z`,
+      `${flag} ${quote(text)} ${why}; give Unix seconds, an ISO date such as 2026-01-01 or 2026-01-01T12:00:00Z, or +DURATION from now such as +33d`,
     );
+  // "+33d": that long after the real clock, for trying a token's future ("--now +40d").
+  if (value.startsWith('+'))
+    return Math.floor(clock() / 1000) + parseDuration(value.slice(1), flag);
   if (EPOCH.test(value)) {
     const seconds = Number(value);
     if (seconds >= MILLISECONDS_SUSPECT) throw invalid('looks like milliseconds');

@@ -94,6 +94,9 @@ async function cli() {
       ...common,
       entryPoints: commands.map((file) => join(commandsDir, file)),
       outdir: join(outdir, 'commands'),
+      // `serve` loads the store from its own dist at run time: the server's dependencies
+      // (fastify, PGlite with its WebAssembly files, pg) are not bundled.
+      external: ['@licensekit/store'],
     }),
   ]);
   // Replaced in place, never deleted first: CLI processes started by a test run while
@@ -126,6 +129,7 @@ const builds = {
     // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.
     await buildBrowserBundles({ outdir: join(pkg('verifier'), 'dist', 'browser') });
   },
+  store: () => library('store', ['index.ts']),
   cli: cli,
 };
 

@@ -15,6 +15,7 @@ import type { IssueFlags } from './commands/issue.js';
 import type { KeygenFlags } from './commands/keygen.js';
 import type { RenewFlags } from './commands/renew.js';
 import type { RevokeFlags } from './commands/revoke.js';
+import type { ServeFlags } from './commands/serve.js';
 import type { VerifyFlags } from './commands/verify.js';
 import { EXIT } from './lib/errors.js';
 import { type Io, processIo } from './lib/io.js';
@@ -257,8 +258,25 @@ function buildProgram(
       setExit(await (await import('./commands/demo.js')).demo(flags, io, run)),
     );
 
-  // `serve` (the reference store) will register here the same way: a lazily imported
-  // module, so no other command pays for loading the server.
+  // The reference store: a lazily imported module, so no other command pays for it.
+  command('serve')
+    .description(
+      'run the reference store (PGlite in --data by default; DATABASE_URL for PostgreSQL)',
+    )
+    .option('--port <n>', 'port to listen on (default: PORT, else 8787; 0 picks a free one)')
+    .option('--host <host>', 'address to listen on (default: HOST, else 127.0.0.1)')
+    .option(
+      '--data <dir>',
+      'data directory: database, keys, secrets, files (default: LICENSEKIT_DATA, else ./.licensekit)',
+    )
+    .option(
+      '--public-url <url>',
+      'the URL customers reach the store at (default: LICENSEKIT_PUBLIC_URL, else the listen address)',
+    )
+    .action(async (flags: ServeFlags) =>
+      setExit(await (await import('./commands/serve.js')).serve(flags, io)),
+    );
+
   return program;
 }
 

@@ -35,6 +35,9 @@ export async function buildStore(options: BuildOptions = {}): Promise<FastifyIns
     bodyLimit: 64 * 1024,
     trustProxy: false,
     return503OnClosing: true,
+    // PGlite compiles PostgreSQL's WebAssembly and may initialise a data directory on the
+    // first start: seconds, more on a loaded machine. Fastify's 10 s default is too tight.
+    pluginTimeout: 120_000,
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,9 +1,29 @@
+import { createServer } from 'node:net';
+import type { Ed25519PublicJwk } from '@licensekit/core';
 import type { BuildOptions } from './build.js';
 import { buildStore, REDACTED_HEADERS } from './build.js';
+import { loadConfig } from './config.js';
 
 export interface RunningStore {
+  /** Where the store listens (and, unless configured otherwise, its public URL). */
   url: string;
+  /** The root public key apps embed to trust this store's tokens. */
+  rootPublicJwk: Ed25519PublicJwk & { kid: string };
+  database: 'pglite' | 'postgres';
+  dataDir: string;
   close(): Promise<void>;
+}
+
+/** A free TCP port on `host`, so that a store asked for port 0 knows its public URL up front. */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /**
@@ -14,18 +34,19 @@ export async function startStore(
   options: BuildOptions = {},
   handleSignals = true,
 ): Promise<RunningStore> {
+  const base = loadConfig(options);
+  const port = base.port === 0 ? await freePort(base.host) : base.port;
   const fastify = await buildStore({
     ...options,
+    port,
     logger: options.logger ?? {
       level: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACTED_HEADERS, censor: '[redacted]' },
     },
   });
-  await fastify.listen({ port: fastify.config.port, host: fastify.config.host });
-  const address = fastify.server.address();
-  const port = typeof address === 'object' && address ? address.port : fastify.config.port;
+  await fastify.listen({ port, host: fastify.config.host });
   const host = fastify.config.host.includes(':') ? `[${fastify.config.host}]` : fastify.config.host;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= fastify.close();
@@ -39,5 +60,11 @@ export async function startStore(
       });
     }
   }
-  return { url, close };
+  return {
+    url,
+    rootPublicJwk: fastify.keys.rootPublicJwk,
+    database: fastify.db.kind,
+    dataDir: fastify.config.dataDir,
+    close,
+  };
 }

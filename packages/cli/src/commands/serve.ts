@@ -1,0 +1,69 @@
+import { UsageError } from '../lib/errors.js';
+import type { Io } from '../lib/io.js';
+
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  data?: string;
+  publicUrl?: string;
+}
+
+function portFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port > 65_535) {
+    throw new UsageError(
+      `--port ${JSON.stringify(text)} is not a port; give 0-65535 (0 picks a free one)`,
+    );
+  }
+  return port;
+}
+
+/**
+ * `licensekit serve [--port N] [--host H] [--data DIR] [--public-url URL]`: the reference
+ * store. Flags win over PORT, HOST, LICENSEKIT_DATA, LICENSEKIT_PUBLIC_URL; DATABASE_URL
+ * switches from the embedded PGlite to PostgreSQL. Prints where it listens, the storefront
+ * and the root public key apps embed, then logs JSON lines until SIGINT/SIGTERM.
+ */
+export async function serve(flags: ServeFlags, io: Io): Promise<number> {
+  const port = portFlag(flags.port);
+  // The store and its dependencies load only for this command.
+  const { startStore, ConfigurationError } = await import('@licensekit/store');
+  let store: Awaited<ReturnType<typeof startStore>>;
+  try {
+    store = await startStore({
+      port,
+      host: flags.host,
+      dataDir: flags.data,
+      publicUrl: flags.publicUrl,
+    });
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new UsageError(error.message);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new UsageError(
+        `port ${port ?? process.env.PORT ?? 8787} is in use; pick another with --port`,
+      );
+    }
+    if (code === 'ECONNREFUSED') {
+      throw new UsageError(
+        'DATABASE_URL points at a PostgreSQL server that refuses connections; is it running?',
+      );
+    }
+    throw error;
+  }
+  io.err(
+    [
+      `licensekit store listening on ${store.url} (${store.database === 'pglite' ? `PGlite in ${store.dataDir}` : 'PostgreSQL'})`,
+      `  storefront  ${store.url}/`,
+      `  portal      ${store.url}/portal`,
+      `  API docs    ${store.url}/docs`,
+      `  admin token in ${store.dataDir}/admin-token (or LICENSEKIT_ADMIN_TOKEN)`,
+      '  root public key (embed it in your app to trust this store):',
+      `  ${JSON.stringify(store.rootPublicJwk)}`,
+      '',
+    ].join('\n'),
+  );
+  // Runs until a signal; startStore closes the server and the database on SIGINT/SIGTERM.
+  return new Promise<number>(() => {});
+}

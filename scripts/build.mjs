@@ -21,12 +21,39 @@ const externalBare = {
   },
 };
 
-async function library(name, entryPoints) {
+/**
+ * Puts a build's files in place without ever deleting dist/ first: processes started by a
+ * test run while another build runs (several test runs may overlap) must always find every
+ * file. Each changed file is swapped in by rename, then stale files are removed — except
+ * under the `keep` subdirectories, which other steps own.
+ */
+function replaceOutputs(outdir, outputFiles, keep = []) {
+  const written = new Set();
+  for (const file of outputFiles) {
+    written.add(file.path);
+    let same = false;
+    try {
+      same = Buffer.compare(readFileSync(file.path), file.contents) === 0;
+    } catch {}
+    if (same) continue;
+    mkdirSync(dirname(file.path), { recursive: true });
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+  for (const entry of readdirSync(outdir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath ?? entry.path, entry.name);
+    if (keep.some((dir) => path.startsWith(join(outdir, dir) + '/'))) continue;
+    if (entry.isFile() && !written.has(path)) rmSync(path, { force: true });
+  }
+}
+
+async function library(name, entryPoints, keep = []) {
   const dir = pkg(name);
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
-  await build({
+  const outdir = join(dir, 'dist');
+  const result = await build({
     entryPoints: entryPoints.map((entry) => join(dir, 'src', entry)),
-    outdir: join(dir, 'dist'),
+    outdir,
     outbase: join(dir, 'src'),
     bundle: true,
     splitting: true,
@@ -35,8 +62,11 @@ async function library(name, entryPoints) {
     target: 'es2022',
     sourcemap: true,
     plugins: [externalBare],
+    write: false,
     logLevel: 'warning',
   });
+  mkdirSync(outdir, { recursive: true });
+  replaceOutputs(outdir, result.outputFiles, keep);
 }
 
 /**
@@ -99,33 +129,16 @@ async function cli() {
       external: ['@licensekit/store'],
     }),
   ]);
-  // Replaced in place, never deleted first: CLI processes started by a test run while
-  // another build runs must always find every file. Each changed file is swapped in by
-  // rename (commands before the entry that imports them), then stale files are removed.
-  const written = new Set();
-  for (const file of [...perCommand.outputFiles, ...main.outputFiles]) {
-    written.add(file.path);
-    let same = false;
-    try {
-      same = Buffer.compare(readFileSync(file.path), file.contents) === 0;
-    } catch {}
-    if (same) continue;
-    mkdirSync(dirname(file.path), { recursive: true });
-    const temporary = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, file.contents);
-    renameSync(temporary, file.path);
-  }
-  for (const entry of readdirSync(outdir, { recursive: true, withFileTypes: true })) {
-    const path = join(entry.parentPath ?? entry.path, entry.name);
-    if (entry.isFile() && !written.has(path)) rmSync(path, { force: true });
-  }
+  // Commands first, then the entry that imports them.
+  mkdirSync(outdir, { recursive: true });
+  replaceOutputs(outdir, [...perCommand.outputFiles, ...main.outputFiles]);
 }
 
 const builds = {
   core: () => library('core', ['index.ts', 'write.ts', 'ed25519/node.ts', 'ed25519/web.ts']),
   issuer: () => library('issuer', ['index.ts']),
   verifier: async () => {
-    await library('verifier', ['index.ts', 'compact.ts', 'node/index.ts']);
+    await library('verifier', ['index.ts', 'compact.ts', 'node/index.ts'], ['browser']);
     // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.
     await buildBrowserBundles({ outdir: join(pkg('verifier'), 'dist', 'browser') });
   },

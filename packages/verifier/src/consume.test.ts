@@ -271,6 +271,23 @@ describe.each(FORMATS)('consume (%s)', (format) => {
     expect(refused.used).toBe(0);
   });
 
+  // BUG: consumeQuota (consume.ts) answers `unknown_quota` before it looks at the
+  // license's status, so an expired (or revoked, rolled-back, wrong-device) license asked
+  // for a quota it does not have is refused with reason `unknown_quota` instead of its
+  // status. An app that branches on the reason then offers "upgrade your plan for this
+  // feature" to a customer whose license has ended. Expected reason `expired` (the
+  // license's status, as for a known quota); actual `unknown_quota`.
+  it('an invalid license is refused with its status even for a quota it does not have', async () => {
+    const { issuer, verifier, clock } = setup();
+    const { token } = issueLicense(issuer, format);
+    clock.set(T0 + 37 * DAY);
+    expect(await verifier.consume(token, 'teleports')).toMatchObject({
+      granted: false,
+      reason: 'expired',
+      license: { status: 'expired' },
+    });
+  });
+
   it('an invalid token is refused with its status as the reason', async () => {
     const { issuer, verifier } = setup();
     const stranger = issueLicense(generateTestKey(), format);

@@ -30,6 +30,8 @@ export async function consumeQuota(
     : undefined;
   if (spec === undefined) {
     const { result } = await engine.decide(accepted, now, checkedAt);
+    // The license's own status first: an ended license is "expired", not "no such quota".
+    if (!result.valid) return refusal(result, quota, amount, result.status, result.message);
     return refusal(
       result,
       quota,

@@ -78,6 +78,19 @@ describe.each(FORMATS)('defenses (%s)', (format) => {
       expect((await verifier.verify(b.token)).status).toBe('active');
     });
 
+    it('a license id such as "__proto__" is an ordinary lineage', async () => {
+      const { issuer, verifier, state } = setup();
+      const first = issueLicense(issuer, format, { sub: '__proto__' });
+      const second = renewLicense(issuer, format, first);
+      expect((await verifier.verify(second.token)).status).toBe('active');
+      expect(await verifier.verify(first.token)).toMatchObject({
+        status: 'rolled_back',
+        reason: 'older_seq',
+      });
+      expect(Object.getPrototypeOf(state.data.licenses)).toBe(Object.prototype);
+      expect(Object.hasOwn(state.data.licenses, '__proto__')).toBe(true);
+    });
+
     it('records the highest accepted seq and its token hash', async () => {
       const { issuer, verifier, state } = setup();
       const first = issueLicense(issuer, format);
@@ -292,14 +305,8 @@ describe.each(FORMATS)('defenses (%s)', (format) => {
   });
 
   describe('results', () => {
-    // BUG: the result's `claims` is the very object the acceptance cache keeps for the
-    // token: describe() (describe.ts) puts `accepted.claims` in the result by reference,
-    // and Acceptor.accept (acceptor.ts, `this.cache.set(token, accepted)`) caches that
-    // Accepted by token text. Changing result.claims — an app normalising a claim, a
-    // plug-in in the same page — changes every later verdict for that token. Here exp is
-    // moved ten years on and grace to 0, then the clock is set past the real exp + grace:
-    // expected `expired`, actual `refresh_due`. (Freezing the cached claims, or handing
-    // out a copy, fixes it.)
+    // Regression: the result's claims used to be the object the acceptance cache keeps
+    // for the token, so an app changing result.claims changed every later verdict.
     it("changing a result's claims never changes a later verdict", async () => {
       const { issuer, verifier, clock } = setup();
       const { token } = issueLicense(issuer, format);

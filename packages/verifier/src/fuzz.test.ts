@@ -499,7 +499,11 @@ describe('verify() under mutation', () => {
       for (const how of ['tag 61', 'unprotected header'] as const) {
         const changed = unsignedCwtChange(original, how);
         const result = await verifier.verify(base64urlEncode(changed));
-        expect(result).toMatchObject({ valid: false, status: 'malformed', reason: 'bad_structure' });
+        expect(result).toMatchObject({
+          valid: false,
+          status: 'malformed',
+          reason: 'bad_structure',
+        });
         await check(base64urlEncode(changed), original, `unsigned ${how}`);
       }
     }

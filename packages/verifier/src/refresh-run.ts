@@ -38,7 +38,8 @@ export async function refreshIfDue(
     result,
   });
 
-  const url = new URL(REFRESH_PATH, options.storeUrl).toString();
+  // Relative to the store's base URL, keeping its path (https://vendor.example/licensing).
+  const url = new URL(REFRESH_PATH.slice(1), options.storeUrl.replace(/\/*$/, '/')).toString();
   const body = JSON.stringify({
     token: typeof token === 'string' ? token : base64urlEncode(token),
   });

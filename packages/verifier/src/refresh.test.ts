@@ -365,6 +365,27 @@ describe.each(FORMATS)('refreshIfDue (%s)', (format) => {
     expect(outcome.result.status).toBe('active');
   });
 
+  // BUG: refreshIfDue builds the URL as `new URL(REFRESH_PATH, storeUrl)` (refresh-run.ts)
+  // and REFRESH_PATH is absolute ("/v1/…"), so any path in the store's base URL is
+  // dropped: a store behind a reverse proxy at https://vendor.example/licensing is asked
+  // at https://vendor.example/v1/licenses/refresh. Expected the request under the base
+  // path, https://vendor.example/licensing/v1/licenses/refresh (with or without a
+  // trailing slash on storeUrl); actual https://vendor.example/v1/licenses/refresh.
+  it('keeps the path of a store base URL', async () => {
+    const { issuer, verifier, current } = setup(format);
+    const next = renewal(issuer, format, current);
+    const calls: string[] = [];
+    const fakeFetch: typeof fetch = async (input) => {
+      calls.push(String(input));
+      return new Response(JSON.stringify({ token: next.token }), { status: 200 });
+    };
+    await verifier.refreshIfDue(current.token, {
+      storeUrl: 'https://vendor.example/licensing',
+      fetch: fakeFetch,
+    });
+    expect(calls).toEqual(['https://vendor.example/licensing/v1/licenses/refresh']);
+  });
+
   it('uses the fetch it is given', async () => {
     const { issuer, verifier, current } = setup(format);
     const next = renewal(issuer, format, current);

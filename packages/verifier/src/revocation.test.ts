@@ -284,6 +284,28 @@ describe.each(FORMATS)('revocation lists (%s)', (format) => {
     expect((await withOption().verify(license.token)).status).toBe('active');
   });
 
+  it('two verifiers sharing a state applying lists at once keep the newest', async () => {
+    const state = memoryState();
+    const { root, make, license } = rootSetup(state);
+    const lists = [1, 2, 3, 4].map((seq) =>
+      signRevocationList(
+        root,
+        revocationClaims({ seq, licenses: seq === 3 ? [license.claims.sub] : [] }),
+        { format },
+      ),
+    );
+    const a = make();
+    const b = make();
+    await Promise.all([
+      a.updateRevocations(lists[2]!),
+      b.updateRevocations(lists[1]!),
+      a.updateRevocations(lists[0]!),
+    ]);
+    expect((await make().verify(license.token)).reason).toBe('license_revoked');
+    await Promise.all([b.updateRevocations(lists[3]!), a.updateRevocations(lists[2]!)]);
+    expect((await make().verify(license.token)).status).toBe('active');
+  });
+
   it('a list planted in the state with a huge seq and an invalid signature does not block a real list', async () => {
     const { store, data } = inspectableState(PRODUCT);
     const { root, make, license } = rootSetup(store);

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LicenseKitError } from '@licensekit/core';
 import { Mutex } from '../state/mutex.js';
@@ -89,6 +89,7 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
     transact<T>(product: string, step: (state: StateData) => Transition<T>): Promise<T> {
       return mutex.run(() =>
         withLock(async () => {
+          await removeDebris(path);
           const state = await load(product);
           const { changed, value } = step(state);
           if (changed) await writeAtomically(path, JSON.stringify(state));
@@ -97,6 +98,23 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
       );
     },
   };
+}
+
+/**
+ * Temporary files of writes a crash interrupted. Only the lock holder writes the state, so
+ * while we hold the lock every such file is debris. Once per process is enough.
+ */
+const cleaned = new Set<string>();
+async function removeDebris(path: string): Promise<void> {
+  if (cleaned.has(path)) return;
+  cleaned.add(path);
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
+      .map((name) => unlink(join(dirname(path), name)).catch(() => undefined)),
+  );
 }
 
 // A holder writes its pid right after creating the lock; an empty lock older than this

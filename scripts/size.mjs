@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// Size budget of the browser bundles (issue 3, "Every JavaScript runtime"), measured on a
+// fresh in-memory build of the current sources, so it never reads a stale dist/.
+//
+//   node scripts/size.mjs            table; exit 1 when an entry is over its budget
+//   node scripts/size.mjs --json     the same numbers as JSON (test/e2e/size.test.ts)
+//   node scripts/size.mjs --verbose  also the biggest source modules of each entry
+//
+// What a page pays before its first verification is the entry file plus every chunk it
+// imports statically: each file min+gzip (zlib level 9) on its own, summed, since each is
+// fetched and compressed separately. Chunks behind a dynamic import() are listed apart:
+// they load only where WebCrypto lacks Ed25519 (noble) or crypto.subtle is missing (SHA-2).
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { browserEntries, buildBrowserBundles, repoRoot } from './browser-bundle.mjs';
+
+/** Budgets in bytes of min+gzip, entry plus its static chunks. */
+export const BUDGETS = {
+  'licensekit-verifier-compact.js': 10 * 1024,
+  'licensekit-verifier.js': 18 * 1024,
+};
+
+/** Static imports of an output file: `import ... from "./chunk-x.js"` and `import "./x.js"`. */
+function staticImports(code) {
+  const found = [];
+  for (const match of code.matchAll(
+    /\bimport\s*(?:[\w$*{}\s,]+?\s*from\s*)?["']\.\/([\w.-]+\.js)["']/g,
+  )) {
+    found.push(match[1]);
+  }
+  return found;
+}
+
+/** Targets of `import("./x.js")` in an output file. */
+function dynamicImports(code) {
+  return [...code.matchAll(/\bimport\(\s*["']\.\/([\w.-]+\.js)["']\s*\)/g)].map((m) => m[1]);
+}
+
+/** The import scan must see what esbuild says it emitted, or the sums would be wrong. */
+function crossCheckImports(files, metafile) {
+  for (const [output, meta] of Object.entries(metafile.outputs)) {
+    const name = basename(output);
+    if (!files.has(name)) continue;
+    const { code } = files.get(name);
+    for (const [kind, scanned] of [
+      ['import-statement', staticImports(code)],
+      ['dynamic-import', dynamicImports(code)],
+    ]) {
+      const expected = meta.imports.filter((i) => i.kind === kind).map((i) => basename(i.path));
+      if ([...new Set(scanned)].sort().join() !== [...new Set(expected)].sort().join()) {
+        throw new Error(
+          `size: ${name}: scanned ${kind}s [${scanned}] differ from esbuild's [${expected}]`,
+        );
+      }
+    }
+  }
+}
+
+/** The file and every file it imports statically, transitively, in load order. */
+function staticClosure(name, files) {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    if (!files.has(file)) throw new Error(`size: ${file} is imported but was not built`);
+    seen.add(file);
+    for (const dep of staticImports(files.get(file).code)) visit(dep);
+  };
+  visit(name);
+  return [...seen];
+}
+
+function measureFiles(names, files) {
+  const parts = names.map((name) => {
+    const { code } = files.get(name);
+    return {
+      file: name,
+      minified: Buffer.byteLength(code),
+      gzip: gzipSync(code, { level: 9 }).length,
+    };
+  });
+  return {
+    files: parts,
+    minified: parts.reduce((sum, part) => sum + part.minified, 0),
+    gzip: parts.reduce((sum, part) => sum + part.gzip, 0),
+  };
+}
+
+/** The source modules that make up `names`, biggest first (bytes in the minified output). */
+function contributors(names, metafile) {
+  const bytes = new Map();
+  for (const [output, meta] of Object.entries(metafile.outputs)) {
+    if (!names.includes(basename(output))) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(meta.inputs)) {
+      bytes.set(input, (bytes.get(input) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...bytes]
+    .map(([input, minified]) => ({
+      input: input.replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, ''),
+      minified,
+    }))
+    .filter((entry) => entry.minified > 0)
+    .sort((a, b) => b.minified - a.minified);
+}
+
+/** Builds in memory and measures every entry against its budget. */
+export async function measure() {
+  const { metafile, outputFiles } = await buildBrowserBundles({ write: false });
+  const files = new Map(
+    outputFiles
+      .filter((file) => file.path.endsWith('.js'))
+      .map((file) => [basename(file.path), { code: file.text }]),
+  );
+  crossCheckImports(files, metafile);
+  const entries = Object.keys(browserEntries).map((name) => {
+    const entryFile = `${name}.js`;
+    const loaded = staticClosure(entryFile, files);
+    const initial = measureFiles(loaded, files);
+    const lazyRoots = [...new Set(loaded.flatMap((file) => dynamicImports(files.get(file).code)))];
+    const lazy = lazyRoots.map((root) => {
+      // What the dynamic import fetches beyond the files the entry already loaded.
+      const extra = staticClosure(root, files).filter((file) => !loaded.includes(file));
+      return { chunk: root, ...measureFiles(extra, files) };
+    });
+    const budget = BUDGETS[entryFile];
+    return {
+      entry: entryFile,
+      ...initial,
+      budget,
+      withinBudget: initial.gzip <= budget,
+      lazy,
+      contributors: contributors(loaded, metafile),
+    };
+  });
+  return { entries, ok: entries.every((entry) => entry.withinBudget) };
+}
+
+const kb = (bytes) => `${(bytes / 1024).toFixed(2)} KB`;
+
+/** The report as a plain-text table. */
+export function formatTable({ entries }, { verbose = false } = {}) {
+  const rows = [['loaded', 'files', 'min', 'min+gzip', 'budget', 'status']];
+  for (const entry of entries) {
+    rows.push([
+      `${entry.entry} + static chunks`,
+      entry.files.map((f) => f.file).join(' '),
+      kb(entry.minified),
+      kb(entry.gzip),
+      kb(entry.budget),
+      entry.withinBudget ? 'ok' : `OVER by ${kb(entry.gzip - entry.budget)}`,
+    ]);
+    for (const lazy of entry.lazy) {
+      rows.push([
+        `  lazy: ${lazy.chunk.replace(/-[A-Z0-9]+\.js$/, '')} (fallback)`,
+        lazy.files.map((f) => f.file).join(' '),
+        kb(lazy.minified),
+        kb(lazy.gzip),
+        '-',
+        '',
+      ]);
+    }
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const entry of entries) {
+    if (entry.withinBudget && !verbose) continue;
+    lines.push('', `${entry.entry}: biggest source modules (minified bytes in the output)`);
+    for (const { input, minified } of entry.contributors.slice(0, 15)) {
+      lines.push(`  ${String(minified).padStart(6)}  ${input}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
+  const args = new Set(process.argv.slice(2));
+  const report = await measure();
+  if (args.has('--json')) console.log(JSON.stringify({ root: repoRoot, ...report }, null, 2));
+  else console.log(formatTable(report, { verbose: args.has('--verbose') }));
+  if (!report.ok) {
+    if (args.has('--json')) console.error('size: over budget');
+    else console.error('\nsize: over budget (min+gzip of the entry and its static chunks)');
+    process.exitCode = 1;
+  }
+}

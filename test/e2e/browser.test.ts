@@ -2,7 +2,8 @@
  * The browser build in real headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core): a page served with `Content-Security-Policy: script-src 'self'`
  * verifies a CWT and a JWT offline, spends quota persisted in localStorage, survives a
- * reload, and the test reads the results from the DOM.
+ * reload, and the test reads the results from the DOM. The compact entry, a stateless
+ * CWT-only verifier, verifies the CWT and calls the JWT malformed.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,16 @@ interface PageResults {
   cwt: TokenSummary;
   jwt: TokenSummary;
   consumed: { granted: boolean; reason: string; used: number; limit: number; remaining: number };
+  storedState: boolean;
+}
+
+/** The compact page: no consume, no state. */
+interface CompactPageResults {
+  error?: string;
+  bundle: string;
+  api: string[];
+  cwt: TokenSummary;
+  jwt: TokenSummary;
   storedState: boolean;
 }
 
@@ -207,14 +218,28 @@ describe.skipIf(missing)('the browser bundle in headless Chromium under a strict
     }
   });
 
-  test('the compact bundle verifies the CWT and calls the JWT malformed', async () => {
+  test('the compact bundle verifies the CWT and calls the JWT malformed, statelessly', async () => {
     const { context, page, watch } = await openPage();
     try {
       await page.goto(`${site.origin}/?bundle=compact`);
-      const results = await readResults(page);
-      expect(results.cwt).toMatchObject({ valid: true, status: 'active', format: 'cwt' });
-      expect(results.jwt).toMatchObject({ valid: false, status: 'malformed' });
-      expect(results.consumed).toMatchObject({ granted: true, used: 3, remaining: 997 });
+      const results = await readResults<CompactPageResults>(page);
+      expect(results.api).toEqual(['product', 'verify']);
+      expect(results.cwt).toMatchObject({
+        valid: true,
+        status: 'active',
+        format: 'cwt',
+        license: 'lic_browser_cwt',
+      });
+      // The quotas as claimed: nothing spent, since the compact verifier keeps no ledger.
+      expect(results.cwt.quotas.exports).toMatchObject({ limit: 1000, used: 0, remaining: 1000 });
+      expect(results.jwt).toMatchObject({
+        valid: false,
+        status: 'malformed',
+        reason: 'bad_structure',
+        format: null,
+        license: null,
+      });
+      expect(results.storedState).toBe(false);
       await expectCleanRun(page, watch);
       expect(fetched(watch, 'licensekit-verifier-compact.js')).toHaveLength(1);
       expect(fetched(watch, 'licensekit-verifier.js')).toEqual([]);

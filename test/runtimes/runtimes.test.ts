@@ -99,11 +99,7 @@ for (const runtime of RUNTIMES) {
         jwt: 'active',
         consumed: { granted: true, remaining: 997 },
       });
-      expect(out.compact).toEqual({
-        cwt: 'active',
-        jwt: 'malformed',
-        consumed: { granted: true, remaining: 997 },
-      });
+      expect(out.compact).toEqual({ cwt: 'active', jwt: 'malformed', api: ['product', 'verify'] });
     });
   });
 }

@@ -1,6 +1,7 @@
 // Runs under Deno and Bun (test/runtimes/runtimes.test.ts): loads the browser build of the
-// verifier, verifies a CWT and a JWT with both entries, spends quota, and prints the
-// outcome as one line of JSON. Usage: <runtime> smoke.mjs BUNDLE_DIR FIXTURE_JSON
+// verifier, verifies a CWT and a JWT with both entries, spends quota with the full one (the
+// compact entry is stateless), and prints the outcome as one line of JSON.
+// Usage: <runtime> smoke.mjs BUNDLE_DIR FIXTURE_JSON
 // Web-standard APIs only, so the same file runs in every runtime.
 
 const args = globalThis.Deno?.args ?? globalThis.process.argv.slice(2);
@@ -37,8 +38,8 @@ async function expectedBackend() {
   }
 }
 
-async function check(file) {
-  const { createVerifier, memoryState } = await import(bundleUrl(file));
+async function checkFull() {
+  const { createVerifier, memoryState } = await import(bundleUrl('licensekit-verifier.js'));
   const verifier = createVerifier({
     trust: { roots: [fixture.root] },
     product: fixture.product,
@@ -54,6 +55,14 @@ async function check(file) {
   };
 }
 
+async function checkCompact() {
+  const { createVerifier } = await import(bundleUrl('licensekit-verifier-compact.js'));
+  const verifier = createVerifier({ trust: { roots: [fixture.root] }, product: fixture.product });
+  const cwt = await verifier.verify(fixture.cwt);
+  const jwt = await verifier.verify(fixture.jwt);
+  return { cwt: cwt.status, jwt: jwt.status, api: Object.keys(verifier).sort() };
+}
+
 const runtime = globalThis.Deno
   ? `deno ${Deno.version.deno}`
   : globalThis.Bun
@@ -62,7 +71,7 @@ const runtime = globalThis.Deno
 const out = {
   runtime,
   backend: await expectedBackend(),
-  full: await check('licensekit-verifier.js'),
-  compact: await check('licensekit-verifier-compact.js'),
+  full: await checkFull(),
+  compact: await checkCompact(),
 };
 console.log(JSON.stringify(out));

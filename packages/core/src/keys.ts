@@ -28,18 +28,16 @@ export function parsePublicJwk(value: unknown, what = 'public key'): Ed25519Publ
   }
   const jwk = value as Record<string, unknown>;
   if (Object.hasOwn(jwk, 'd')) {
-    throw new KeyError(
-      `${what} contains a private key ("d"); give the public key file (.pub.json)`,
-    );
+    throw new KeyError(`${what} is a private key ("d"), not a public one`);
   }
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') {
-    throw new KeyError(`${what} is not an Ed25519 key (kty "OKP", crv "Ed25519")`);
+    throw new KeyError(`${what} is not an Ed25519 key (kty OKP, crv Ed25519)`);
   }
   if (jwk.alg !== undefined && jwk.alg !== 'EdDSA' && jwk.alg !== 'Ed25519') {
-    throw new KeyError(`${what} is restricted to an algorithm other than EdDSA`);
+    throw new KeyError(`${what} has an alg other than EdDSA`);
   }
   if (!isBase64urlOfLength(jwk.x, 32))
-    throw new KeyError(`${what} "x" is not 32 bytes of base64url`);
+    throw new KeyError(`${what} "x" is not canonical base64url of 32 bytes`);
   const parsed: Ed25519PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x };
   if (typeof jwk.kid === 'string') parsed.kid = jwk.kid;
   return parsed;

@@ -185,6 +185,26 @@ describe('issue', () => {
     await expect(issue(claims, { signer: impostor, now: NOW })).rejects.toThrow(KeyError);
   });
 
+  test('a signer that turns faulty later is caught with verify: always, not by default', async () => {
+    let calls = 0;
+    // Good signatures first, then a corrupted one (a transient fault).
+    const flaky: Signer = {
+      kid: signer.kid,
+      publicJwk: signer.publicJwk,
+      sign: async (data) => {
+        const signature = await signer.sign(data);
+        if (++calls > 1) signature[0]! ^= 1;
+        return signature;
+      },
+    };
+    await expect(issue(claims, { signer: flaky, now: NOW })).resolves.toBeTypeOf('string');
+    // The default checks a signer's first signature only (that is what caught the impostor).
+    await expect(issue(claims, { signer: flaky, now: NOW })).resolves.toBeTypeOf('string');
+    await expect(issue(claims, { signer: flaky, now: NOW, verify: 'always' })).rejects.toThrow(
+      KeyError,
+    );
+  });
+
   test('a signer whose kid is not its thumbprint is refused', async () => {
     const wrongKid: Signer = { kid: other.kid, publicJwk: signer.publicJwk, sign: signer.sign };
     await expect(issue(claims, { signer: wrongKid, now: NOW })).rejects.toThrow(KeyError);

@@ -17,7 +17,7 @@ import type { Signer } from './signer.js';
 /** Options of {@link issue}. */
 export interface IssueOptions {
   signer: Signer;
-  /** `cwt` (default: compact, at most half the size of the JWT) or `jwt` (widest interop). */
+  /** `cwt` (default: the compact binary form) or `jwt` (widest interop). */
   format?: TokenFormat | undefined;
   /**
    * The issuer certificate of `signer`'s key, embedded in the token so that apps trusting
@@ -26,6 +26,13 @@ export interface IssueOptions {
   certificate?: string | Uint8Array | undefined;
   /** The issue time, NumericDate seconds (default: the system clock). */
   now?: number | undefined;
+  /**
+   * Which signatures to verify before returning the token: `first` (default) checks each
+   * signer's first signature against its public key (a wrong KMS key shows at once);
+   * `always` checks every one, guarding against transient signing faults at the cost of
+   * about two signatures' time.
+   */
+  verify?: 'first' | 'always' | undefined;
 }
 
 // The verifier ignores unknown claims (RFC 7519 §4) and the encoders drop them, so at
@@ -86,5 +93,5 @@ export async function issue(claims: LicenseClaimsInput, options: IssueOptions): 
     });
   }
   const prepared = prepareLicense(complete, { format, kid: signer.kid, certificate });
-  return signDocument(prepared, signer, 'license');
+  return signDocument(prepared, signer, 'license', options.verify);
 }

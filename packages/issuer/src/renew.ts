@@ -52,6 +52,8 @@ export interface RenewOptions {
   certificate?: string | Uint8Array | null | undefined;
   /** The renewal time, NumericDate seconds (default: the system clock). */
   now?: number | undefined;
+  /** Which signatures to verify before returning the token (see IssueOptions.verify). */
+  verify?: 'first' | 'always' | undefined;
 }
 
 /** The previous claims with `changes` applied, before the issuer-owned claims are set. */
@@ -157,7 +159,7 @@ export async function renew(
       seq: previous.seq + 1,
       prev: await tokenHash(previousDocument.bytes),
     },
-    { signer, format, certificate, now },
+    { signer, format, certificate, now, verify: options.verify },
   );
 }
 

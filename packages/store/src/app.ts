@@ -8,6 +8,8 @@ import type { Clock } from './lib/clock.js';
 import database from './plugins/database.js';
 import errors from './plugins/errors.js';
 import keys from './plugins/keys.js';
+import licensing from './plugins/licensing.js';
+import operations from './plugins/operations.js';
 import security from './plugins/security.js';
 import { catalogueRepository } from './repositories/catalogue.js';
 import catalogueRoutes from './routes/api/catalogue.js';
@@ -66,8 +68,10 @@ async function app(fastify: FastifyInstance, options: AppOptions) {
   await fastify.register(keysRoutes);
 
   // --- licensing: checkout, licenses (activate, refresh, status), plan changes, payments ---
+  await fastify.register(licensing);
 
   // --- operations: usage, attachments, revocations, webhooks, admin, metrics ---
+  await fastify.register(operations);
 
   // --- pages: storefront and customer portal ---
 

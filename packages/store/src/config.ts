@@ -1,4 +1,8 @@
 import { resolve } from 'node:path';
+import type { LicensingConfig, LicensingInput } from './config-licensing.js';
+import { licensingConfig } from './config-licensing.js';
+import type { OperationsConfig, OperationsInput } from './config-operations.js';
+import { operationsConfig } from './config-operations.js';
 
 /**
  * Store configuration: flags (licensekit serve), then the environment, then defaults that
@@ -22,6 +26,10 @@ export interface StoreConfig {
   logLevel: string;
   /** Origins allowed to call the JSON API from browsers ('*' allows any). */
   corsOrigins: string[];
+  /** Webhook delivery, periodic jobs, attachments, revocation lists (config-operations.ts). */
+  operations: OperationsConfig;
+  /** Payment webhook secrets and the billing cycle (config-licensing.ts). */
+  licensing: LicensingConfig;
 }
 
 export interface ConfigInput {
@@ -35,6 +43,8 @@ export interface ConfigInput {
   seedDemo?: boolean | undefined;
   logLevel?: string | undefined;
   corsOrigins?: string[] | undefined;
+  operations?: OperationsInput | undefined;
+  licensing?: LicensingInput | undefined;
 }
 
 export class ConfigurationError extends Error {
@@ -72,5 +82,7 @@ export function loadConfig(
     corsOrigins:
       input.corsOrigins ??
       (env.LICENSEKIT_CORS_ORIGINS ? env.LICENSEKIT_CORS_ORIGINS.split(',') : ['*']),
+    operations: operationsConfig(input.operations, env),
+    licensing: licensingConfig(input.licensing, env),
   };
 }

@@ -10,11 +10,29 @@ export const ERROR_CODES = {
     status: 400,
     message: 'This request needs an Idempotency-Key header.',
   },
+  USAGE_REPORT_INVALID: { status: 400, message: 'The usage report is not valid.' },
+  REVOCATION_LIST_INVALID: {
+    status: 400,
+    message:
+      'The revocation list is not signed by the root key, or is not newer than the current one.',
+  },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required.' },
   ADMIN_TOKEN_INVALID: { status: 401, message: 'A valid admin token is required.' },
   DEVICE_PROOF_INVALID: {
     status: 401,
     message: 'The device proof is missing or not valid for this request.',
+  },
+  USAGE_REPORT_UNTRUSTED: {
+    status: 401,
+    message: 'The usage report is not signed by an active device of this license.',
+  },
+  TOKEN_INVALID: {
+    status: 401,
+    message: 'The license token is malformed, not signed by this store, or not one it issued.',
+  },
+  WEBHOOK_SIGNATURE_INVALID: {
+    status: 401,
+    message: 'The webhook signature or timestamp is missing or not valid.',
   },
   PAYMENT_REQUIRED: { status: 402, message: 'The license is not paid for this period.' },
   FORBIDDEN: { status: 403, message: 'This action is not allowed.' },
@@ -26,6 +44,12 @@ export const ERROR_CODES = {
   PLAN_NOT_FOUND: { status: 404, message: 'No such plan for this product.' },
   ORDER_NOT_FOUND: { status: 404, message: 'No such order.' },
   DEVICE_NOT_FOUND: { status: 404, message: 'No such active device on this license.' },
+  ATTACHMENT_NOT_FOUND: { status: 404, message: 'No such attachment.' },
+  WEBHOOK_ENDPOINT_NOT_FOUND: { status: 404, message: 'No such webhook endpoint.' },
+  REVOCATION_LIST_NOT_FOUND: {
+    status: 404,
+    message: 'No revocation list is available yet.',
+  },
   SEATS_FULL: {
     status: 409,
     message: 'All seats of this license are in use; deactivate a device first.',
@@ -42,6 +66,10 @@ export const ERROR_CODES = {
   PLAN_CHANGE_INVALID: {
     status: 409,
     message: 'This plan change is not possible for this license.',
+  },
+  SEATS_IN_USE: {
+    status: 409,
+    message: 'More devices are active than the new seat count; deactivate devices first.',
   },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },

@@ -16,9 +16,20 @@ export interface Accepted {
   format: TokenFormat;
   kid: string;
   claims: LicenseClaims;
-  /** base64url SHA-256 of the token's bytes: its identity in the lineage and the state. */
-  hash: string;
+  /** The token's own bytes (what its hash, its identity in lineage and state, is over). */
+  bytes: Uint8Array;
+  /** base64url SHA-256 of `bytes`, once computed (see hashOf). */
+  hash?: string;
   certified?: CertifiedKey;
+}
+
+/**
+ * The token's hash, computed on first need and kept with the cached token: stateless
+ * checks never pay for it, repeated checks pay once.
+ */
+export async function hashOf(accepted: Accepted): Promise<string> {
+  accepted.hash ??= await tokenHash(accepted.bytes);
+  return accepted.hash;
 }
 
 /**
@@ -29,37 +40,49 @@ export interface Accepted {
  * certificate's window and scope.
  */
 export class Acceptor {
-  private readonly cache = new Map<string, Accepted>();
+  // ECMAScript private members: truly private, and minifiers shorten their names.
+  readonly #cache = new Map<string, Accepted>();
+  readonly #decode: Decode;
+  readonly #trust: TrustStore;
+  readonly #backend: Ed25519Backend;
+  readonly #leeway: number;
+  readonly #cacheSize: number;
 
   constructor(
-    private readonly decode: Decode,
-    private readonly trust: TrustStore,
-    private readonly backend: Ed25519Backend,
-    private readonly leeway: number,
-    private readonly cacheSize: number,
-  ) {}
+    decode: Decode,
+    trust: TrustStore,
+    backend: Ed25519Backend,
+    leeway: number,
+    cacheSize: number,
+  ) {
+    this.#decode = decode;
+    this.#trust = trust;
+    this.#backend = backend;
+    this.#leeway = leeway;
+    this.#cacheSize = cacheSize;
+  }
 
   async accept(token: string | Uint8Array, now: number): Promise<Accepted | Verdict> {
-    const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
+    const cached = typeof token === 'string' ? this.#cache.get(token) : undefined;
     if (cached)
       return (
-        (cached.certified && this.certificateProblem(cached.certified, cached.claims, now)) ||
+        (cached.certified && this.#certificateProblem(cached.certified, cached.claims, now)) ||
         cached
       );
 
     let document: DecodedDocument;
     let claims: LicenseClaims;
     try {
-      document = this.decode(token, 'license');
+      document = this.#decode(token, 'license');
       claims = readLicenseClaims(document);
     } catch (error) {
       if (error instanceof MalformedError)
         return new Verdict('malformed', error.reason, error.message);
       throw error;
     }
-    const resolved = await this.resolveKey(document, claims, now);
+    const resolved = await this.#resolveKey(document, claims, now);
     if (resolved instanceof Verdict) return resolved;
-    if (!(await this.backend.verify(resolved.key, document.signingInput, document.signature))) {
+    if (!(await this.#backend.verify(resolved.key, document.signingInput, document.signature))) {
       return new Verdict('invalid_signature', 'signature_mismatch');
     }
     const accepted: Accepted = {
@@ -67,32 +90,32 @@ export class Acceptor {
       kid: document.kid,
       // Frozen: results hand these claims to the app, and the cache reuses them.
       claims: deepFreeze(claims),
-      hash: await tokenHash(document.bytes),
+      bytes: document.bytes,
     };
     if (resolved.certified) accepted.certified = resolved.certified;
-    if (this.cacheSize > 0 && typeof token === 'string') {
+    if (this.#cacheSize > 0 && typeof token === 'string') {
       // Insertion order makes this FIFO: the oldest entry leaves first.
-      if (this.cache.size >= this.cacheSize)
-        this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(token, accepted);
+      if (this.#cache.size >= this.#cacheSize)
+        this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(token, accepted);
     }
     return accepted;
   }
 
-  private async resolveKey(
+  async #resolveKey(
     document: DecodedDocument,
     claims: LicenseClaims,
     now: number,
   ): Promise<{ key: Ed25519PublicKey; certified?: CertifiedKey } | Verdict> {
-    const direct = this.trust.direct(document.kid);
+    const direct = this.#trust.direct(document.kid);
     if (direct) return { key: direct };
     if (document.certificate === undefined) return new Verdict('untrusted_key', 'unknown_kid');
-    const outcome = await this.trust.certify(document.certificate);
+    const outcome = await this.#trust.certify(document.certificate);
     if (typeof outcome === 'string') return new Verdict('untrusted_key', outcome);
     if (outcome.kid !== document.kid)
       return new Verdict('untrusted_key', 'certificate_key_mismatch');
     return (
-      this.certificateProblem(outcome, claims, now) ?? { key: outcome.key, certified: outcome }
+      this.#certificateProblem(outcome, claims, now) ?? { key: outcome.key, certified: outcome }
     );
   }
 
@@ -101,13 +124,13 @@ export class Acceptor {
    * checked at verification time (not at the token's iat), so a stolen issuer key stops
    * working when its certificate ends even with back-dated tokens.
    */
-  private certificateProblem(
+  #certificateProblem(
     certified: CertifiedKey,
     claims: LicenseClaims,
     now: number,
   ): Verdict | undefined {
     const certificate = certified.claims;
-    if (now < certificate.nbf - this.leeway)
+    if (now < certificate.nbf - this.#leeway)
       return new Verdict('untrusted_key', 'certificate_not_yet_valid');
     if (now >= certificate.exp) return new Verdict('untrusted_key', 'certificate_expired');
     if (!certificateCovers(certificate, claims.aud))

@@ -9,7 +9,7 @@
 import { decodeCwtDocument, defaultBackend } from '@licensekit/core';
 import { Acceptor } from './acceptor.js';
 import { describe } from './describe.js';
-import { evaluate } from './evaluate.js';
+import { checkBinding, timeVerdict } from './evaluate.js';
 import { usageSnapshot } from './ledger.js';
 import type { VerifyResult } from './result.js';
 import { rejection } from './result.js';
@@ -66,17 +66,14 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
       const accepted = await (await getAcceptor()).accept(token, now);
       if (accepted instanceof Verdict)
         return rejection(accepted.status, accepted.reason, accepted.message, checkedAt);
-      const state = emptyState(settings.product);
-      const verdict = evaluate(state, accepted, {
-        now,
-        leeway: settings.leeway,
-        clockTolerance: settings.clockTolerance,
-        product: settings.product,
-        device: settings.device?.thumbprint,
-        revocations: undefined,
-      });
-      // No ledger here: every quota shows zero used in its current period.
-      return describe(accepted, verdict, usageSnapshot(state, accepted.claims, now), checkedAt);
+      const { claims } = accepted;
+      // No marks here, so no revocation, rollback or clock checks.
+      const verdict =
+        checkBinding(claims, settings.product, settings.device?.thumbprint) ??
+        timeVerdict(claims, now, settings.leeway);
+      // No ledger either: every quota shows zero used in its current period.
+      const usage = usageSnapshot(emptyState(settings.product), claims, now);
+      return describe(accepted, verdict, usage, checkedAt);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Ed25519Backend, QuotaSpec } from '@licensekit/core';
 import { defaultBackend } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
-import { Acceptor } from './acceptor.js';
+import { Acceptor, hashOf } from './acceptor.js';
 import type { Decode } from './decode.js';
 import { describe } from './describe.js';
 import { evaluate, recordAcceptance } from './evaluate.js';
@@ -162,6 +162,8 @@ export class Engine {
       usage: Record<string, LedgerEntry>;
       actionValue?: T | undefined;
     }
+    // The rollback check compares hashes; a stateless verifier has no marks to compare.
+    if (!this.stateless) await hashOf(accepted);
     const outcome = await this.state.transact<Decision>(this.product, (stored) => {
       // Stateless: evaluate against fresh marks and never keep them.
       const data = this.stateless ? emptyState(this.product) : stored;
@@ -172,7 +174,7 @@ export class Engine {
           value: { verdict, usage: usageSnapshot(data, accepted.claims, now) },
         };
       }
-      let changed = record && recordAcceptance(data, accepted, now);
+      let changed = record && !this.stateless && recordAcceptance(data, accepted, now);
       let actionValue: T | undefined;
       if (action) {
         const step = action(data);

@@ -1,3 +1,4 @@
+import type { LicenseClaims } from '@licensekit/core';
 import { timeStatus } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import type { RevocationView } from './revocations.js';
@@ -28,22 +29,41 @@ export function evaluate(
   const { claims } = accepted;
   const revoked = context.revocations?.match(accepted.kid, claims.sub, claims.jti);
   if (revoked) return new Verdict('revoked', revoked);
-  if (claims.aud !== context.product) return new Verdict('wrong_product', 'audience_mismatch');
-  if (claims.cnf !== undefined) {
-    if (context.device === undefined) return new Verdict('wrong_device', 'device_required');
-    if (claims.cnf.jkt !== context.device) return new Verdict('wrong_device', 'device_mismatch');
-  }
+  const binding = checkBinding(claims, context.product, context.device);
+  if (binding) return binding;
   const highest = getOwn(state.licenses, claims.sub);
   if (highest !== undefined) {
     if (claims.seq < highest.seq) return new Verdict('rolled_back', 'older_seq');
-    if (claims.seq === highest.seq && accepted.hash !== highest.hash) {
+    if (claims.seq === highest.seq && hashed(accepted) !== highest.hash) {
       return new Verdict('rolled_back', 'same_seq_different_token');
     }
   }
   if (context.now < state.highWater - context.clockTolerance) {
     return new Verdict('clock_tampered', 'clock_behind_high_water');
   }
-  const status = timeStatus(claims, context.now, context.leeway);
+  return timeVerdict(claims, context.now, context.leeway);
+}
+
+/**
+ * Wrong product, then wrong device: the checks after the signature that need no state (the
+ * compact entry's stateless verifier makes only these, then the time statuses).
+ */
+export function checkBinding(
+  claims: LicenseClaims,
+  product: string,
+  device: string | undefined,
+): Verdict | undefined {
+  if (claims.aud !== product) return new Verdict('wrong_product', 'audience_mismatch');
+  if (claims.cnf !== undefined) {
+    if (device === undefined) return new Verdict('wrong_device', 'device_required');
+    if (claims.cnf.jkt !== device) return new Verdict('wrong_device', 'device_mismatch');
+  }
+  return undefined;
+}
+
+/** The time status (not yet valid, expired, grace, refresh due, trial, active) as a verdict. */
+export function timeVerdict(claims: LicenseClaims, now: number, leeway: number): Verdict {
+  const status = timeStatus(claims, now, leeway);
   return new Verdict(status, status);
 }
 
@@ -68,8 +88,15 @@ export function recordAcceptance(state: StateData, accepted: Accepted, now: numb
   const { sub, seq } = accepted.claims;
   const previous = getOwn(state.licenses, sub);
   if (previous === undefined || seq > previous.seq) {
-    setOwn(state.licenses, sub, { seq, hash: accepted.hash });
+    setOwn(state.licenses, sub, { seq, hash: hashed(accepted) });
     changed = true;
   }
   return changed;
+}
+
+/** The hash the caller computed before the transaction (hashOf); steps are synchronous. */
+function hashed(accepted: Accepted): string {
+  if (accepted.hash === undefined)
+    throw new Error('internal: token hash not computed before evaluation');
+  return accepted.hash;
 }

@@ -1,4 +1,5 @@
 import { base64urlEncode } from '@licensekit/core';
+import { hashOf } from './acceptor.js';
 import type { DeviceKey } from './device/device-key.js';
 import { deviceProof } from './device/device-key.js';
 import type { Engine } from './engine.js';
@@ -92,7 +93,7 @@ export async function refreshIfDue(
     claims !== undefined &&
     claims.sub === accepted.claims.sub &&
     claims.seq > accepted.claims.seq &&
-    (claims.seq !== accepted.claims.seq + 1 || claims.prev === accepted.hash);
+    (claims.seq !== accepted.claims.seq + 1 || claims.prev === (await hashOf(accepted)));
   if (!extendsLineage || !next.result.valid) {
     return failed(
       `the store sent a token that does not extend this license (${next.result.status})`,

@@ -13,13 +13,12 @@ export interface Settings {
   readClock: () => number | Date;
 }
 
-const DEFAULTS = { leeway: 60, clockTolerance: 86_400, cacheSize: 16 };
-
-function wholeSeconds(value: number | undefined, fallback: number, name: string): number {
-  const seconds = value ?? fallback;
-  if (!Number.isSafeInteger(seconds) || seconds < 0)
-    throw new ConfigError(`${name} must be whole seconds ≥ 0`);
-  return seconds;
+/** A count option (seconds or entries), or its default when absent. */
+function countOption(value: number | undefined, fallback: number, name: string): number {
+  const count = value ?? fallback;
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new ConfigError(`${name} must be a non-negative safe integer`);
+  return count;
 }
 
 /** Validates options at construction, so misuse throws at createVerifier, never later. */
@@ -28,7 +27,7 @@ export function readSettings(options: VerifierOptions): Settings {
     throw new ConfigError('createVerifier needs options');
   const anchors = TrustStore.parse(options.trust ?? {});
   if (typeof options.product !== 'string' || options.product.length === 0) {
-    throw new ConfigError('product must be the product id of this app');
+    throw new ConfigError('product must be a non-empty string');
   }
   if (options.device !== undefined && typeof options.device?.thumbprint !== 'string') {
     throw new ConfigError('device needs a thumbprint');
@@ -36,9 +35,9 @@ export function readSettings(options: VerifierOptions): Settings {
   return {
     anchors,
     product: options.product,
-    leeway: wholeSeconds(options.leeway, DEFAULTS.leeway, 'leeway'),
-    clockTolerance: wholeSeconds(options.clockTolerance, DEFAULTS.clockTolerance, 'clockTolerance'),
-    cacheSize: wholeSeconds(options.cacheSize, DEFAULTS.cacheSize, 'cacheSize'),
+    leeway: countOption(options.leeway, 60, 'leeway'),
+    clockTolerance: countOption(options.clockTolerance, 86_400, 'clockTolerance'),
+    cacheSize: countOption(options.cacheSize, 16, 'cacheSize'),
     device: options.device,
     readClock: options.clock ?? Date.now,
   };

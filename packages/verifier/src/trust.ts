@@ -13,7 +13,6 @@ import {
   parsePublicJwk,
   publicKeyBytes,
   readCertificateClaims,
-  tokenHash,
 } from '@licensekit/core';
 import type { Decode } from './decode.js';
 
@@ -49,21 +48,26 @@ export type CertificateFailure =
   | 'certificate_key_mismatch';
 
 export class TrustStore {
-  private readonly keys = new Map<string, TrustedKey>();
+  readonly #keys = new Map<string, TrustedKey>();
   /** Certificates already checked, by the hash of their bytes (a token carries the same one). */
-  private readonly certificates = new Map<string, CertifiedKey | CertificateFailure>();
+  readonly #certificates: {
+    certificate: string | Uint8Array;
+    outcome: CertifiedKey | CertificateFailure;
+  }[] = [];
+  readonly #backend: Ed25519Backend;
+  readonly #decode: Decode;
 
-  private constructor(
-    private readonly backend: Ed25519Backend,
-    private readonly decode: Decode,
-  ) {}
+  private constructor(backend: Ed25519Backend, decode: Decode) {
+    this.#backend = backend;
+    this.#decode = decode;
+  }
 
   /** Validates the anchors synchronously so misconfiguration fails at createVerifier. */
   static parse(options: TrustOptions): { roots: Ed25519PublicJwk[]; issuers: Ed25519PublicJwk[] } {
     const roots = (options.roots ?? []).map((jwk, i) => toJwk(jwk, `trust.roots[${i}]`));
     const issuers = (options.issuers ?? []).map((jwk, i) => toJwk(jwk, `trust.issuers[${i}]`));
     if (roots.length + issuers.length === 0) {
-      throw new ConfigError('trust needs at least one root or issuer public key');
+      throw new ConfigError('trust needs a root or issuer key');
     }
     return { roots, issuers };
   }
@@ -81,13 +85,12 @@ export class TrustStore {
       for (const jwk of list) {
         const kid = await jwkThumbprint(jwk);
         if (jwk.kid !== undefined && jwk.kid !== kid) {
-          throw new ConfigError(
-            `trusted key ${jwk.kid} has a kid that is not its RFC 7638 thumbprint`,
-          );
+          // A kid is the RFC 7638 thumbprint of its key.
+          throw new ConfigError(`trusted key kid ${jwk.kid} is not its thumbprint`);
         }
         // A key listed as both keeps its root role (roots may also sign licenses).
-        if (store.keys.get(kid)?.role !== 'root') {
-          store.keys.set(kid, {
+        if (store.#keys.get(kid)?.role !== 'root') {
+          store.#keys.set(kid, {
             kid,
             role,
             key: await backend.importPublicKey(publicKeyBytes(jwk)),
@@ -100,7 +103,7 @@ export class TrustStore {
 
   /** A key trusted to sign licenses directly (issuer or root). */
   direct(kid: string): Ed25519PublicKey | undefined {
-    return this.keys.get(kid)?.key;
+    return this.#keys.get(kid)?.key;
   }
 
   /**
@@ -109,30 +112,32 @@ export class TrustStore {
    * time, so the caller checks those on every verification.
    */
   async certify(certificate: string | Uint8Array): Promise<CertifiedKey | CertificateFailure> {
-    const cacheKey = typeof certificate === 'string' ? certificate : await tokenHash(certificate);
-    const cached = this.certificates.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const outcome = await this.checkCertificate(certificate);
-    if (this.certificates.size >= 64) this.certificates.clear();
-    this.certificates.set(cacheKey, outcome);
+    // An app sees one or two certificates in its life: a comparison of a few hundred bytes
+    // finds them faster than hashing would.
+    for (const entry of this.#certificates) {
+      if (sameDocument(entry.certificate, certificate)) return entry.outcome;
+    }
+    const outcome = await this.#checkCertificate(certificate);
+    if (this.#certificates.length >= 8) this.#certificates.shift();
+    this.#certificates.push({ certificate, outcome });
     return outcome;
   }
 
-  private async checkCertificate(
+  async #checkCertificate(
     certificate: string | Uint8Array,
   ): Promise<CertifiedKey | CertificateFailure> {
     let document: DecodedDocument;
     let claims: IssuerCertificateClaims;
     try {
-      document = this.decode(certificate, 'certificate');
+      document = this.#decode(certificate, 'certificate');
       claims = readCertificateClaims(document);
     } catch (error) {
       if (error instanceof MalformedError) return 'certificate_malformed';
       throw error;
     }
-    const root = this.keys.get(document.kid);
+    const root = this.#keys.get(document.kid);
     if (root?.role !== 'root') return 'certificate_signer_unknown';
-    if (!(await this.backend.verify(root.key, document.signingInput, document.signature))) {
+    if (!(await this.#backend.verify(root.key, document.signingInput, document.signature))) {
       return 'certificate_signature_invalid';
     }
     const kid = await jwkThumbprint({ x: claims.key });
@@ -140,7 +145,7 @@ export class TrustStore {
       kid,
       rootKid: root.kid,
       claims,
-      key: await this.backend.importPublicKey(
+      key: await this.#backend.importPublicKey(
         publicKeyBytes({ kty: 'OKP', crv: 'Ed25519', x: claims.key }),
       ),
     };
@@ -157,4 +162,11 @@ function toJwk(value: unknown, what: string): Ed25519PublicJwk {
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
+}
+
+function sameDocument(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -3,7 +3,6 @@
  * leak in. Instants are NumericDate seconds.
  */
 import { ConfigError } from '../errors.js';
-import { requireSafeInteger } from './guards.js';
 
 export const SECONDS_PER_DAY = 86_400;
 
@@ -14,20 +13,14 @@ export const SECONDS_PER_DAY = 86_400;
  */
 export const MAX_CALENDAR_INSTANT = 8_640_000_000_000;
 
-/** 400 Gregorian years are exactly 146 097 days: the calendar repeats with that cycle. */
-const SECONDS_PER_GREGORIAN_CYCLE = 146_097 * SECONDS_PER_DAY;
-
 export function isCalendarInstant(value: number): boolean {
   // Written so that NaN fails too.
   return Number.isSafeInteger(value) && Math.abs(value) <= MAX_CALENDAR_INSTANT;
 }
 
 export function requireCalendarInstant(value: number, name: string): void {
-  requireSafeInteger(value, name);
   if (!isCalendarInstant(value)) {
-    throw new ConfigError(
-      `${name} must lie within ±${MAX_CALENDAR_INSTANT} s of the epoch, got ${String(value)}`,
-    );
+    throw new ConfigError(`${name} must be an integer in the calendar range, got ${String(value)}`);
   }
 }
 
@@ -57,19 +50,14 @@ export function toUtcDateTime(instant: number): UtcDateTime {
  * outside the time-value range.
  */
 export function utcDayStart(year: number, month: number, day: number): number {
-  // Date.UTC reads years 0–99 as 1900–1999 (ECMA-262 MakeFullYear), which would silently move
-  // a period series that reaches back to the first century. Compute those one Gregorian cycle
-  // later and shift back.
-  if (year >= 0 && year <= 99) {
-    return Date.UTC(year + 400, month, day) / 1000 - SECONDS_PER_GREGORIAN_CYCLE;
-  }
-  return Date.UTC(year, month, day) / 1000;
+  // Not Date.UTC: it reads years 0–99 as 1900–1999 (ECMA-262 MakeFullYear), which would
+  // silently move a period series that reaches back to the first century. setUTCFullYear
+  // takes the year as given.
+  return new Date(0).setUTCFullYear(year, month, day) / 1000;
 }
 
 /** Number of days of a month (`month` 0-based, 0–11) of the proleptic Gregorian calendar. */
 export function daysInMonth(year: number, month: number): number {
-  // Day 0 of the next month is the last day of this one; year 0–99 shifting as above is not
-  // needed because leap years repeat with the 400-year cycle.
-  const probeYear = year >= 0 && year <= 99 ? year + 400 : year;
-  return new Date(Date.UTC(probeYear, month + 1, 0)).getUTCDate();
+  // Day 0 of the next month is the last day of this one.
+  return new Date(utcDayStart(year, month + 1, 0) * 1000).getUTCDate();
 }

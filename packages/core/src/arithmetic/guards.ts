@@ -5,20 +5,21 @@
  */
 import { ConfigError } from '../errors.js';
 
-export function requireSafeInteger(value: number, name: string): void {
-  if (!Number.isSafeInteger(value)) {
-    throw new ConfigError(`${name} must be a safe integer, got ${String(value)}`);
+/** `kind` qualifies "safe integer" in the message: "", "non-negative " or "positive ". */
+function requireInteger(value: number, name: string, min: number, kind: string): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be a ${kind}safe integer, got ${String(value)}`);
   }
+}
+
+export function requireSafeInteger(value: number, name: string): void {
+  requireInteger(value, name, Number.MIN_SAFE_INTEGER, '');
 }
 
 export function requireNonNegativeInteger(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`${name} must be a non-negative safe integer, got ${String(value)}`);
-  }
+  requireInteger(value, name, 0, 'non-negative ');
 }
 
 export function requirePositiveInteger(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(`${name} must be a positive safe integer, got ${String(value)}`);
-  }
+  requireInteger(value, name, 1, 'positive ');
 }

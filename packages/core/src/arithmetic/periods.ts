@@ -37,9 +37,9 @@ const FIXED_LENGTH: Readonly<Record<'day' | 'week', number>> = {
 
 const MONTHS_PER_UNIT: Readonly<Record<'month' | 'year', number>> = { month: 1, year: 12 };
 
-function requirePeriodUnit(unit: PeriodUnit): void {
+export function requirePeriodUnit(unit: unknown, name: string): asserts unit is PeriodUnit {
   if (unit !== 'day' && unit !== 'week' && unit !== 'month' && unit !== 'year') {
-    throw new ConfigError(`unit must be one of day, week, month, year, got ${String(unit)}`);
+    throw new ConfigError(`${name} must be day, week, month or year, got ${String(unit)}`);
   }
 }
 
@@ -54,7 +54,7 @@ function requirePeriodUnit(unit: PeriodUnit): void {
  */
 export function periodStart(anchor: number, unit: PeriodUnit, index: number): number {
   requireCalendarInstant(anchor, 'anchor');
-  requirePeriodUnit(unit);
+  requirePeriodUnit(unit, 'unit');
   requireSafeInteger(index, 'index');
   return startOfPeriod(anchor, unit, index);
 }
@@ -68,7 +68,7 @@ export function periodStart(anchor: number, unit: PeriodUnit, index: number): nu
  */
 export function periodAt(anchor: number, unit: PeriodUnit, t: number): Period {
   requireCalendarInstant(anchor, 'anchor');
-  requirePeriodUnit(unit);
+  requirePeriodUnit(unit, 'unit');
   requireCalendarInstant(t, 't');
 
   // The estimate counts whole units between the anchor and t. For day and week it is exact.
@@ -105,11 +105,9 @@ function startOfPeriod(anchor: number, unit: PeriodUnit, index: number): number 
     unit === 'day' || unit === 'week'
       ? anchor + index * FIXED_LENGTH[unit]
       : startOfCalendarPeriod(anchor, MONTHS_PER_UNIT[unit] * index);
-  // An index far enough out lands beyond the range (or, for months, on NaN from Date.UTC).
+  // An index far enough out lands beyond the range (or, for months, on NaN).
   if (!isCalendarInstant(start)) {
-    throw new ConfigError(
-      `period ${index} of ${unit}s from ${anchor} is outside the calendar range`,
-    );
+    throw new ConfigError(`period ${index} is outside the calendar`);
   }
   return start;
 }

@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { requireNonNegativeInteger, requirePositiveInteger, requireSafeInteger } from './guards.js';
-import { type PeriodUnit, periodAt } from './periods.js';
+import { type PeriodUnit, periodAt, requirePeriodUnit } from './periods.js';
 
 export type QuotaSpec = { limit: number; per?: PeriodUnit | undefined } | { unlimited: true };
 
@@ -48,9 +48,7 @@ export function quotaWindow(
   requireSafeInteger(termStart, 'termStart');
   if (termEnd !== undefined) {
     requireSafeInteger(termEnd, 'termEnd');
-    if (termEnd <= termStart) {
-      throw new ConfigError(`termEnd (${termEnd}) must be after termStart (${termStart})`);
-    }
+    if (termEnd <= termStart) throw new ConfigError('termEnd must be after termStart');
   }
   requireSafeInteger(now, 'now');
   if ('limit' in spec && spec.per !== undefined) {
@@ -99,21 +97,14 @@ export function tryConsume(spec: QuotaSpec, used: number, amount: number): Consu
 }
 
 function requireQuotaSpec(spec: QuotaSpec): void {
-  if (typeof spec !== 'object' || spec === null) {
-    throw new ConfigError('quota must be { limit, per? } or { unlimited: true }');
-  }
+  // Exactly one of `limit` and `unlimited: true`; one message for every other shape.
+  const wellShaped =
+    typeof spec === 'object' &&
+    spec !== null &&
+    ('limit' in spec ? !('unlimited' in spec) : spec.unlimited === true);
+  if (!wellShaped) throw new ConfigError('quota must be { limit, per? } or { unlimited: true }');
   if ('limit' in spec) {
-    if ('unlimited' in spec) {
-      throw new ConfigError('quota must not have both limit and unlimited');
-    }
     requireNonNegativeInteger(spec.limit, 'quota.limit');
-    const per: unknown = spec.per;
-    if (per !== undefined && per !== 'day' && per !== 'week' && per !== 'month' && per !== 'year') {
-      throw new ConfigError(`quota.per must be one of day, week, month, year, got ${String(per)}`);
-    }
-    return;
-  }
-  if (!('unlimited' in spec) || spec.unlimited !== true) {
-    throw new ConfigError('quota has no limit and is not { unlimited: true }');
+    if (spec.per !== undefined) requirePeriodUnit(spec.per, 'quota.per');
   }
 }

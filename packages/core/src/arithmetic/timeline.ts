@@ -67,7 +67,7 @@ export function graceEndsAt(claims: Pick<TimeClaims, 'exp' | 'grace'>): number |
   if (claims.exp === undefined) return undefined;
   const end = claims.exp + (claims.grace ?? 0);
   if (!Number.isSafeInteger(end)) {
-    throw new ConfigError(`exp + grace (${claims.exp} + ${claims.grace}) is not a safe integer`);
+    throw new ConfigError('exp + grace is not a safe integer');
   }
   return end;
 }
@@ -84,7 +84,7 @@ export function timeStatus(claims: TimeClaims, now: number, leeway: number): Tim
   requireEndClaims(claims);
   if (claims.rfa !== undefined) requireSafeInteger(claims.rfa, 'rfa');
   if (claims.access !== 'full' && claims.access !== 'trial') {
-    throw new ConfigError(`access must be "full" or "trial", got ${String(claims.access)}`);
+    throw new ConfigError(`access must be full or trial, got ${String(claims.access)}`);
   }
   requireSafeInteger(now, 'now');
   requireNonNegativeInteger(leeway, 'leeway');

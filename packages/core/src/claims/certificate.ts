@@ -37,11 +37,11 @@ export function parseCertificateClaims(payload: Record<string, unknown>): Issuer
     payload.products.length === 0 ||
     payload.products.length > MAX_PRODUCTS
   ) {
-    throw new ClaimError('products', `must list 1 to ${MAX_PRODUCTS} product ids`);
+    throw new ClaimError('products', `must have 1 to ${MAX_PRODUCTS} entries`);
   }
   const products = payload.products.map((p, i) => identifier(p, `products[${i}]`));
   if (new Set(products).size !== products.length)
-    throw new ClaimError('products', 'must not repeat a product');
+    throw new ClaimError('products', 'has a duplicate');
   const claims: IssuerCertificateClaims = {
     iss: identifier(payload.iss, 'iss'),
     iat: numericDate(payload.iat, 'iat'),

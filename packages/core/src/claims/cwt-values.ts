@@ -11,12 +11,12 @@ import { ClaimError } from '../errors.js';
  */
 
 export function cborMap(value: CborValue | undefined, claim: string): Map<CborKey, CborValue> {
-  if (!(value instanceof Map)) throw new ClaimError(claim, 'must be a CBOR map');
+  if (!(value instanceof Map)) throw new ClaimError(claim, 'must be a map');
   return value;
 }
 
 export function cborBytesToText(value: CborValue | undefined, claim: string): string {
-  if (!(value instanceof Uint8Array)) throw new ClaimError(claim, 'must be a CBOR byte string');
+  if (!(value instanceof Uint8Array)) throw new ClaimError(claim, 'must be bytes');
   return base64urlEncode(value);
 }
 
@@ -25,7 +25,7 @@ export function textToCborBytes(value: string): Uint8Array {
 }
 
 export function cborArray(value: CborValue | undefined, claim: string): CborValue[] {
-  if (!Array.isArray(value)) throw new ClaimError(claim, 'must be a CBOR array');
+  if (!Array.isArray(value)) throw new ClaimError(claim, 'must be an array');
   return value;
 }
 

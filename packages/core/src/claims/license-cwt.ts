@@ -37,26 +37,34 @@ import type { LicenseClaims } from './license.js';
  * | chg    | map {1 kind code, 2 at, 3 plan, 4 seats}           |
  */
 
+/** How each member of the license map becomes its JSON claim (plain values pass as they are). */
+const LICENSE_FROM_CWT: Readonly<
+  Record<keyof typeof LICENSE_MAP, (value: CborValue | undefined) => unknown>
+> = {
+  plan: (value) => value,
+  access: (value) => codeToName(value, 'access', ACCESS_CODES),
+  ent: (value) => cborArray(value, 'ent'),
+  quota: quotasFromCwt,
+  anchor: (value) => value,
+  rfa: (value) => value,
+  grace: (value) => value,
+  seq: (value) => value,
+  prev: (value) => cborBytesToText(value, 'prev'),
+  cnf: (value) => ({ jkt: cborBytesToText(value, 'cnf') }),
+  chg: changeFromCwt,
+};
+
 /** CWT payload map → the JSON-shaped claims that parseLicenseClaims validates. */
 export function licenseJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   copyRegistered(payload, json);
   if (payload.has(CWT.private)) {
     const license = cborMap(payload.get(CWT.private), 'license');
-    const read = (key: number) => license.get(key);
-    if (license.has(LICENSE_MAP.plan)) json.plan = read(LICENSE_MAP.plan);
-    if (license.has(LICENSE_MAP.access))
-      json.access = codeToName(read(LICENSE_MAP.access), 'access', ACCESS_CODES);
-    if (license.has(LICENSE_MAP.ent)) json.ent = cborArray(read(LICENSE_MAP.ent), 'ent');
-    if (license.has(LICENSE_MAP.quota)) json.quota = quotasFromCwt(read(LICENSE_MAP.quota));
-    if (license.has(LICENSE_MAP.anchor)) json.anchor = read(LICENSE_MAP.anchor);
-    if (license.has(LICENSE_MAP.rfa)) json.rfa = read(LICENSE_MAP.rfa);
-    if (license.has(LICENSE_MAP.grace)) json.grace = read(LICENSE_MAP.grace);
-    if (license.has(LICENSE_MAP.seq)) json.seq = read(LICENSE_MAP.seq);
-    if (license.has(LICENSE_MAP.prev)) json.prev = cborBytesToText(read(LICENSE_MAP.prev), 'prev');
-    if (license.has(LICENSE_MAP.cnf))
-      json.cnf = { jkt: cborBytesToText(read(LICENSE_MAP.cnf), 'cnf') };
-    if (license.has(LICENSE_MAP.chg)) json.chg = changeFromCwt(read(LICENSE_MAP.chg));
+    for (const [name, label] of Object.entries(LICENSE_MAP)) {
+      if (license.has(label)) {
+        json[name] = LICENSE_FROM_CWT[name as keyof typeof LICENSE_MAP](license.get(label));
+      }
+    }
   }
   return json;
 }
@@ -66,12 +74,9 @@ export function copyRegistered(
   payload: Map<CborKey, CborValue>,
   json: Record<string, unknown>,
 ): void {
-  if (payload.has(CWT.iss)) json.iss = payload.get(CWT.iss);
-  if (payload.has(CWT.sub)) json.sub = payload.get(CWT.sub);
-  if (payload.has(CWT.aud)) json.aud = payload.get(CWT.aud);
-  if (payload.has(CWT.exp)) json.exp = payload.get(CWT.exp);
-  if (payload.has(CWT.nbf)) json.nbf = payload.get(CWT.nbf);
-  if (payload.has(CWT.iat)) json.iat = payload.get(CWT.iat);
+  for (const name of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat'] as const) {
+    if (payload.has(CWT[name])) json[name] = payload.get(CWT[name]);
+  }
   if (payload.has(CWT.cti)) json.jti = cborBytesToText(payload.get(CWT.cti), 'jti');
 }
 
@@ -90,17 +95,18 @@ function quotaFromCwt(spec: CborValue, claim: string): unknown {
   if (Array.isArray(spec) && spec.length === 2) {
     return { limit: spec[0], per: codeToName(spec[1], `${claim}.per`, PERIOD_CODES) };
   }
-  throw new ClaimError(claim, 'must be a limit, [limit, period] or true (unlimited)');
+  throw new ClaimError(claim, 'must be limit, [limit, period] or true');
 }
 
 function changeFromCwt(value: CborValue | undefined): Record<string, unknown> {
   const map = cborMap(value, 'chg');
   const change: Record<string, unknown> = {};
-  if (map.has(CHANGE_MAP.kind))
+  for (const [name, label] of Object.entries(CHANGE_MAP)) {
+    if (map.has(label)) change[name] = map.get(label);
+  }
+  if (map.has(CHANGE_MAP.kind)) {
     change.kind = codeToName(map.get(CHANGE_MAP.kind), 'chg.kind', CHANGE_CODES);
-  if (map.has(CHANGE_MAP.at)) change.at = map.get(CHANGE_MAP.at);
-  if (map.has(CHANGE_MAP.plan)) change.plan = map.get(CHANGE_MAP.plan);
-  if (map.has(CHANGE_MAP.seats)) change.seats = map.get(CHANGE_MAP.seats);
+  }
   return change;
 }
 

@@ -19,11 +19,14 @@ import {
   tokenId,
   uniqueNames,
 } from './checks.js';
+import { ACCESS_CODES, CHANGE_CODES, PERIOD_CODES } from './cwt-labels.js';
+import { setMember } from './cwt-values.js';
 
 /** `full` for a paid (or free) plan, `trial` while a trial runs. */
 export type Access = 'full' | 'trial';
 
-export const PERIOD_UNITS: readonly PeriodUnit[] = ['day', 'week', 'month', 'year'];
+/** The closed sets are the code lists of the CWT encoding (cwt-labels.ts): one definition each. */
+export const PERIOD_UNITS: readonly PeriodUnit[] = PERIOD_CODES;
 
 /** A plan change that waits for the end of the period (downgrades, cancellations, fewer seats). */
 export interface PendingChange {
@@ -91,15 +94,13 @@ export type LicenseClaimsInput = Omit<
 > &
   Partial<Pick<LicenseClaims, 'iat' | 'nbf' | 'jti' | 'seq' | 'ent' | 'quota' | 'access'>>;
 
-const CHANGE_KINDS = ['downgrade', 'cancel', 'seats'] as const;
-
 export function parseQuotaSpec(value: unknown, claim: string): QuotaSpec {
   const spec = record(value, claim, ['limit', 'per', 'unlimited']);
   if (has(spec, 'unlimited')) {
     // Unlimited only ever as the explicit `{ unlimited: true }`; anything else is an error,
     // never read as "no limit".
     if (spec.unlimited !== true || has(spec, 'limit') || has(spec, 'per')) {
-      throw new ClaimError(claim, 'unlimited must be exactly { "unlimited": true }');
+      throw new ClaimError(claim, 'must be { limit, per? } or { unlimited: true }');
     }
     return { unlimited: true };
   }
@@ -119,14 +120,10 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
     name(quotaName, `quota.${quotaName}`);
     const spec = parseQuotaSpec(raw[quotaName], `quota.${quotaName}`);
     if (quotaName === 'seats' && 'per' in spec) {
-      throw new ClaimError('quota.seats', 'counts devices for the whole term and takes no "per"');
+      // Seats count devices over the whole term, never per period.
+      throw new ClaimError('quota.seats', 'must not have "per"');
     }
-    Object.defineProperty(quotas, quotaName, {
-      value: spec,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setMember(quotas, quotaName, spec);
   }
   return quotas;
 }
@@ -134,7 +131,7 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
 function parsePendingChange(value: unknown): PendingChange {
   const raw = record(value, 'chg', ['kind', 'at', 'plan', 'seats']);
   const change: PendingChange = {
-    kind: oneOf(raw.kind, 'chg.kind', CHANGE_KINDS),
+    kind: oneOf(raw.kind, 'chg.kind', CHANGE_CODES),
     at: numericDate(raw.at, 'chg.at'),
   };
   if (has(raw, 'plan')) change.plan = identifier(raw.plan, 'chg.plan');
@@ -164,7 +161,7 @@ export function parseLicenseClaims(payload: Record<string, unknown>): LicenseCla
     nbf: numericDate(payload.nbf, 'nbf'),
     jti: tokenId(payload.jti, 'jti'),
     plan: identifier(payload.plan, 'plan'),
-    access: oneOf(payload.access, 'access', ['full', 'trial'] as const),
+    access: oneOf(payload.access, 'access', ACCESS_CODES),
     ent: has(payload, 'ent') ? uniqueNames(payload.ent, 'ent', MAX_ENTITLEMENTS) : [],
     quota: has(payload, 'quota') ? parseQuotas(payload.quota) : {},
     seq: nonNegativeInteger(payload.seq, 'seq'),

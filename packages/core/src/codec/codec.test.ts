@@ -174,7 +174,7 @@ describe('COSE examples (cose-wg/Examples)', () => {
 
   test('eddsa-01 (COSE_Sign, several signers) is rejected by decodeCoseSign1 with bad_structure naming COSE_Sign', () => {
     const bytes = fromHex(cose('eddsa-examples/eddsa-01.json').output.cbor);
-    expect(() => decodeCoseSign1(bytes)).toThrow(/COSE_Sign \(several signers\) is not supported/);
+    expect(() => decodeCoseSign1(bytes)).toThrow(/COSE_Sign is not supported/);
     expect(reasonOf(() => decodeCoseSign1(bytes))).toBe('bad_structure');
     expect(reasonOf(() => decodeDocument(bytes))).toBe('bad_structure');
   });
@@ -202,7 +202,7 @@ describe('COSE examples (cose-wg/Examples)', () => {
       },
     );
     expect(reasonOf(() => decodeLicense(forged))).toBe('bad_structure');
-    expect(() => decodeLicense(forged)).toThrow(/Ed25519 signature is 64 bytes/);
+    expect(() => decodeLicense(forged)).toThrow(/Ed25519 signature must be 64 bytes/);
   });
 
   describe('RFC 8392 Appendix A CWTs', () => {

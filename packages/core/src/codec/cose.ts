@@ -30,6 +30,9 @@ export const CERTIFICATE_HEADER = -65537;
 
 const FORBIDDEN_LABELS = [13, 14, 32, 33, 34, 35];
 
+/** Strict profile: no CWT tag (61) around it, no COSE_Sign (98) or untagged array. */
+const NOT_SIGN1 = 'CWT must be a COSE_Sign1 with tag 18 alone';
+
 /** The COSE_Sign1 parts as decoded, before any header is interpreted. */
 export interface CoseSign1 {
   /** The outermost tag: 18, or 61 (CWT) when the COSE_Sign1 was wrapped in it. */
@@ -47,27 +50,24 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   const tagged = item instanceof CborTag ? item.tag : -1;
   if (item instanceof CborTag && item.tag === CWT_TAG) item = item.value;
   if (item instanceof CborTag && item.tag === COSE_SIGN_TAG) {
-    throw new MalformedError(
-      'bad_structure',
-      'COSE_Sign (several signers) is not supported; use COSE_Sign1',
-    );
+    throw new MalformedError('bad_structure', 'COSE_Sign is not supported; use COSE_Sign1');
   }
   if (!(item instanceof CborTag) || item.tag !== COSE_SIGN1_TAG) {
-    throw new MalformedError('bad_structure', 'a CWT here is a tagged COSE_Sign1 (tag 18)');
+    throw new MalformedError('bad_structure', NOT_SIGN1);
   }
   const parts = item.value;
   if (!Array.isArray(parts) || parts.length !== 4) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 is an array of four items');
+    throw new MalformedError('bad_structure', 'COSE_Sign1 must be an array of 4 items');
   }
   const [protectedBytes, unprotectedHeader, payload, signature] = parts;
   if (!(protectedBytes instanceof Uint8Array) || !(unprotectedHeader instanceof Map)) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 headers are a byte string and a map');
+    throw new MalformedError('bad_structure', 'COSE_Sign1 headers must be bytes and a map');
   }
   if (!(payload instanceof Uint8Array)) {
     throw new MalformedError('bad_structure', 'COSE_Sign1 payload must be attached');
   }
   if (!(signature instanceof Uint8Array)) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 signature is a byte string');
+    throw new MalformedError('bad_structure', 'COSE_Sign1 signature must be bytes');
   }
   // RFC 9052 §3: an empty protected header is the zero-length byte string.
   const protectedHeader =
@@ -75,7 +75,7 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
       ? new Map<CborKey, CborValue>()
       : decodeStrictCbor(protectedBytes, { maxDepth: MAX_NESTING, what: 'COSE protected header' });
   if (!(protectedHeader instanceof Map)) {
-    throw new MalformedError('bad_structure', 'COSE protected header is not a map');
+    throw new MalformedError('bad_structure', 'COSE protected header must be a map');
   }
   return { tagged, protectedBytes, protectedHeader, unprotectedHeader, payload, signature };
 }
@@ -83,15 +83,14 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
 /** Decodes a CWT license, certificate or revocation list and checks its headers. */
 export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedDocument {
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
-  if (bytes.length > cap)
-    throw new MalformedError('too_large', `token is larger than ${cap} bytes`);
+  if (bytes.length > cap) throw new MalformedError('too_large', `token exceeds ${cap} bytes`);
   const sign1 = decodeCoseSign1(bytes);
   const header = sign1.protectedHeader;
   const alg = header.get(HEADER.alg);
   if (!COSE_ALGORITHMS.includes(alg as (typeof COSE_ALGORITHMS)[number])) {
     throw new MalformedError(
       'unsupported_alg',
-      `COSE alg ${String(alg ?? 'absent')} is not EdDSA (protected)`,
+      `protected COSE alg must be EdDSA, got ${String(alg)}`,
     );
   }
   for (const label of FORBIDDEN_LABELS) {
@@ -100,41 +99,32 @@ export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedD
     }
   }
   if (header.has(HEADER.crit) || sign1.unprotectedHeader.has(HEADER.crit)) {
-    throw new MalformedError(
-      'unknown_crit',
-      'COSE header lists critical labels that are not understood',
-    );
+    throw new MalformedError('unknown_crit', 'COSE crit labels are not understood');
   }
   // Strict profile: every header is protected and the COSE_Sign1 carries tag 18 alone, so
   // a token has exactly one encoding and its hash (lineage, rollback) identifies it.
   if (sign1.unprotectedHeader.size > 0) {
-    throw new MalformedError(
-      'bad_structure',
-      'licensekit documents keep every COSE header protected',
-    );
+    throw new MalformedError('bad_structure', 'COSE unprotected header must be empty');
   }
   if (sign1.tagged !== COSE_SIGN1_TAG) {
-    throw new MalformedError('bad_structure', 'a licensekit CWT is a COSE_Sign1 with tag 18 alone');
+    throw new MalformedError('bad_structure', NOT_SIGN1);
   }
   const kid = header.get(HEADER.kid);
   if (!(kid instanceof Uint8Array) || kid.length !== 32) {
-    throw new MalformedError(
-      'bad_kid',
-      'COSE kid must be the 32-byte SHA-256 thumbprint of the key',
-    );
+    throw new MalformedError('bad_kid', 'COSE kid must be a 32-byte key thumbprint');
   }
   const kind = kindFromCoseType(header.get(HEADER.typ));
   if (kind === undefined || (expected !== undefined && kind !== expected)) {
     throw new MalformedError(
       'wrong_type',
-      `COSE typ is not ${expected ? COSE_TYPE[expected] : 'a licensekit document'}`,
+      `COSE typ must be ${expected ? COSE_TYPE[expected] : 'a licensekit type'}`,
     );
   }
   const payload = decodeStrictCbor(sign1.payload, { maxDepth: MAX_NESTING, what: 'CWT claims' });
   if (!(payload instanceof Map))
-    throw new MalformedError('bad_structure', 'CWT claims are not a map');
+    throw new MalformedError('bad_structure', 'CWT claims must be a map');
   if (sign1.signature.length !== 64)
-    throw new MalformedError('bad_structure', 'an Ed25519 signature is 64 bytes');
+    throw new MalformedError('bad_structure', 'Ed25519 signature must be 64 bytes');
   const document: DecodedDocument = {
     format: 'cwt',
     kind,
@@ -150,7 +140,7 @@ export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedD
       kind !== 'license' ||
       !(certificate instanceof Uint8Array || typeof certificate === 'string')
     ) {
-      throw new MalformedError('bad_certificate', 'only a license carries an issuer certificate');
+      throw new MalformedError('bad_certificate', 'only a license carries a certificate');
     }
     document.certificate = certificate;
   }

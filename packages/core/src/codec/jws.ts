@@ -28,7 +28,7 @@ export function decodeJws(token: string, expected?: DocumentKind): DecodedDocume
   if (token.length > MAX_DOCUMENT_LENGTH[expected ?? 'revocations']) {
     throw new MalformedError(
       'too_large',
-      `token is longer than ${MAX_DOCUMENT_LENGTH[expected ?? 'revocations']} characters`,
+      `token exceeds ${MAX_DOCUMENT_LENGTH[expected ?? 'revocations']} characters`,
     );
   }
   const first = token.indexOf('.');

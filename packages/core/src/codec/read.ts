@@ -24,8 +24,7 @@ export function decodeDocument(
 ): DecodedDocument {
   if (typeof input !== 'string') return decodeCose(input, expected);
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
-  if (input.length > cap)
-    throw new MalformedError('too_large', `token is longer than ${cap} characters`);
+  if (input.length > cap) throw new MalformedError('too_large', `token exceeds ${cap} characters`);
   if (input.includes('.')) return decodeJws(input, expected);
   return decodeCose(base64urlDecode(input, 'CWT'), expected);
 }
@@ -42,10 +41,9 @@ export function decodeCwtDocument(
 ): DecodedDocument {
   if (typeof input !== 'string') return decodeCose(input, expected);
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
-  if (input.length > cap)
-    throw new MalformedError('too_large', `token is longer than ${cap} characters`);
+  if (input.length > cap) throw new MalformedError('too_large', `token exceeds ${cap} characters`);
   if (input.includes('.'))
-    throw new MalformedError('bad_structure', 'this verifier accepts CWT tokens only');
+    throw new MalformedError('bad_structure', 'only CWT tokens are accepted here');
   return decodeCose(base64urlDecode(input, 'CWT'), expected);
 }
 

@@ -1,14 +1,12 @@
-import { KeyError } from '../errors.js';
-
 /**
  * Byte lengths fixed by RFC 8032 §5.1.5–5.1.6: a public key is the 32-byte encoding of the
- * point A, a signature is R (32 bytes) || S (32 bytes), and the secret key is a 32-byte seed.
- * Every backend checks them itself so that a wrong length gives the same verdict (false)
- * everywhere, instead of whatever error or truncation a runtime happens to apply.
+ * point A, a signature is R (32 bytes) || S (32 bytes) (the seed is in seed.ts, which only
+ * signing code imports). Every backend checks them itself so that a wrong length gives the
+ * same verdict (false) everywhere, instead of whatever error or truncation a runtime happens
+ * to apply.
  */
 export const PUBLIC_KEY_LENGTH = 32;
 export const SIGNATURE_LENGTH = 64;
-export const SEED_LENGTH = 32;
 
 /** True when a public key and a signature have the only lengths Ed25519 defines. */
 export function hasEd25519Lengths(publicKey: unknown, signature: unknown): boolean {
@@ -18,18 +16,6 @@ export function hasEd25519Lengths(publicKey: unknown, signature: unknown): boole
     signature instanceof Uint8Array &&
     signature.length === SIGNATURE_LENGTH
   );
-}
-
-/**
- * Rejects anything but a 32-byte seed. A 64-byte "expanded" key (seed || public key, as
- * libsodium stores it) is refused on purpose: accepting it would let a mismatched public half
- * slip through unnoticed.
- * @throws KeyError
- */
-export function assertSeed(seed: unknown): asserts seed is Uint8Array {
-  if (!(seed instanceof Uint8Array) || seed.length !== SEED_LENGTH) {
-    throw new KeyError(`Ed25519 private key must be a ${SEED_LENGTH}-byte seed (RFC 8032 §5.1.5)`);
-  }
 }
 
 /**

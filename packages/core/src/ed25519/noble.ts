@@ -7,7 +7,8 @@ import { getPublicKey, hashes, sign, verify } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { KeyError } from '../errors.js';
 import type { Ed25519Backend, Ed25519PrivateKey } from './backend.js';
-import { assertSeed, hasEd25519Lengths } from './lengths.js';
+import { hasEd25519Lengths } from './lengths.js';
+import { assertSeed } from './seed.js';
 
 // The synchronous API needs a SHA-512. The library's default async path uses crypto.subtle,
 // which is exactly what is missing in the contexts this backend exists for (insecure

@@ -15,8 +15,9 @@ import {
 } from 'node:crypto';
 import { KeyError } from '../errors.js';
 import type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from './backend.js';
-import { assertSeed, hasEd25519Lengths, PUBLIC_KEY_LENGTH } from './lengths.js';
+import { hasEd25519Lengths, PUBLIC_KEY_LENGTH } from './lengths.js';
 import { pkcs8FromSeed } from './rfc8410.js';
+import { assertSeed } from './seed.js';
 
 /**
  * Null when node:crypto refuses the bytes: such a handle verifies nothing. The JWK form

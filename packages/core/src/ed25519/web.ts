@@ -28,9 +28,7 @@ export async function selectBackend(subtle: SubtleCrypto | undefined): Promise<E
     const { nobleBackend } = await import('./noble.js');
     return nobleBackend;
   } catch (cause) {
-    throw new UnsupportedError(
-      `no Ed25519 backend: WebCrypto lacks Ed25519 and the fallback failed to load (${String(cause)})`,
-    );
+    throw new UnsupportedError(`WebCrypto lacks Ed25519; the fallback failed: ${String(cause)}`);
   }
 }
 

@@ -3,8 +3,9 @@
  */
 import { KeyError } from '../errors.js';
 import type { Ed25519PrivateKey } from './backend.js';
-import { asBufferSource, assertSeed, PUBLIC_KEY_LENGTH } from './lengths.js';
+import { asBufferSource, PUBLIC_KEY_LENGTH } from './lengths.js';
 import { pkcs8FromSeed } from './rfc8410.js';
+import { assertSeed } from './seed.js';
 
 const ED25519 = { name: 'Ed25519' } as const;
 

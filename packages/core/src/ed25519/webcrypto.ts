@@ -50,7 +50,7 @@ export function webCryptoBackend(
   subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle,
 ): Ed25519Backend {
   if (subtle === undefined) {
-    throw new UnsupportedError('WebCrypto (crypto.subtle) is not available in this context');
+    throw new UnsupportedError('no crypto.subtle in this context');
   }
   return {
     name: 'webcrypto',

@@ -17,33 +17,18 @@ const DECODE_TABLE = (() => {
 
 export function base64urlEncode(bytes: Uint8Array): string {
   let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out +=
-      ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = ((buffer << 8) | byte) & 0xfff;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += ALPHABET[(buffer >> bits) & 63];
+    }
   }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return out;
-}
-
-function sextet(text: string, index: number, what: string): number {
-  const code = text.charCodeAt(index);
-  const value = code < 128 ? DECODE_TABLE[code]! : -1;
-  if (value < 0) {
-    throw new MalformedError(
-      'bad_base64url',
-      `${what} is not base64url: character ${JSON.stringify(text[index])} at ${index}`,
-    );
-  }
-  return value;
+  // The last 2 or 4 bits, padded with zero bits to a character.
+  return bits > 0 ? out + ALPHABET[(buffer << (6 - bits)) & 63] : out;
 }
 
 /**
@@ -51,40 +36,33 @@ function sextet(text: string, index: number, what: string): number {
  * @throws MalformedError('bad_base64url' | 'not_canonical')
  */
 export function base64urlDecode(text: string, what = 'value'): Uint8Array {
-  const rest = text.length % 4;
-  if (rest === 1) {
-    throw new MalformedError('bad_base64url', `${what} has an impossible base64url length`);
+  // One character carries 6 bits: a length of 4n + 1 leaves a byte with 6 bits or fewer.
+  if (text.length % 4 === 1) {
+    throw new MalformedError('bad_base64url', `${what}: impossible base64url length`);
   }
-  const out = new Uint8Array(((text.length - rest) / 4) * 3 + (rest === 0 ? 0 : rest - 1));
+  const out = new Uint8Array((text.length * 3) >> 2);
+  let buffer = 0;
+  let bits = 0;
   let o = 0;
-  let i = 0;
-  for (; i + 4 <= text.length; i += 4) {
-    const n =
-      (sextet(text, i, what) << 18) |
-      (sextet(text, i + 1, what) << 12) |
-      (sextet(text, i + 2, what) << 6) |
-      sextet(text, i + 3, what);
-    out[o++] = n >> 16;
-    out[o++] = (n >> 8) & 255;
-    out[o++] = n & 255;
-  }
-  if (rest >= 2) {
-    const a = sextet(text, i, what);
-    const b = sextet(text, i + 1, what);
-    out[o++] = (a << 2) | (b >> 4);
-    if (rest === 2) {
-      if ((b & 15) !== 0) throw nonCanonical(what);
-    } else {
-      const c = sextet(text, i + 2, what);
-      out[o++] = ((b & 15) << 4) | (c >> 2);
-      if ((c & 3) !== 0) throw nonCanonical(what);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? DECODE_TABLE[code]! : -1;
+    if (value < 0) {
+      throw new MalformedError('bad_base64url', `${what}: not base64url at index ${i}`);
+    }
+    buffer = (buffer << 6) | value;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = buffer >> bits;
+      buffer &= (1 << bits) - 1;
     }
   }
+  // The 2 or 4 bits left over belong to no byte: only zero bits give one text per bytes.
+  if (buffer !== 0) {
+    throw new MalformedError('not_canonical', `${what}: base64url with non-zero trailing bits`);
+  }
   return out;
-}
-
-function nonCanonical(what: string): MalformedError {
-  return new MalformedError('not_canonical', `${what} has non-zero trailing base64url bits`);
 }
 
 /** True when `text` is canonical base64url of exactly `byteLength` bytes. */

@@ -1,3 +1,4 @@
+import type { MalformedReason } from '../errors.js';
 import { MalformedError } from '../errors.js';
 import { utf8Decode } from './utf8.js';
 
@@ -47,173 +48,98 @@ export interface StrictCborOptions {
 
 const DEFAULT_MAX_DEPTH = 16;
 
-class Reader {
-  private pos = 0;
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly maxDepth: number,
-    private readonly what: string,
-  ) {}
-
-  decodeDocument(): CborValue {
-    const value = this.item(1);
-    if (this.pos !== this.bytes.length) {
-      throw new MalformedError(
-        'trailing_bytes',
-        `${this.what}: ${this.bytes.length - this.pos} bytes after the CBOR item`,
-      );
-    }
-    return value;
-  }
-
-  private fail(reason: 'bad_cbor' | 'not_canonical' | 'bad_structure', message: string): never {
-    throw new MalformedError(reason, `${this.what}: ${message} at offset ${this.pos}`);
-  }
-
-  private byte(): number {
-    if (this.pos >= this.bytes.length) this.fail('bad_cbor', 'truncated CBOR');
-    return this.bytes[this.pos++]!;
-  }
-
-  /** Reads the argument of an initial byte; enforces the shortest encoding. */
-  private argument(info: number): number {
-    if (info < 24) return info;
-    let value: number;
-    let minimum: number;
-    if (info === 24) {
-      value = this.byte();
-      minimum = 24;
-    } else if (info === 25) {
-      value = (this.byte() << 8) | this.byte();
-      minimum = 0x100;
-    } else if (info === 26) {
-      value = ((this.byte() << 24) | (this.byte() << 16) | (this.byte() << 8) | this.byte()) >>> 0;
-      minimum = 0x10000;
-    } else if (info === 27) {
-      const high =
-        ((this.byte() << 24) | (this.byte() << 16) | (this.byte() << 8) | this.byte()) >>> 0;
-      const low =
-        ((this.byte() << 24) | (this.byte() << 16) | (this.byte() << 8) | this.byte()) >>> 0;
-      if (high > 0x1fffff) {
-        throw new MalformedError(
-          'unsafe_integer',
-          `${this.what}: CBOR integer or length above 2^53 − 1`,
-        );
-      }
-      value = high * 0x100000000 + low;
-      minimum = 0x100000000;
-    } else if (info === 31) {
-      return this.fail('not_canonical', 'indefinite-length item');
-    } else {
-      return this.fail('bad_cbor', 'reserved additional information');
-    }
-    if (value < minimum) this.fail('not_canonical', 'integer or length not in its shortest form');
-    return value;
-  }
-
-  private length(info: number): number {
-    const length = this.argument(info);
-    if (length > this.bytes.length - this.pos) {
-      throw new MalformedError('too_long', `${this.what}: declared length exceeds the data`);
-    }
-    return length;
-  }
-
-  private item(depth: number): CborValue {
-    const initial = this.byte();
-    const major = initial >> 5;
-    const info = initial & 31;
-    switch (major) {
-      case 0:
-        return this.argument(info);
-      case 1: {
-        const n = this.argument(info);
-        if (n === Number.MAX_SAFE_INTEGER) {
-          throw new MalformedError(
-            'unsafe_integer',
-            `${this.what}: CBOR integer below −(2^53 − 1)`,
-          );
-        }
-        return -1 - n;
-      }
-      case 2: {
-        const length = this.length(info);
-        this.pos += length;
-        return this.bytes.slice(this.pos - length, this.pos);
-      }
-      case 3: {
-        const length = this.length(info);
-        this.pos += length;
-        return utf8Decode(this.bytes.subarray(this.pos - length, this.pos), this.what);
-      }
-      case 4: {
-        this.enter(depth);
-        // Every element takes at least one byte, so a count above the bytes left is a lie.
-        const count = this.length(info);
-        const array: CborValue[] = new Array(count);
-        for (let i = 0; i < count; i++) array[i] = this.item(depth + 1);
-        return array;
-      }
-      case 5: {
-        this.enter(depth);
-        const count = this.argument(info);
-        if (count * 2 > this.bytes.length - this.pos) {
-          throw new MalformedError('too_long', `${this.what}: declared map size exceeds the data`);
-        }
-        const map = new Map<CborKey, CborValue>();
-        for (let i = 0; i < count; i++) {
-          const key = this.item(depth + 1);
-          if (typeof key !== 'number' && typeof key !== 'string') {
-            this.fail('bad_structure', 'map key is neither an integer nor text');
-          }
-          if (map.has(key)) {
-            throw new MalformedError(
-              'duplicate_key',
-              `${this.what}: duplicate map key ${JSON.stringify(key)}`,
-            );
-          }
-          map.set(key, this.item(depth + 1));
-        }
-        return map;
-      }
-      case 6: {
-        this.enter(depth);
-        const tag = this.argument(info);
-        return new CborTag(tag, this.item(depth + 1));
-      }
-      default:
-        return this.simple(info);
-    }
-  }
-
-  private simple(info: number): CborValue {
-    if (info === 20) return false;
-    if (info === 21) return true;
-    if (info === 22) return null;
-    if (info >= 25 && info <= 27) return this.fail('bad_structure', 'floating-point value');
-    if (info === 31) return this.fail('bad_cbor', 'unexpected break');
-    return this.fail('bad_structure', 'unsupported simple value');
-  }
-
-  private enter(depth: number): void {
-    if (depth > this.maxDepth) {
-      throw new MalformedError(
-        'too_deep',
-        `${this.what}: CBOR nested deeper than ${this.maxDepth}`,
-      );
-    }
-  }
-}
-
 /**
  * Decodes one CBOR item strictly. The caller has already applied the size cap.
  * @throws MalformedError (bad_cbor, not_canonical, bad_structure, unsafe_integer, too_long,
  *   too_deep, duplicate_key, trailing_bytes, bad_encoding)
  */
 export function decodeStrictCbor(bytes: Uint8Array, options: StrictCborOptions = {}): CborValue {
-  return new Reader(
-    bytes,
-    options.maxDepth ?? DEFAULT_MAX_DEPTH,
-    options.what ?? 'CBOR',
-  ).decodeDocument();
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const what = options.what ?? 'CBOR';
+  let pos = 0;
+
+  const fail = (reason: MalformedReason, message: string): never => {
+    throw new MalformedError(reason, `${what}: ${message} at offset ${pos}`);
+  };
+
+  const byte = (): number => (pos < bytes.length ? bytes[pos++]! : fail('bad_cbor', 'truncated'));
+
+  /** Reads the argument of an initial byte; enforces the shortest encoding. */
+  const argument = (info: number): number => {
+    if (info < 24) return info;
+    if (info === 31) return fail('not_canonical', 'indefinite length');
+    if (info > 27) return fail('bad_cbor', 'reserved additional information');
+    const length = 2 ** (info - 24);
+    let value = 0;
+    // Exact up to 2^53 − 1; beyond, rounding keeps every partial value at 2^53 or more.
+    for (let i = 0; i < length; i++) value = value * 256 + byte();
+    if (value > Number.MAX_SAFE_INTEGER) fail('unsafe_integer', 'integer beyond 2^53 - 1');
+    if (value < (info === 24 ? 24 : 2 ** (4 * length))) {
+      fail('not_canonical', 'argument not in its shortest form');
+    }
+    return value;
+  };
+
+  /** A declared length or count, `size` bytes at least per unit, must fit in what is left. */
+  const fits = (count: number, size: number): number =>
+    count * size > bytes.length - pos
+      ? fail('too_long', 'declared length exceeds the data')
+      : count;
+
+  const item = (depth: number): CborValue => {
+    const initial = byte();
+    const major = initial >> 5;
+    const info = initial & 31;
+    if (major === 7) return simple(info);
+    if (major > 3 && depth > maxDepth) fail('too_deep', `nested deeper than ${maxDepth}`);
+    const n = argument(info);
+    switch (major) {
+      case 0:
+        return n;
+      case 1:
+        return n === Number.MAX_SAFE_INTEGER
+          ? fail('unsafe_integer', 'integer beyond -(2^53 - 1)')
+          : -1 - n;
+      case 2:
+        pos += fits(n, 1);
+        return bytes.slice(pos - n, pos);
+      case 3:
+        pos += fits(n, 1);
+        return utf8Decode(bytes.subarray(pos - n, pos), what);
+      case 4: {
+        // Every element takes at least one byte, so a count above the bytes left is a lie.
+        const array: CborValue[] = new Array(fits(n, 1));
+        for (let i = 0; i < n; i++) array[i] = item(depth + 1);
+        return array;
+      }
+      case 5: {
+        const map = new Map<CborKey, CborValue>();
+        for (let i = fits(n, 2); i > 0; i--) {
+          const key = item(depth + 1);
+          if (typeof key !== 'number' && typeof key !== 'string') {
+            fail('bad_structure', 'map key must be an integer or text');
+          }
+          if (map.has(key as CborKey))
+            fail('duplicate_key', `duplicate map key ${JSON.stringify(key)}`);
+          map.set(key as CborKey, item(depth + 1));
+        }
+        return map;
+      }
+      default:
+        return new CborTag(n, item(depth + 1));
+    }
+  };
+
+  const simple = (info: number): CborValue => {
+    if (info === 20) return false;
+    if (info === 21) return true;
+    if (info === 22) return null;
+    if (info >= 25 && info <= 27) return fail('bad_structure', 'floating-point value');
+    if (info === 31) return fail('bad_cbor', 'unexpected break');
+    return fail('bad_structure', 'unsupported simple value');
+  };
+
+  const value = item(1);
+  if (pos !== bytes.length) fail('trailing_bytes', `${bytes.length - pos} bytes after the item`);
+  return value;
 }

@@ -17,18 +17,3 @@ export function utf8Decode(bytes: Uint8Array, what = 'value'): string {
     throw new MalformedError('bad_encoding', `${what} is not valid UTF-8`);
   }
 }
-
-/** True when the string has no unpaired UTF-16 surrogate (so it encodes to UTF-8 losslessly). */
-export function isWellFormedText(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      return false;
-    }
-  }
-  return true;
-}

@@ -1,5 +1,6 @@
 import {
   ALL_PRODUCTS,
+  base64urlEncode,
   ConfigError,
   decodeDocument,
   type IssuerCertificateClaims,
@@ -18,6 +19,33 @@ export interface CertificateUse {
   at: number;
 }
 
+interface ReadCertificate {
+  claims: IssuerCertificateClaims;
+  certifiedKid: string;
+}
+
+// A store issues thousands of tokens with one certificate: decode it once. Keyed by the
+// certificate's text (bytes as base64url); bounded, oldest out first.
+const decoded = new Map<string, ReadCertificate>();
+const DECODED_LIMIT = 16;
+
+async function readCertificate(certificate: string | Uint8Array): Promise<ReadCertificate> {
+  const key = typeof certificate === 'string' ? certificate : base64urlEncode(certificate);
+  const known = decoded.get(key);
+  if (known) return known;
+  let claims: IssuerCertificateClaims;
+  try {
+    claims = readCertificateClaims(decodeDocument(certificate, 'certificate'));
+  } catch (error) {
+    if (!(error instanceof LicenseKitError)) throw error;
+    throw new ConfigError(`certificate is not a valid issuer certificate: ${error.message}`);
+  }
+  const entry = { claims, certifiedKid: await jwkThumbprint({ x: claims.key }) };
+  if (decoded.size >= DECODED_LIMIT) decoded.delete(decoded.keys().next().value as string);
+  decoded.set(key, entry);
+  return entry;
+}
+
 /**
  * Checks, at issue time, what the customer's app would otherwise find out at verification
  * (DESIGN.md "untrusted_key"): the certificate certifies the signing key, names the same
@@ -29,14 +57,7 @@ export async function checkCertificateUse(
   certificate: string | Uint8Array,
   use: CertificateUse,
 ): Promise<IssuerCertificateClaims> {
-  let claims: IssuerCertificateClaims;
-  try {
-    claims = readCertificateClaims(decodeDocument(certificate, 'certificate'));
-  } catch (error) {
-    if (!(error instanceof LicenseKitError)) throw error;
-    throw new ConfigError(`certificate is not a valid issuer certificate: ${error.message}`);
-  }
-  const certifiedKid = await jwkThumbprint({ x: claims.key });
+  const { claims, certifiedKid } = await readCertificate(certificate);
   if (certifiedKid !== use.signerKid) {
     throw new ConfigError(
       `certificate certifies key ${certifiedKid}, not the signer's key ${use.signerKid}; ` +

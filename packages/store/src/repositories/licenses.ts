@@ -36,6 +36,8 @@ export interface LicenseRecord {
   lastTokenHash: string | null;
   test: boolean;
   createdAt: Date;
+  /** The last change of the license's terms (plan, seats, period, status, pending change). */
+  updatedAt: Date;
   cancelledAt: Date | null;
   revokedAt: Date | null;
 }
@@ -57,12 +59,13 @@ interface LicenseRow {
   last_token_hash: string | null;
   test: boolean;
   created_at: Date;
+  updated_at: Date;
   cancelled_at: Date | null;
   revoked_at: Date | null;
 }
 
 export const LICENSE_COLUMNS = `id, customer_id, product_id, plan_id, key_hint, status, seats, anchor, period_start,
-  period_end, trial_end, pending_change, seq, last_token_hash, test, created_at, cancelled_at, revoked_at`;
+  period_end, trial_end, pending_change, seq, last_token_hash, test, created_at, updated_at, cancelled_at, revoked_at`;
 
 export function toLicense(row: LicenseRow): LicenseRecord {
   return {
@@ -82,14 +85,123 @@ export function toLicense(row: LicenseRow): LicenseRecord {
     lastTokenHash: row.last_token_hash,
     test: row.test,
     createdAt: row.created_at,
+    updatedAt: row.updated_at,
     cancelledAt: row.cancelled_at,
     revokedAt: row.revoked_at,
   };
 }
 
-/** License lookups shared by every part of the store; writes live with the services. */
+/** A new license row (checkout). */
+export interface NewLicense {
+  id: string;
+  customerId: string;
+  productId: string;
+  planId: string;
+  keyHash: string;
+  keyHint: string;
+  status: LicenseStatus;
+  seats: number;
+  anchor: Date;
+  periodStart: Date;
+  periodEnd: Date | null;
+  trialEnd: Date | null;
+  test: boolean;
+  createdAt: Date;
+}
+
+/** Columns the licensing services change; `updatedAt` is set by every change of terms. */
+export interface LicensePatch {
+  planId?: string;
+  status?: LicenseStatus;
+  seats?: number;
+  anchor?: Date;
+  periodStart?: Date;
+  periodEnd?: Date | null;
+  trialEnd?: Date | null;
+  pendingChange?: PendingChangeRecord | null;
+  cancelledAt?: Date | null;
+}
+
+const PATCH_COLUMNS: Record<keyof LicensePatch, string> = {
+  planId: 'plan_id',
+  status: 'status',
+  seats: 'seats',
+  anchor: 'anchor',
+  periodStart: 'period_start',
+  periodEnd: 'period_end',
+  trialEnd: 'trial_end',
+  pendingChange: 'pending_change',
+  cancelledAt: 'cancelled_at',
+};
+
+/** License lookups shared by every part of the store, and the writes of the licensing part. */
 export function licensesRepository(db: Queryable) {
   return {
+    async insert(license: NewLicense): Promise<void> {
+      await db.query(
+        `INSERT INTO licenses (id, customer_id, product_id, plan_id, key_hash, key_hint, status, seats,
+            anchor, period_start, period_end, trial_end, test, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+        [
+          license.id,
+          license.customerId,
+          license.productId,
+          license.planId,
+          license.keyHash,
+          license.keyHint,
+          license.status,
+          license.seats,
+          license.anchor,
+          license.periodStart,
+          license.periodEnd,
+          license.trialEnd,
+          license.test,
+          license.createdAt,
+        ],
+      );
+    },
+
+    /** Applies a change of terms and returns the license as it now is. */
+    async update(id: string, patch: LicensePatch, at: Date): Promise<LicenseRecord> {
+      const sets: string[] = [];
+      const values: unknown[] = [id, at];
+      for (const [field, column] of Object.entries(PATCH_COLUMNS) as [
+        keyof LicensePatch,
+        string,
+      ][]) {
+        if (!(field in patch)) continue;
+        const value = patch[field];
+        values.push(field === 'pendingChange' && value !== null ? JSON.stringify(value) : value);
+        sets.push(`${column} = $${values.length}`);
+      }
+      const [row] = await db.query<LicenseRow>(
+        `UPDATE licenses SET ${[...sets, 'updated_at = $2'].join(', ')} WHERE id = $1
+         RETURNING ${LICENSE_COLUMNS}`,
+        values,
+      );
+      if (!row) throw new Error(`license ${id} vanished during an update`);
+      return toLicense(row);
+    },
+
+    /** Moves the lineage head after a token is issued (not a change of terms). */
+    async recordToken(id: string, seq: number, hash: string): Promise<void> {
+      await db.query('UPDATE licenses SET seq = $2, last_token_hash = $3 WHERE id = $1', [
+        id,
+        seq,
+        hash,
+      ]);
+    },
+
+    /** Licenses whose period (or trial) has ended by `now` and that the billing cycle owes a step. */
+    async dueForBilling(now: Date, limit: number): Promise<string[]> {
+      const rows = await db.query<{ id: string }>(
+        `SELECT id FROM licenses WHERE status IN ('active', 'trialing') AND period_end <= $1
+          ORDER BY period_end LIMIT $2`,
+        [now, limit],
+      );
+      return rows.map((row) => row.id);
+    },
+
     async byKeyHash(keyHash: string): Promise<LicenseRecord | undefined> {
       const [row] = await db.query<LicenseRow>(
         `SELECT ${LICENSE_COLUMNS} FROM licenses WHERE key_hash = $1`,

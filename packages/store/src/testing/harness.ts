@@ -57,6 +57,17 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     async drop() {
       await db.close();
+      // pg's pool.end() resolves before its sockets have closed; forcing the drop while
+      // they are still open makes those clients fail with 57P01 after the test. Wait
+      // (briefly) for the server to see them gone.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const [row] = await admin.query<{ count: number }>(
+          'SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1',
+          [name],
+        );
+        if (!row || row.count === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.close();
     },
@@ -86,6 +97,8 @@ export async function buildTestStore(
     publicUrl: 'http://store.test',
     seedDemo: true,
     adminToken: 'test-admin-token',
+    // Tests run the billing cycle themselves (runBillingCycle with the manual clock).
+    licensing: { billing: { enabled: false } },
     ...options,
     dataDir,
     db: database.db,

@@ -1,4 +1,6 @@
 import { initial } from './0001_initial.js';
+import { licensing } from './0002_licensing.js';
+import { operations } from './0003_operations.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -7,4 +9,6 @@ import { initial } from './0001_initial.js';
  */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'licensing', sql: licensing },
+  { version: 3, name: 'operations', sql: operations },
 ];

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * `node bench/profile.mjs <case> [out.cpuprofile]` (after `pnpm build`): profiles one
+ * benchmarked operation in a loop for 3 s with the V8 CPU profiler, then prints where the
+ * time went: the functions with the most samples, self and inclusive, as shares of all
+ * samples. Positions are those of the built dist/ files; find the source by function name.
+ * With a second argument the profile is also written out, for Chrome DevTools.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { issue } from '../packages/issuer/dist/index.js';
+import { createVerifier, memoryState } from '../packages/verifier/dist/index.js';
+import { fileState } from '../packages/verifier/dist/node/index.js';
+import { createFixtures, PRODUCT } from './lib/fixtures.mjs';
+
+const cold = (trust) => createVerifier({ trust, product: PRODUCT, cacheSize: 0, state: false });
+
+/** Each case: fixtures → one operation. */
+const cases = {
+  'cwt-verify': (f) => {
+    const verifier = cold({ roots: [f.rootPair.publicJwk] });
+    return () => verifier.verify(f.tokens.cwt.certified);
+  },
+  'cwt-verify-bare': (f) => {
+    const verifier = cold({ issuers: [f.issuerPair.publicJwk] });
+    return () => verifier.verify(f.tokens.cwt.bare);
+  },
+  'jwt-verify': (f) => {
+    const verifier = cold({ issuers: [f.issuerPair.publicJwk] });
+    return () => verifier.verify(f.tokens.jwt.bare);
+  },
+  'issue-cwt': (f) => () => issue(f.claims, { signer: f.signer, certificate: f.storeCertificate }),
+  'issue-jwt': (f) => () =>
+    issue(f.claims, { signer: f.signer, certificate: f.storeCertificate, format: 'jwt' }),
+  'consume-memory': (f) => consumeCase(f, memoryState()),
+  'consume-file': (f) => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensekit-profile-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return consumeCase(f, fileState(join(dir, 'state.json')));
+  },
+};
+
+async function consumeCase(f, state) {
+  const quota = { ...f.claims.quota, exports: { limit: 1e12, per: 'month' } };
+  const token = await issue({ ...f.claims, quota }, { signer: f.signer });
+  const verifier = createVerifier({
+    trust: { issuers: [f.issuerPair.publicJwk] },
+    product: PRODUCT,
+    state,
+  });
+  return () => verifier.consume(token, 'exports', 1);
+}
+
+/**
+ * The V8 CPU profiler (what `node --cpu-prof` runs), started after set-up and a warm-up so
+ * module loading and JIT compilation stay out of the samples.
+ */
+async function profile(name) {
+  const operation = await cases[name](await createFixtures());
+  const loop = async (ms) => {
+    const until = performance.now() + ms;
+    let calls = 0;
+    while (performance.now() < until) {
+      for (let i = 0; i < 100; i++) await operation();
+      calls += 100;
+    }
+    return calls;
+  };
+  await loop(500);
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const calls = await loop(3000);
+  const { profile: result } = await session.post('Profiler.stop');
+  session.disconnect();
+  return { calls, result };
+}
+
+function summarize(profile, top = 20) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map();
+  for (const node of profile.nodes) for (const id of node.children ?? []) parents.set(id, node.id);
+  const label = ({ callFrame: frame }) =>
+    `${frame.functionName || '(anonymous)'}  ${frame.url.split('/').slice(-3).join('/')}:${frame.lineNumber + 1}`;
+  const self = new Map();
+  const inclusive = new Map();
+  for (const id of profile.samples) {
+    const own = label(nodes.get(id));
+    self.set(own, (self.get(own) ?? 0) + 1);
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parents.get(at)) {
+      const name = label(nodes.get(at));
+      if (!seen.has(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
+      seen.add(name);
+    }
+  }
+  const share = (map) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(
+        ([name, count]) =>
+          `${((100 * count) / profile.samples.length).toFixed(1).padStart(6)}%  ${name}`,
+      )
+      .join('\n');
+  return `self\n${share(self)}\n\ninclusive\n${share(inclusive)}`;
+}
+
+const [name, out] = process.argv.slice(2);
+if (!(name in cases)) {
+  console.error(
+    `usage: node bench/profile.mjs <case> [out.cpuprofile]; cases: ${Object.keys(cases).join(', ')}`,
+  );
+  process.exit(2);
+}
+const { calls, result } = await profile(name);
+console.log(`${name}: ${calls} calls in 3 s under the profiler\n`);
+console.log(summarize(result));
+if (out !== undefined) writeFileSync(out, JSON.stringify(result));

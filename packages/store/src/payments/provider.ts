@@ -1,0 +1,62 @@
+import type { StoreConfig } from '../config.js';
+import { manualProvider } from './manual.js';
+import { testProvider } from './test.js';
+import { webhookProvider } from './webhook.js';
+
+/**
+ * Payments behind one interface. The store asks a provider to charge an order; the
+ * provider answers at once (`paid`, `failed`) or later (`pending`: an admin marks the
+ * order paid, or a processor's signed webhook reports `order.paid` / `order.failed` for
+ * the order's reference).
+ *
+ * `charge` runs inside the store's transaction for the order. A provider for a real
+ * processor must therefore not wait on the network there: it answers `pending` with the
+ * reference its processor will use, and the webhook settles the order.
+ */
+export interface ChargeRequest {
+  orderId: string;
+  licenseId: string;
+  customerId: string;
+  kind: string;
+  amount: number;
+  currency: string;
+  description: string;
+}
+
+export type ChargeOutcome =
+  | { status: 'paid'; reference?: string }
+  | { status: 'pending'; reference?: string }
+  | { status: 'failed'; reason: string };
+
+export interface PaymentProvider {
+  readonly name: string;
+  /** Orders (and the licenses they create) through this provider are marked test. */
+  readonly test: boolean;
+  charge(request: ChargeRequest): Promise<ChargeOutcome>;
+}
+
+const registries = new WeakMap<StoreConfig, Map<string, PaymentProvider>>();
+
+/** The providers of a store: `test`, `manual`, and one per configured webhook secret. */
+export function paymentProviders(config: StoreConfig): Map<string, PaymentProvider> {
+  let registry = registries.get(config);
+  if (!registry) {
+    registry = new Map<string, PaymentProvider>([
+      ['test', testProvider],
+      ['manual', manualProvider],
+    ]);
+    for (const name of Object.keys(config.licensing.paymentWebhookSecrets)) {
+      registry.set(name, webhookProvider(name));
+    }
+    registries.set(config, registry);
+  }
+  return registry;
+}
+
+/**
+ * A provider by name. A license keeps charging through the provider it was bought with;
+ * if that provider is no longer configured its charges wait for an admin (manual).
+ */
+export function paymentProvider(config: StoreConfig, name: string): PaymentProvider | undefined {
+  return paymentProviders(config).get(name);
+}

@@ -1,0 +1,136 @@
+import type { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { StoreError } from '../../errors.js';
+import { storeContext } from '../../lib/store-context.js';
+import {
+  AdminAttachment,
+  AttachmentId,
+  adminErrors,
+  bodyErrors,
+  RegisterAttachmentInput,
+  UploadAttachmentQuery,
+} from '../../schemas/admin.js';
+import { Identifier } from '../../schemas/common.js';
+import type { Attachment } from '../../services/attachments.js';
+import {
+  deleteAttachment,
+  listAttachments,
+  registerFile,
+  uploadFile,
+} from '../../services/attachments.js';
+
+function attachmentJson(attachment: Attachment) {
+  return { ...attachment, createdAt: attachment.createdAt.toISOString() };
+}
+
+/**
+ * Attachments: upload a file (raw body, streamed to disk, up to the configured maximum),
+ * register a file already in dataDir/files, list, delete (the row; the file stays).
+ */
+export default async function attachments(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['admin'];
+  // Uploads arrive as a raw stream: never buffered, counted against the limit on the way.
+  fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
+    done(null, payload),
+  );
+
+  fastify.get(
+    '/v1/admin/attachments',
+    {
+      schema: {
+        tags,
+        summary: 'Attachments of every product (or one)',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          { productId: Type.Optional(Identifier) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ attachments: Type.Array(AdminAttachment) }),
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => ({
+      attachments: (await listAttachments(fastify.db, request.query.productId)).map(attachmentJson),
+    }),
+  );
+
+  fastify.post(
+    '/v1/admin/attachments',
+    {
+      bodyLimit: 8 * 1024,
+      schema: {
+        tags,
+        summary: 'Register a file already inside dataDir/files',
+        security: [{ bearer: [] }],
+        body: RegisterAttachmentInput,
+        response: { 201: AdminAttachment, ...adminErrors, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const attachment = await registerFile(storeContext(fastify), request.body);
+      return reply.status(201).send(attachmentJson(attachment));
+    },
+  );
+
+  fastify.post(
+    '/v1/admin/attachments/upload',
+    {
+      schema: {
+        tags,
+        summary: 'Upload a file (Content-Type: application/octet-stream)',
+        security: [{ bearer: [] }],
+        querystring: UploadAttachmentQuery,
+        response: { 201: AdminAttachment, ...adminErrors, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/octet-stream')
+        throw new StoreError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'Upload the file as application/octet-stream.',
+        );
+      // Refused before the whole body arrived: the rest of it is not read, so the
+      // connection cannot carry another request.
+      const refuse = () => {
+        reply.header('connection', 'close');
+        return new StoreError('PAYLOAD_TOO_LARGE');
+      };
+      const declared = Number(request.headers['content-length']);
+      if (declared > fastify.config.operations.attachments.maxUploadBytes) throw refuse();
+      try {
+        const attachment = await uploadFile(
+          storeContext(fastify),
+          request.body as Readable,
+          request.query,
+        );
+        return reply.status(201).send(attachmentJson(attachment));
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'PAYLOAD_TOO_LARGE') throw refuse();
+        throw error;
+      }
+    },
+  );
+
+  fastify.delete(
+    '/v1/admin/attachments/:attachmentId',
+    {
+      schema: {
+        tags,
+        summary: 'Remove an attachment (its file stays on disk)',
+        security: [{ bearer: [] }],
+        params: Type.Object({ attachmentId: AttachmentId }),
+        response: { 200: Type.Object({ deleted: Type.Literal(true) }), ...adminErrors },
+      },
+    },
+    async (request) => {
+      if (!(await deleteAttachment(fastify.db, request.params.attachmentId)))
+        throw new StoreError('ATTACHMENT_NOT_FOUND');
+      return { deleted: true as const };
+    },
+  );
+}

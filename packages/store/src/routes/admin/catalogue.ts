@@ -1,0 +1,145 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { StoreError } from '../../errors.js';
+import { catalogueRepository } from '../../repositories/catalogue.js';
+import {
+  AdminProduct,
+  adminErrors,
+  bodyErrors,
+  PlanParams,
+  ProductParams,
+} from '../../schemas/admin.js';
+import { PlanInput, ProductInput } from '../../schemas/catalogue.js';
+import { adminCatalogue, deactivateProduct } from '../../services/admin.js';
+import { refusedByDatabase } from './db-errors.js';
+
+const INT32_MAX = 2_147_483_647;
+// The claim model's rules for quota and entitlement names (core claims/checks.ts): a plan
+// that breaks them could be sold but never issued. Tokens add the `seats` quota, so a
+// plan has room for one quota less than a token (32).
+const CLAIM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const MAX_PLAN_QUOTAS = 31;
+
+function checkClaimNames(plan: PlanInput): void {
+  const quotas = Object.keys(plan.quotas ?? {});
+  const bad = quotas.find((name) => !CLAIM_NAME.test(name));
+  if (bad !== undefined)
+    throw new StoreError('BAD_REQUEST', `Quota name ${JSON.stringify(bad)} is not a valid name.`);
+  if (quotas.length > MAX_PLAN_QUOTAS)
+    throw new StoreError('BAD_REQUEST', `A plan has at most ${MAX_PLAN_QUOTAS} quotas.`);
+  if (quotas.includes('seats'))
+    throw new StoreError('BAD_REQUEST', 'The seats quota comes from the plan’s seats.');
+  const entitlements = plan.entitlements ?? [];
+  if (new Set(entitlements).size !== entitlements.length)
+    throw new StoreError('BAD_REQUEST', 'Entitlements must not repeat.');
+}
+
+/** Products and plans: create or update (upsert), deactivate. */
+export default async function catalogue(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const repository = catalogueRepository(fastify.db, fastify.config.publicUrl);
+  const productOrThrow = async (id: string) => {
+    const [product] = await adminCatalogue(fastify.db, id);
+    if (!product) throw new StoreError('PRODUCT_NOT_FOUND');
+    return product;
+  };
+  const tags = ['admin'];
+
+  fastify.get(
+    '/v1/admin/products',
+    {
+      schema: {
+        tags,
+        summary: 'Every product with every plan (inactive ones too)',
+        security: [{ bearer: [] }],
+        response: { 200: Type.Object({ products: Type.Array(AdminProduct) }), ...adminErrors },
+      },
+    },
+    async () => ({ products: await adminCatalogue(fastify.db) }),
+  );
+
+  fastify.post(
+    '/v1/admin/products',
+    {
+      bodyLimit: 16 * 1024,
+      schema: {
+        tags,
+        summary: 'Create or update a product',
+        security: [{ bearer: [] }],
+        body: ProductInput,
+        response: { 200: AdminProduct, 201: AdminProduct, ...adminErrors, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const existed = (await adminCatalogue(fastify.db, request.body.id)).length > 0;
+      await refusedByDatabase(() => repository.upsertProduct(request.body));
+      return reply.status(existed ? 200 : 201).send(await productOrThrow(request.body.id));
+    },
+  );
+
+  fastify.delete(
+    '/v1/admin/products/:productId',
+    {
+      schema: {
+        tags,
+        summary: 'Deactivate a product: all its plans leave the storefront; licenses keep working',
+        security: [{ bearer: [] }],
+        params: ProductParams,
+        response: { 200: AdminProduct, ...adminErrors },
+      },
+    },
+    async (request) => {
+      await productOrThrow(request.params.productId);
+      await deactivateProduct(fastify.db, request.params.productId);
+      return productOrThrow(request.params.productId);
+    },
+  );
+
+  fastify.post(
+    '/v1/admin/products/:productId/plans',
+    {
+      bodyLimit: 16 * 1024,
+      schema: {
+        tags,
+        summary: 'Create or update (and reactivate) a plan',
+        security: [{ bearer: [] }],
+        params: ProductParams,
+        body: PlanInput,
+        response: { 200: AdminProduct, 201: AdminProduct, ...adminErrors, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const { productId } = request.params;
+      const plan = request.body;
+      const before = await productOrThrow(productId);
+      if (plan.position !== undefined && Math.abs(plan.position) > INT32_MAX)
+        throw new StoreError('BAD_REQUEST', 'position is out of range.');
+      if (plan.price.amount > Number.MAX_SAFE_INTEGER)
+        throw new StoreError('BAD_REQUEST', 'price.amount is out of range.');
+      checkClaimNames(plan);
+      await refusedByDatabase(() => repository.upsertPlan(productId, plan));
+      const existed = before.plans.some((p) => p.id === plan.id);
+      return reply.status(existed ? 200 : 201).send(await productOrThrow(productId));
+    },
+  );
+
+  fastify.delete(
+    '/v1/admin/products/:productId/plans/:planId',
+    {
+      schema: {
+        tags,
+        summary: 'Deactivate a plan (no new sales; licenses on it keep working)',
+        security: [{ bearer: [] }],
+        params: PlanParams,
+        response: { 200: AdminProduct, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const { productId, planId } = request.params;
+      if (!(await repository.deactivatePlan(productId, planId)))
+        throw new StoreError('PLAN_NOT_FOUND');
+      return productOrThrow(productId);
+    },
+  );
+}

@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import { requireAdmin } from '../../lib/auth.js';
+import attachments from './attachments.js';
+import catalogue from './catalogue.js';
+import licenses from './licenses.js';
+import orders from './orders.js';
+import revocations from './revocations.js';
+import webhooks from './webhooks.js';
+
+/**
+ * The admin API under /v1/admin, behind the admin token (`Authorization: Bearer …`).
+ * The check is an onRequest hook of this encapsulated plugin, so it runs before any body
+ * is read or validated and no admin route can be added without it.
+ */
+export default async function admin(fastify: FastifyInstance) {
+  fastify.addHook('onRequest', requireAdmin);
+  await fastify.register(catalogue);
+  await fastify.register(orders);
+  await fastify.register(licenses);
+  await fastify.register(webhooks);
+  await fastify.register(attachments);
+  await fastify.register(revocations);
+}

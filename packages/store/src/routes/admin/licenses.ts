@@ -1,0 +1,161 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { StoreError } from '../../errors.js';
+import type { LicenseRecord } from '../../repositories/licenses.js';
+import {
+  AdminLicense,
+  AdminLicenseDetail,
+  adminErrors,
+  bodyErrors,
+  LicenseId,
+  LicenseStatus,
+  PageQuery,
+  pageLimit,
+  RevokeBody,
+} from '../../schemas/admin.js';
+import { Identifier } from '../../schemas/common.js';
+import { getLicenseDetail, listLicenses } from '../../services/admin.js';
+import { revokeLicense } from '../../services/revocations.js';
+import { quotaStates } from '../../services/usage.js';
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+function licenseJson(license: LicenseRecord & { customerEmail: string }) {
+  return {
+    id: license.id,
+    customerId: license.customerId,
+    customerEmail: license.customerEmail,
+    productId: license.productId,
+    planId: license.planId,
+    keyHint: license.keyHint,
+    status: license.status,
+    seats: license.seats,
+    anchor: license.anchor.toISOString(),
+    periodStart: license.periodStart.toISOString(),
+    periodEnd: iso(license.periodEnd),
+    trialEnd: iso(license.trialEnd),
+    pendingChange: (license.pendingChange as Record<string, unknown> | null) ?? null,
+    seq: license.seq,
+    test: license.test,
+    createdAt: license.createdAt.toISOString(),
+    cancelledAt: iso(license.cancelledAt),
+    revokedAt: iso(license.revokedAt),
+  };
+}
+
+/** Licenses: list with filters, one license with devices and quotas, revoke. */
+export default async function licenses(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['admin'];
+
+  async function detail(id: string) {
+    const found = await getLicenseDetail(fastify.db, id);
+    if (!found) throw new StoreError('NOT_FOUND', 'No such license.');
+    return {
+      license: licenseJson(found.license),
+      devices: found.devices.map((d) => ({
+        ...d,
+        activatedAt: d.activatedAt.toISOString(),
+        lastSeenAt: iso(d.lastSeenAt),
+        deactivatedAt: iso(d.deactivatedAt),
+      })),
+      tokens: { issued: found.tokens.issued, lastIssuedAt: iso(found.tokens.lastIssuedAt) },
+      quotas: await quotaStates(fastify.db, found.license, fastify.clock.now()),
+    };
+  }
+
+  fastify.get(
+    '/v1/admin/licenses',
+    {
+      schema: {
+        tags,
+        summary: 'Licenses, newest first',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          {
+            status: Type.Optional(LicenseStatus),
+            productId: Type.Optional(Identifier),
+            customerEmail: Type.Optional(Type.String({ maxLength: 320 })),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            licenses: Type.Array(AdminLicense),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, status, ...filters } = request.query;
+      const page = await listLicenses(fastify.db, {
+        ...filters,
+        status: status as LicenseRecord['status'] | undefined,
+        limit: pageLimit(limit),
+      });
+      return { licenses: page.items.map(licenseJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  fastify.get(
+    '/v1/admin/licenses/:licenseId',
+    {
+      schema: {
+        tags,
+        summary: 'One license with its devices, tokens and quotas',
+        security: [{ bearer: [] }],
+        params: Type.Object({ licenseId: LicenseId }),
+        response: { 200: AdminLicenseDetail, ...adminErrors },
+      },
+    },
+    async (request) => detail(request.params.licenseId),
+  );
+
+  fastify.post(
+    '/v1/admin/licenses/:licenseId/revoke',
+    {
+      bodyLimit: 4 * 1024,
+      // The body is optional: no body reads as {}.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+      schema: {
+        tags,
+        summary:
+          'Revoke a license: refresh answers 403 from now on, and the next revocation list names it',
+        security: [{ bearer: [] }],
+        params: Type.Object({ licenseId: LicenseId }),
+        body: RevokeBody,
+        response: {
+          200: Type.Object({
+            license: AdminLicense,
+            revocationList: Type.Union([Type.Object({ seq: Type.Integer() }), Type.Null()]),
+          }),
+          ...adminErrors,
+          ...bodyErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { licenseId } = request.params;
+      const exists = await getLicenseDetail(fastify.db, licenseId);
+      if (!exists) throw new StoreError('NOT_FOUND', 'No such license.');
+      await revokeLicense(
+        fastify.db,
+        fastify.revocations,
+        licenseId,
+        request.body?.reason ?? '',
+        fastify.clock.now(),
+      );
+      const list = await fastify.revocations.current();
+      return {
+        license: (await detail(licenseId)).license,
+        revocationList: list ? { seq: list.seq } : null,
+      };
+    },
+  );
+}

@@ -1,0 +1,120 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { StoreError } from '../../errors.js';
+import { storeContext } from '../../lib/store-context.js';
+import {
+  AdminOrder,
+  adminErrors,
+  OrderId,
+  OrderStatus,
+  PageQuery,
+  pageLimit,
+} from '../../schemas/admin.js';
+import { Identifier } from '../../schemas/common.js';
+import type { AdminOrder as Order } from '../../services/admin.js';
+import { getOrder, listOrders } from '../../services/admin.js';
+import { markOrderPaid } from '../../services/checkout.js';
+
+function orderJson(order: Order) {
+  return {
+    ...order,
+    createdAt: order.createdAt.toISOString(),
+    paidAt: order.paidAt?.toISOString() ?? null,
+  };
+}
+
+/** Orders: list with filters, one order, mark a pending (manual) order paid. */
+export default async function orders(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['admin'];
+
+  fastify.get(
+    '/v1/admin/orders',
+    {
+      schema: {
+        tags,
+        summary: 'Orders, newest first',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          {
+            status: Type.Optional(OrderStatus),
+            productId: Type.Optional(Identifier),
+            licenseId: Type.Optional(Type.String({ maxLength: 100 })),
+            customerEmail: Type.Optional(Type.String({ maxLength: 320 })),
+            provider: Type.Optional(Type.String({ maxLength: 64 })),
+            test: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            orders: Type.Array(AdminOrder),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { test, limit, ...filters } = request.query;
+      const page = await listOrders(fastify.db, {
+        ...filters,
+        test: test === undefined ? undefined : test === 'true',
+        limit: pageLimit(limit),
+      });
+      return { orders: page.items.map(orderJson), nextCursor: page.nextCursor };
+    },
+  );
+
+  fastify.get(
+    '/v1/admin/orders/:orderId',
+    {
+      schema: {
+        tags,
+        summary: 'One order',
+        security: [{ bearer: [] }],
+        params: Type.Object({ orderId: OrderId }),
+        response: { 200: AdminOrder, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const order = await getOrder(fastify.db, request.params.orderId);
+      if (!order) throw new StoreError('ORDER_NOT_FOUND');
+      return orderJson(order);
+    },
+  );
+
+  fastify.post(
+    '/v1/admin/orders/:orderId/mark-paid',
+    {
+      schema: {
+        tags,
+        summary: 'Mark a pending order paid (manual provider: invoices, transfers)',
+        security: [{ bearer: [] }],
+        params: Type.Object({ orderId: OrderId }),
+        response: {
+          200: Type.Object({
+            order: AdminOrder,
+            /** The license the order belongs to, as it is after the payment. */
+            license: Type.Union([
+              Type.Object({ id: Type.String(), status: Type.String(), test: Type.Boolean() }),
+              Type.Null(),
+            ]),
+            /** False when the order was already paid (nothing changed). */
+            changed: Type.Boolean(),
+          }),
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => {
+      // The licensing part applies what the order pays for (activates the license of a
+      // purchase, ends past-due on a renewal, applies an upgrade) and emits its events.
+      const settled = await markOrderPaid(storeContext(fastify), request.params.orderId);
+      const order = await getOrder(fastify.db, settled.order.id);
+      return { order: orderJson(order!), license: settled.license, changed: settled.changed };
+    },
+  );
+}

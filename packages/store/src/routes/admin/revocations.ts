@@ -1,0 +1,115 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import {
+  adminErrors,
+  bodyErrors,
+  Revocation,
+  RevocationInput,
+  RevocationListInfo,
+} from '../../schemas/admin.js';
+import type { RevocationListRecord } from '../../services/revocations.js';
+import { revokeLicense } from '../../services/revocations.js';
+
+function listInfo(list: RevocationListRecord | undefined) {
+  return list
+    ? { seq: list.seq, source: list.source, issuedAt: list.createdAt.toISOString() }
+    : null;
+}
+
+/** Revocations (keys, licenses, tokens) and publishing lists signed offline. */
+export default async function revocations(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['admin'];
+
+  fastify.get(
+    '/v1/admin/revocations',
+    {
+      schema: {
+        tags,
+        summary: 'Revocations in force and the list being served',
+        security: [{ bearer: [] }],
+        response: {
+          200: Type.Object({
+            revocations: Type.Array(Revocation),
+            /** Whether this store signs lists itself (it has the root key). */
+            signsLists: Type.Boolean(),
+            list: Type.Union([RevocationListInfo, Type.Null()]),
+          }),
+          ...adminErrors,
+        },
+      },
+    },
+    async () => ({
+      revocations: (await fastify.revocations.list()).map((r) => ({
+        ...r,
+        createdAt: r.createdAt.toISOString(),
+      })),
+      signsLists: fastify.revocations.signs,
+      list: listInfo(await fastify.revocations.current()),
+    }),
+  );
+
+  fastify.post(
+    '/v1/admin/revocations',
+    {
+      bodyLimit: 4 * 1024,
+      schema: {
+        tags,
+        summary: 'Revoke a signing key (kid), a license (id) or a single token (jti)',
+        security: [{ bearer: [] }],
+        body: RevocationInput,
+        response: {
+          200: Type.Object({
+            created: Type.Boolean(),
+            list: Type.Union([RevocationListInfo, Type.Null()]),
+          }),
+          201: Type.Object({
+            created: Type.Boolean(),
+            list: Type.Union([RevocationListInfo, Type.Null()]),
+          }),
+          ...adminErrors,
+          ...bodyErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { kind, value, reason } = request.body;
+      // A license the store knows is also marked revoked, so refresh refuses it at once.
+      const { created } =
+        kind === 'license'
+          ? await revokeLicense(
+              fastify.db,
+              fastify.revocations,
+              value,
+              reason ?? '',
+              fastify.clock.now(),
+            )
+          : await fastify.revocations.revoke(request.body);
+      return reply
+        .status(created ? 201 : 200)
+        .send({ created, list: listInfo(await fastify.revocations.current()) });
+    },
+  );
+
+  fastify.post(
+    '/v1/admin/revocation-lists',
+    {
+      bodyLimit: 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Publish a revocation list signed offline with the root key (licensekit revoke)',
+        security: [{ bearer: [] }],
+        body: Type.Object(
+          { list: Type.String({ minLength: 1, maxLength: 1_000_000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: RevocationListInfo, ...adminErrors, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const list = await fastify.revocations.publish(request.body.list);
+      return reply.status(201).send(listInfo(list)!);
+    },
+  );
+}

@@ -1,0 +1,132 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { StoreError } from '../../errors.js';
+import { adminErrors, bodyErrors, LimitQuery, pageLimit } from '../../schemas/admin.js';
+import {
+  CreatedWebhookEndpoint,
+  WebhookEndpoint,
+  WebhookEndpointId,
+  WebhookEndpointInput,
+  WebhookMessage,
+} from '../../schemas/webhooks.js';
+import type {
+  WebhookEndpoint as Endpoint,
+  WebhookMessage as Message,
+} from '../../services/webhooks.js';
+import { webhooksService } from '../../services/webhooks.js';
+
+function endpointJson(endpoint: Endpoint) {
+  return { ...endpoint, createdAt: endpoint.createdAt.toISOString() };
+}
+
+function messageJson(message: Message) {
+  return {
+    ...message,
+    nextAttemptAt: message.nextAttemptAt?.toISOString() ?? null,
+    deliveredAt: message.deliveredAt?.toISOString() ?? null,
+    failedAt: message.failedAt?.toISOString() ?? null,
+    createdAt: message.createdAt.toISOString(),
+  };
+}
+
+/** Webhook endpoints: create (the secret is shown once), list, inspect deliveries, delete. */
+export default async function webhooks(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const service = webhooksService(fastify.db, fastify.secrets);
+  const tags = ['admin'];
+  const params = Type.Object({ endpointId: WebhookEndpointId });
+
+  fastify.get(
+    '/v1/admin/webhooks',
+    {
+      schema: {
+        tags,
+        summary: 'Webhook endpoints with delivery counts',
+        security: [{ bearer: [] }],
+        response: { 200: Type.Object({ endpoints: Type.Array(WebhookEndpoint) }), ...adminErrors },
+      },
+    },
+    async () => ({ endpoints: (await service.list()).map(endpointJson) }),
+  );
+
+  fastify.post(
+    '/v1/admin/webhooks',
+    {
+      bodyLimit: 8 * 1024,
+      schema: {
+        tags,
+        summary: 'Add an endpoint; the answer holds its signing secret, shown this once',
+        security: [{ bearer: [] }],
+        body: WebhookEndpointInput,
+        response: { 201: CreatedWebhookEndpoint, ...adminErrors, ...bodyErrors },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint, secret } = await service.create(request.body, fastify.clock.now());
+      return reply.status(201).send({ endpoint: endpointJson(endpoint), secret });
+    },
+  );
+
+  fastify.get(
+    '/v1/admin/webhooks/:endpointId',
+    {
+      schema: {
+        tags,
+        summary: 'One endpoint',
+        security: [{ bearer: [] }],
+        params,
+        response: { 200: WebhookEndpoint, ...adminErrors },
+      },
+    },
+    async (request) => {
+      const endpoint = await service.get(request.params.endpointId);
+      if (!endpoint) throw new StoreError('WEBHOOK_ENDPOINT_NOT_FOUND');
+      return endpointJson(endpoint);
+    },
+  );
+
+  fastify.get(
+    '/v1/admin/webhooks/:endpointId/messages',
+    {
+      schema: {
+        tags,
+        summary: 'Recent messages of an endpoint and their delivery state',
+        security: [{ bearer: [] }],
+        params,
+        querystring: Type.Object(
+          { limit: Type.Optional(LimitQuery) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ messages: Type.Array(WebhookMessage) }), ...adminErrors },
+      },
+    },
+    async (request) => {
+      if (!(await service.get(request.params.endpointId)))
+        throw new StoreError('WEBHOOK_ENDPOINT_NOT_FOUND');
+      const messages = await service.messages(
+        request.params.endpointId,
+        pageLimit(request.query.limit),
+      );
+      return { messages: messages.map(messageJson) };
+    },
+  );
+
+  fastify.delete(
+    '/v1/admin/webhooks/:endpointId',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an endpoint and its undelivered messages',
+        security: [{ bearer: [] }],
+        params,
+        response: { 200: Type.Object({ deleted: Type.Literal(true) }), ...adminErrors },
+      },
+    },
+    async (request) => {
+      if (!(await service.remove(request.params.endpointId)))
+        throw new StoreError('WEBHOOK_ENDPOINT_NOT_FOUND');
+      return { deleted: true as const };
+    },
+  );
+}

@@ -1,0 +1,180 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from '../../errors.js';
+import { licenseFromKey } from '../../lib/license-auth.js';
+import { acceptJsonOnly, emptyBodyAsObject, rawBody } from '../../lib/raw-json.js';
+import { storeContext } from '../../lib/store-context.js';
+import { ErrorResponse } from '../../schemas/common.js';
+import {
+  ActivateBody,
+  ActivateResponse,
+  CurrentTokenQuery,
+  CurrentTokenResponse,
+  DeactivateBody,
+  DeactivateResponse,
+  LicenseHeaders,
+  RefreshBody,
+  StatusResponse,
+  TokenResponse,
+} from '../../schemas/licenses.js';
+import { activateDevice, deactivateDevice } from '../../services/activation.js';
+import { licenseStatus } from '../../services/license-status.js';
+import { currentToken, refreshWithKey, refreshWithToken } from '../../services/refresh.js';
+
+const BODY_LIMIT = 8 * 1024;
+
+/** Responses of a license-key route besides its success. */
+const keyErrors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  402: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  429: ErrorResponse,
+  500: ErrorResponse,
+  503: ErrorResponse,
+};
+const bodyErrors = { 413: ErrorResponse, 415: ErrorResponse };
+
+/**
+ * The license API: activation, deactivation, refresh, status and the current token. The
+ * license key travels in `Authorization: Bearer`, never in a URL.
+ */
+export default async function licenseRoutes(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  acceptJsonOnly(fastify);
+  const ctx = storeContext(fastify);
+
+  fastify.post(
+    '/v1/licenses/activate',
+    {
+      bodyLimit: BODY_LIMIT,
+      schema: {
+        tags: ['licensing'],
+        summary: 'Activate a device: bind its key, take a seat, get a bound token',
+        description:
+          'License key in Authorization; a device proof (DPoP header: typ dpop+jwt, htm POST, htu this URL, bh = SHA-256 of the body) made with the key being activated.',
+        security: [{ bearer: [] }],
+        headers: LicenseHeaders,
+        body: ActivateBody,
+        response: { 200: ActivateResponse, ...keyErrors, 409: ErrorResponse, ...bodyErrors },
+      },
+    },
+    async (request) => {
+      const license = await licenseFromKey(request);
+      return activateDevice(ctx, license.id, {
+        publicJwk: request.body.device.publicJwk,
+        name: request.body.device.name,
+        format: request.body.format,
+        proof: request.headers.dpop,
+        body: rawBody(request),
+      });
+    },
+  );
+
+  fastify.post(
+    '/v1/licenses/deactivate',
+    {
+      bodyLimit: BODY_LIMIT,
+      schema: {
+        tags: ['licensing'],
+        summary: 'Deactivate a device and free its seat',
+        security: [{ bearer: [] }],
+        headers: LicenseHeaders,
+        body: DeactivateBody,
+        response: { 200: DeactivateResponse, ...keyErrors, ...bodyErrors },
+      },
+    },
+    async (request) => {
+      const license = await licenseFromKey(request);
+      const body = request.body as { deviceId?: string; thumbprint?: string };
+      return {
+        device: await deactivateDevice(ctx, license.id, {
+          deviceId: body.deviceId,
+          thumbprint: body.thumbprint,
+        }),
+      };
+    },
+  );
+
+  fastify.post(
+    '/v1/licenses/refresh',
+    {
+      bodyLimit: BODY_LIMIT,
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['licensing'],
+        summary: 'The next token of the license lineage',
+        description:
+          'Either { token } (what the verifier sends; a DPoP proof of the bound device for bound tokens) or the license key in Authorization (with { thumbprint } and a DPoP proof for a bound token).',
+        headers: LicenseHeaders,
+        body: RefreshBody,
+        response: { 200: TokenResponse, ...keyErrors, ...bodyErrors },
+      },
+    },
+    async (request) => {
+      const body = request.body as { token?: string; thumbprint?: string; format?: 'jwt' | 'cwt' };
+      if (body.token !== undefined) {
+        const issued = await refreshWithToken(ctx, {
+          token: body.token,
+          format: body.format,
+          proof: request.headers.dpop,
+          body: rawBody(request),
+        });
+        return { token: issued.token, test: issued.test };
+      }
+      const license = await licenseFromKey(request);
+      const issued = await refreshWithKey(ctx, license, {
+        thumbprint: body.thumbprint,
+        format: body.format,
+        proof: request.headers.dpop,
+        body: rawBody(request),
+      });
+      return { token: issued.token, test: issued.test };
+    },
+  );
+
+  fastify.get(
+    '/v1/licenses/status',
+    {
+      schema: {
+        tags: ['licensing'],
+        summary: 'Status and expiry of a license (402 with a subscribe link when unpaid)',
+        security: [{ bearer: [] }],
+        headers: LicenseHeaders,
+        response: { 200: StatusResponse, ...keyErrors },
+      },
+    },
+    async (request, reply) => {
+      const license = await licenseFromKey(request);
+      const { view, paid, subscribeUrl } = await licenseStatus(ctx, license.id);
+      if (view.status === 'revoked') {
+        return reply.status(403).send(errorBody('LICENSE_REVOKED'));
+      }
+      if (!paid) {
+        return reply.status(402).send(errorBody('PAYMENT_REQUIRED', undefined, { subscribeUrl }));
+      }
+      const { id, ...rest } = view;
+      return { license: id, ...rest };
+    },
+  );
+
+  fastify.get(
+    '/v1/licenses/token',
+    {
+      schema: {
+        tags: ['licensing'],
+        summary: 'The current unbound token of a license (issued if none is current)',
+        security: [{ bearer: [] }],
+        headers: LicenseHeaders,
+        querystring: CurrentTokenQuery,
+        response: { 200: CurrentTokenResponse, ...keyErrors },
+      },
+    },
+    async (request) => {
+      const license = await licenseFromKey(request);
+      const issued = await currentToken(ctx, license.id, { format: request.query.format });
+      return { token: issued.token, format: issued.format, seq: issued.seq, test: issued.test };
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { StoreError } from '../../errors.js';
+import { seconds } from '../../lib/clock.js';
+import { acceptJsonOnly, rawBody } from '../../lib/raw-json.js';
+import { storeContext } from '../../lib/store-context.js';
+import { webhookProblem } from '../../payments/webhook.js';
+import { OrderView } from '../../schemas/checkout.js';
+import { ErrorResponse, Identifier } from '../../schemas/common.js';
+import { applyPaymentEvent } from '../../services/checkout.js';
+
+/**
+ * Signed payment webhooks from real processors (payments/webhook.ts): Standard Webhooks
+ * signatures with the provider's secret, a 5-minute timestamp tolerance, and each
+ * webhook-id processed once.
+ */
+export default async function paymentWebhookRoutes(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  acceptJsonOnly(fastify);
+  const ctx = storeContext(fastify);
+
+  fastify.post(
+    '/v1/webhooks/payments/:provider',
+    {
+      bodyLimit: 64 * 1024,
+      schema: {
+        tags: ['payments'],
+        summary: 'A payment processor reports an order paid or failed',
+        params: Type.Object({ provider: Identifier }),
+        headers: Type.Object({
+          'webhook-id': Type.Optional(Type.String({ maxLength: 256 })),
+          'webhook-timestamp': Type.Optional(Type.String({ maxLength: 20 })),
+          'webhook-signature': Type.Optional(Type.String({ maxLength: 4096 })),
+        }),
+        body: Type.Object({
+          type: Type.String({ minLength: 1, maxLength: 100 }),
+          data: Type.Optional(
+            Type.Object({ providerRef: Type.Optional(Type.String({ maxLength: 200 })) }),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            received: Type.Literal(true),
+            duplicate: Type.Boolean(),
+            ignored: Type.Boolean(),
+            order: Type.Optional(OrderView),
+          }),
+          400: ErrorResponse,
+          401: ErrorResponse,
+          404: ErrorResponse,
+          409: ErrorResponse,
+          413: ErrorResponse,
+          415: ErrorResponse,
+          500: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const { provider } = request.params;
+      const secret = Object.hasOwn(ctx.config.licensing.paymentWebhookSecrets, provider)
+        ? ctx.config.licensing.paymentWebhookSecrets[provider]
+        : undefined;
+      if (secret === undefined) throw new StoreError('NOT_FOUND');
+      const problem = webhookProblem(
+        secret,
+        {
+          id: request.headers['webhook-id'],
+          timestamp: request.headers['webhook-timestamp'],
+          signature: request.headers['webhook-signature'],
+          body: rawBody(request),
+        },
+        seconds(ctx.clock.now()),
+      );
+      if (problem)
+        throw new StoreError('WEBHOOK_SIGNATURE_INVALID', `Webhook refused: ${problem}.`);
+      const outcome = await applyPaymentEvent(ctx, {
+        provider,
+        webhookId: request.headers['webhook-id']!,
+        type: request.body.type,
+        providerRef: request.body.data?.providerRef,
+      });
+      return { received: true as const, ...outcome };
+    },
+  );
+}

@@ -1,0 +1,80 @@
+import type { Queryable } from '../db/client.js';
+import { newId } from '../lib/ids.js';
+import { manualProvider } from '../payments/manual.js';
+import type { PaymentProvider } from '../payments/provider.js';
+import { paymentProvider } from '../payments/provider.js';
+import type { LicenseRecord } from '../repositories/licenses.js';
+import type { OrderDetails, OrderKind, OrderRecord } from '../repositories/orders.js';
+import { ordersRepository } from '../repositories/orders.js';
+import type { Plan } from '../schemas/catalogue.js';
+import type { StoreContext } from './context.js';
+
+/** Orders: created for every charge (purchase, trial, upgrade, seats, renewal) and settled. */
+
+export interface PlaceOrder {
+  license: Pick<LicenseRecord, 'id' | 'customerId' | 'productId'>;
+  plan: Plan;
+  kind: OrderKind;
+  seats: number;
+  amount: number;
+  provider: PaymentProvider;
+  details?: OrderDetails;
+  now: Date;
+}
+
+/**
+ * Records an order and charges it through its provider, in the caller's transaction.
+ * Nothing to charge (trials, free plans, a zero proration) is paid at once without asking
+ * the provider; otherwise the order ends `paid`, `pending` (with the provider's reference)
+ * or `failed`.
+ */
+export async function placeOrder(
+  tx: Queryable,
+  _ctx: StoreContext,
+  input: PlaceOrder,
+): Promise<OrderRecord> {
+  const orders = ordersRepository(tx);
+  const order = await orders.insert({
+    id: newId('ord'),
+    customerId: input.license.customerId,
+    productId: input.license.productId,
+    planId: input.plan.id,
+    licenseId: input.license.id,
+    kind: input.kind,
+    seats: input.seats,
+    amount: input.amount,
+    currency: input.plan.price.currency,
+    provider: input.provider.name,
+    test: input.provider.test,
+    details: input.details ?? {},
+    createdAt: input.now,
+  });
+  if (input.amount === 0) return orders.settle(order.id, { status: 'paid', at: input.now });
+  const outcome = await input.provider.charge({
+    orderId: order.id,
+    licenseId: input.license.id,
+    customerId: input.license.customerId,
+    kind: input.kind,
+    amount: input.amount,
+    currency: order.currency,
+    description: `${input.license.productId} ${input.plan.name} (${input.kind})`,
+  });
+  if (outcome.status === 'failed') {
+    return orders.settle(order.id, { status: 'failed', at: input.now });
+  }
+  return orders.settle(order.id, {
+    status: outcome.status,
+    providerRef: outcome.reference,
+    at: input.now,
+  });
+}
+
+/** The provider a license charges through: the one it was bought with (manual if gone). */
+export async function licenseProvider(
+  tx: Queryable,
+  ctx: StoreContext,
+  licenseId: string,
+): Promise<PaymentProvider> {
+  const name = await ordersRepository(tx).providerOfLicense(licenseId);
+  return (name && paymentProvider(ctx.config, name)) || manualProvider;
+}

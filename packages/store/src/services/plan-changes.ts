@@ -1,0 +1,537 @@
+import type { TokenFormat } from '@licensekit/core';
+import { prorate } from '@licensekit/core';
+import type { Queryable } from '../db/client.js';
+import { StoreError } from '../errors.js';
+import { seconds } from '../lib/clock.js';
+import { catalogueRepository } from '../repositories/catalogue.js';
+import { devicesRepository } from '../repositories/devices.js';
+import type { LicenseRecord, PendingChangeRecord } from '../repositories/licenses.js';
+import { licensesRepository } from '../repositories/licenses.js';
+import type { OrderRecord } from '../repositories/orders.js';
+import { ordersRepository } from '../repositories/orders.js';
+import type { Plan } from '../schemas/catalogue.js';
+import { lockCurrentLicense } from './billing.js';
+import type { StoreContext } from './context.js';
+import { emitEvent } from './events.js';
+import type { OrderView, PendingChangeView } from './licensing.js';
+import {
+  assertUsable,
+  licenseEventData,
+  monthsPerPeriod,
+  orderView,
+  pendingChangeView,
+  periodEndFor,
+  planOf,
+  planTotal,
+  seatsOn,
+} from './licensing.js';
+import { licenseProvider, placeOrder } from './orders.js';
+import { issueLicenseToken } from './tokens.js';
+
+/**
+ * Plan and seat changes (DESIGN.md "Store": plan changes).
+ *
+ * Rules, with prices compared per nominal month (month = 1, year = 12) and totals
+ * including seats on per-seat plans:
+ * - upgrade — a higher price per month on an interval at least as long: at once.
+ *   Same interval: the charge is core's `prorate(old, new, periodStart, periodEnd, now)`
+ *   (half away from zero), the period is kept. Longer interval (month → year): the unused
+ *   part of the current period is credited (`-prorate(old, 0, …)`) and the new plan's full
+ *   price charged for a new period starting now; the charge is positive by construction.
+ *   To a one-time plan (lifetime, term): its price less the same credit, at once.
+ * - switch — the same price per month on the same interval: at once, nothing charged.
+ * - downgrade — a lower price per month, and every other interval change (a higher
+ *   price per month on a shorter interval would leave an unusable credit): at the end of
+ *   the period, as a pending change carried in tokens as `chg`.
+ * - seats (per-seat plans) — more seats at once with the prorated difference; fewer at the
+ *   end of the period, never fewer than the devices in use.
+ * - cancel — at the end of the period (the trial end while trialing), falling back to the
+ *   product's free plan where one exists; a past-due license is cancelled at once.
+ * One pending change at a time: a new deferred change replaces it, an upgrade clears it.
+ */
+
+export type ChangeKind = 'upgrade' | 'downgrade' | 'switch';
+
+export interface PlanChangeQuote {
+  kind: ChangeKind;
+  /** Charged now, minor units (0 for deferred changes). */
+  amount: number;
+  currency: string;
+  effectiveAt: Date;
+  immediate: boolean;
+  plan: Plan;
+  seats: number;
+  /** A new period that starts with an immediate change of interval or to a one-time plan. */
+  newPeriod?: { start: Date; end: Date | null };
+}
+
+/** The unused part of the current period's price, minor units (same rounding as prorate). */
+function unusedCredit(oldTotal: number, license: LicenseRecord, now: Date): number {
+  return -prorate({
+    oldPrice: oldTotal,
+    newPrice: 0,
+    periodStart: seconds(license.periodStart),
+    periodEnd: seconds(license.periodEnd!),
+    now: seconds(now),
+  });
+}
+
+/**
+ * What changing to `target` with `seats` would do, without doing it.
+ * @throws StoreError PLAN_CHANGE_INVALID
+ */
+export function quotePlanChange(
+  license: LicenseRecord,
+  current: Plan,
+  target: Plan,
+  seats: number,
+  now: Date,
+): PlanChangeQuote {
+  if (license.status !== 'active') {
+    throw new StoreError(
+      'PLAN_CHANGE_INVALID',
+      license.status === 'trialing'
+        ? 'The plan can be changed once the trial has ended.'
+        : 'Only an active license can change its plan.',
+    );
+  }
+  if (current.interval === 'once' || license.periodEnd === null) {
+    throw new StoreError('PLAN_CHANGE_INVALID', 'A one-time purchase does not change plans.');
+  }
+  if (target.id === current.id && seats === license.seats) {
+    throw new StoreError('PLAN_CHANGE_INVALID', 'The license is already on this plan.');
+  }
+  const oldTotal = planTotal(current, license.seats);
+  const newTotal = planTotal(target, seats);
+  const currency = target.price.currency;
+  if (currency !== current.price.currency) {
+    throw new StoreError('PLAN_CHANGE_INVALID', 'The plans are priced in different currencies.');
+  }
+  const periodEnd = license.periodEnd;
+  const deferred = (kind: ChangeKind): PlanChangeQuote => ({
+    kind,
+    amount: 0,
+    currency,
+    effectiveAt: periodEnd,
+    immediate: false,
+    plan: target,
+    seats,
+  });
+  if (target.interval === 'once') {
+    const start = now;
+    return {
+      kind: 'upgrade',
+      amount: Math.max(0, newTotal - unusedCredit(oldTotal, license, now)),
+      currency,
+      effectiveAt: now,
+      immediate: true,
+      plan: target,
+      seats,
+      newPeriod: { start, end: periodEndFor(target, start, start) },
+    };
+  }
+  // Compare prices per month without division: new/newMonths vs old/oldMonths.
+  const oldMonths = monthsPerPeriod(current);
+  const newMonths = monthsPerPeriod(target);
+  const rate = Math.sign(newTotal * oldMonths - oldTotal * newMonths);
+  if (target.interval === current.interval) {
+    if (rate < 0) return deferred('downgrade');
+    return {
+      kind: rate > 0 ? 'upgrade' : 'switch',
+      amount: prorate({
+        oldPrice: oldTotal,
+        newPrice: newTotal,
+        periodStart: seconds(license.periodStart),
+        periodEnd: seconds(periodEnd),
+        now: seconds(now),
+      }),
+      currency,
+      effectiveAt: now,
+      immediate: true,
+      plan: target,
+      seats,
+    };
+  }
+  if (rate > 0 && newMonths >= oldMonths) {
+    return {
+      kind: 'upgrade',
+      amount: Math.max(0, newTotal - unusedCredit(oldTotal, license, now)),
+      currency,
+      effectiveAt: now,
+      immediate: true,
+      plan: target,
+      seats,
+      newPeriod: { start: now, end: periodEndFor(target, now, now) },
+    };
+  }
+  return deferred(rate < 0 ? 'downgrade' : 'switch');
+}
+
+export interface PlanChangeRequest {
+  planId: string;
+  seats?: number | undefined;
+  confirm: boolean;
+  format?: TokenFormat | undefined;
+}
+
+export interface PlanChangeOutcome {
+  kind: ChangeKind;
+  amount: number;
+  currency: string;
+  effectiveAt: string;
+  plan: string;
+  seats: number;
+  confirmed: boolean;
+  /** The order of an immediate change with a charge. */
+  order?: OrderView;
+  pendingChange: PendingChangeView | null;
+  /** A new token with the change (or its `chg`), when the change was applied. */
+  token?: string;
+  test: boolean;
+}
+
+/**
+ * Previews (`confirm: false`) or applies a plan change. Previewing changes nothing; the
+ * amount a confirmation charges is computed by the same function at the same time.
+ */
+export async function changePlan(
+  ctx: StoreContext,
+  licenseId: string,
+  request: PlanChangeRequest,
+): Promise<PlanChangeOutcome> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const license = await lockCurrentLicense(tx, ctx, licenseId, now);
+    assertUsable(ctx.config, license);
+    const catalogue = catalogueRepository(tx, ctx.config.publicUrl);
+    const product = await catalogue.getProduct(license.productId);
+    const target = product?.plans.find((plan) => plan.id === request.planId);
+    if (!target) throw new StoreError('PLAN_NOT_FOUND');
+    if (request.seats !== undefined && !target.perSeat) {
+      throw new StoreError('BAD_REQUEST', 'Seats can be chosen only on a per-seat plan.');
+    }
+    const current = await planOf(tx, ctx.config, license.productId, license.planId);
+    const seats = seatsOn(target, request.seats ?? (current.perSeat ? license.seats : undefined));
+    const quote = quotePlanChange(license, current, target, seats, now);
+    return settleChange(tx, ctx, license, quote, request, now);
+  });
+}
+
+export interface SeatChangeRequest {
+  seats: number;
+  confirm: boolean;
+  format?: TokenFormat | undefined;
+}
+
+/** More seats at once (prorated), fewer at the end of the period. */
+export async function changeSeats(
+  ctx: StoreContext,
+  licenseId: string,
+  request: SeatChangeRequest,
+): Promise<PlanChangeOutcome> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const license = await lockCurrentLicense(tx, ctx, licenseId, now);
+    assertUsable(ctx.config, license);
+    const plan = await planOf(tx, ctx.config, license.productId, license.planId);
+    if (!plan.perSeat) {
+      throw new StoreError('PLAN_CHANGE_INVALID', 'The seats of this plan are fixed.');
+    }
+    const quote = quotePlanChange(license, plan, plan, request.seats, now);
+    return settleChange(tx, ctx, license, quote, request, now);
+  });
+}
+
+async function settleChange(
+  tx: Queryable,
+  ctx: StoreContext,
+  license: LicenseRecord,
+  quote: PlanChangeQuote,
+  request: { confirm: boolean; format?: TokenFormat | undefined },
+  now: Date,
+): Promise<PlanChangeOutcome> {
+  const outcome: PlanChangeOutcome = {
+    kind: quote.kind,
+    amount: quote.amount,
+    currency: quote.currency,
+    effectiveAt: quote.effectiveAt.toISOString(),
+    plan: quote.plan.id,
+    seats: quote.seats,
+    confirmed: request.confirm,
+    pendingChange: pendingChangeView(license.pendingChange),
+    test: license.test,
+  };
+  if (quote.seats < license.seats) {
+    const inUse = await devicesRepository(tx).countActive(license.id);
+    if (quote.seats < inUse) {
+      throw new StoreError(
+        'SEATS_IN_USE',
+        `${inUse} devices are active; deactivate ${inUse - quote.seats} before going down to ${quote.seats} seats.`,
+      );
+    }
+  }
+  if (!request.confirm) return outcome;
+
+  const samePlan = quote.plan.id === license.planId;
+  if (!quote.immediate) {
+    const pending: PendingChangeRecord = samePlan
+      ? { kind: 'seats', at: quote.effectiveAt.toISOString(), seats: quote.seats }
+      : { kind: 'downgrade', at: quote.effectiveAt.toISOString(), plan: quote.plan.id };
+    if (!samePlan && quote.plan.perSeat) pending.seats = quote.seats;
+    const updated = await licensesRepository(tx).update(
+      license.id,
+      { pendingChange: pending, cancelledAt: null },
+      now,
+    );
+    await emitEvent(
+      tx,
+      'license.plan_changed',
+      licenseEventData(updated, {
+        kind: samePlan ? 'seats' : quote.kind,
+        fromPlan: license.planId,
+        toPlan: quote.plan.id,
+        toSeats: quote.seats,
+        effectiveAt: quote.effectiveAt.toISOString(),
+      }),
+      now,
+    );
+    outcome.pendingChange = pendingChangeView(updated.pendingChange);
+    outcome.token = (
+      await issueLicenseToken(tx, ctx, license.id, { format: request.format, now })
+    ).token;
+    return outcome;
+  }
+
+  const newPeriod = quote.newPeriod;
+  const order = await placeOrder(tx, ctx, {
+    license,
+    plan: quote.plan,
+    kind: samePlan ? 'seats' : 'upgrade',
+    seats: quote.seats,
+    amount: quote.amount,
+    provider: await licenseProvider(tx, ctx, license.id),
+    details: {
+      fromPlan: license.planId,
+      fromSeats: license.seats,
+      ...(newPeriod && {
+        periodStart: newPeriod.start.toISOString(),
+        periodEnd: newPeriod.end?.toISOString() ?? null,
+        anchor: newPeriod.start.toISOString(),
+      }),
+    },
+    now,
+  });
+  if (order.status === 'failed') {
+    throw new StoreError('PAYMENT_REQUIRED', 'The payment for this change failed.');
+  }
+  outcome.order = orderView(order);
+  if (order.status === 'paid') {
+    const updated = await applyPlanOrder(tx, ctx, order, license, now);
+    outcome.pendingChange = pendingChangeView(updated.pendingChange);
+    outcome.token = (
+      await issueLicenseToken(tx, ctx, license.id, { format: request.format, now })
+    ).token;
+  }
+  return outcome;
+}
+
+/**
+ * Applies a paid upgrade or seat order to its license: the plan, seats and (for a change
+ * of interval) the new period, clearing any pending change. An order that no longer
+ * matches the license's terms (they changed while it was pending) applies nothing.
+ */
+export async function applyPlanOrder(
+  tx: Queryable,
+  _ctx: StoreContext,
+  order: OrderRecord,
+  license: LicenseRecord,
+  now: Date,
+): Promise<LicenseRecord> {
+  const { details } = order;
+  if (
+    license.status !== 'active' ||
+    license.planId !== (details.fromPlan ?? license.planId) ||
+    license.seats !== (details.fromSeats ?? license.seats)
+  ) {
+    return license;
+  }
+  const updated = await licensesRepository(tx).update(
+    license.id,
+    {
+      planId: order.planId,
+      seats: order.seats,
+      pendingChange: null,
+      cancelledAt: null,
+      ...(details.periodStart !== undefined && {
+        anchor: new Date(details.anchor ?? details.periodStart),
+        periodStart: new Date(details.periodStart),
+        periodEnd: details.periodEnd ? new Date(details.periodEnd) : null,
+      }),
+    },
+    now,
+  );
+  await emitEvent(
+    tx,
+    'license.plan_changed',
+    licenseEventData(updated, {
+      kind: order.kind === 'seats' ? 'seats' : 'upgrade',
+      fromPlan: details.fromPlan ?? license.planId,
+      toPlan: order.planId,
+      toSeats: order.seats,
+      effectiveAt: now.toISOString(),
+      orderId: order.id,
+      amount: order.amount,
+      currency: order.currency,
+    }),
+    now,
+  );
+  return updated;
+}
+
+export interface CancelOutcome {
+  status: LicenseRecord['status'];
+  plan: string;
+  pendingChange: PendingChangeView | null;
+  effectiveAt: string;
+  token?: string;
+  test: boolean;
+}
+
+/**
+ * Cancels at the end of the period (trial end while trialing), onto the product's free
+ * plan where one exists. A past-due license is cancelled at once (its unpaid renewal
+ * orders are cancelled). Cancelling again changes nothing.
+ * @throws StoreError PLAN_CHANGE_INVALID for one-time purchases and free plans
+ */
+export async function cancelLicense(
+  ctx: StoreContext,
+  licenseId: string,
+  options: { format?: TokenFormat | undefined } = {},
+): Promise<CancelOutcome> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const licenses = licensesRepository(tx);
+    const license = await lockCurrentLicense(tx, ctx, licenseId, now);
+    if (license.status === 'revoked' || license.revokedAt !== null) {
+      throw new StoreError('LICENSE_REVOKED');
+    }
+    const plan = await planOf(tx, ctx.config, license.productId, license.planId);
+    const free = await catalogueRepository(tx, ctx.config.publicUrl).freePlan(license.productId);
+    if (plan.price.amount === 0) {
+      throw new StoreError('PLAN_CHANGE_INVALID', 'A free plan has nothing to cancel.');
+    }
+    if (license.status === 'past_due') {
+      for (const order of await ordersRepository(tx).pendingOfLicense(license.id)) {
+        await ordersRepository(tx).settle(order.id, { status: 'cancelled', at: now });
+      }
+      const ended = free
+        ? await licenses.update(
+            license.id,
+            {
+              planId: free.id,
+              seats: free.seats,
+              status: 'active',
+              anchor: now,
+              periodStart: now,
+              periodEnd: periodEndFor(free, now, now),
+              pendingChange: null,
+              cancelledAt: now,
+            },
+            now,
+          )
+        : await licenses.update(
+            license.id,
+            { status: 'cancelled', pendingChange: null, cancelledAt: now },
+            now,
+          );
+      await emitEvent(
+        tx,
+        'license.cancelled',
+        licenseEventData(ended, {
+          effectiveAt: now.toISOString(),
+          fromPlan: license.planId,
+          fallbackPlan: free?.id ?? null,
+        }),
+        now,
+      );
+      return {
+        status: ended.status,
+        plan: ended.planId,
+        pendingChange: null,
+        effectiveAt: now.toISOString(),
+        test: ended.test,
+      };
+    }
+    assertUsable(ctx.config, license);
+    if (plan.interval === 'once' || license.periodEnd === null) {
+      throw new StoreError('PLAN_CHANGE_INVALID', 'A one-time purchase has nothing to cancel.');
+    }
+    const effectiveAt = license.periodEnd;
+    let updated = license;
+    if (license.pendingChange?.kind !== 'cancel') {
+      const pending: PendingChangeRecord = { kind: 'cancel', at: effectiveAt.toISOString() };
+      if (free) pending.plan = free.id;
+      updated = await licenses.update(
+        license.id,
+        { pendingChange: pending, cancelledAt: now },
+        now,
+      );
+      await emitEvent(
+        tx,
+        'license.cancelled',
+        licenseEventData(updated, {
+          effectiveAt: effectiveAt.toISOString(),
+          fromPlan: license.planId,
+          fallbackPlan: free?.id ?? null,
+        }),
+        now,
+      );
+    }
+    const token = await issueLicenseToken(tx, ctx, license.id, { format: options.format, now });
+    return {
+      status: updated.status,
+      plan: updated.planId,
+      pendingChange: pendingChangeView(updated.pendingChange),
+      effectiveAt: effectiveAt.toISOString(),
+      token: token.token,
+      test: updated.test,
+    };
+  });
+}
+
+/**
+ * Withdraws the pending change (cancellation, downgrade or seat decrease).
+ * @throws StoreError PLAN_CHANGE_INVALID when nothing is pending
+ */
+export async function undoPendingChange(
+  ctx: StoreContext,
+  licenseId: string,
+  options: { format?: TokenFormat | undefined } = {},
+): Promise<{ pendingChange: null; token: string; test: boolean }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const license = await lockCurrentLicense(tx, ctx, licenseId, now);
+    assertUsable(ctx.config, license);
+    const withdrawn = license.pendingChange;
+    if (withdrawn === null) {
+      throw new StoreError('PLAN_CHANGE_INVALID', 'No change is pending for this license.');
+    }
+    const updated = await licensesRepository(tx).update(
+      license.id,
+      { pendingChange: null, cancelledAt: null },
+      now,
+    );
+    await emitEvent(
+      tx,
+      'license.plan_changed',
+      licenseEventData(updated, {
+        kind: 'undo',
+        withdrawn: pendingChangeView(withdrawn),
+        effectiveAt: now.toISOString(),
+      }),
+      now,
+    );
+    const token = await issueLicenseToken(tx, ctx, license.id, { format: options.format, now });
+    return { pendingChange: null, token: token.token, test: updated.test };
+  });
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type { LicenseClaimsInput, PendingChange, QuotaSpec, TokenFormat } from '@licensekit/core';
+import { base64urlEncode, decodeDocument, tokenHash } from '@licensekit/core';
+import { issue } from '@licensekit/issuer';
+import type { Queryable } from '../db/client.js';
+import { StoreError } from '../errors.js';
+import { seconds } from '../lib/clock.js';
+import type { LicenseRecord } from '../repositories/licenses.js';
+import { licensesRepository } from '../repositories/licenses.js';
+import { tokensRepository } from '../repositories/tokens.js';
+import type { Plan } from '../schemas/catalogue.js';
+import type { StoreContext } from './context.js';
+import { assertUsable, checkoutUrl, planOf } from './licensing.js';
+
+/**
+ * Token issuing: every token the store hands out is built here from the store's own
+ * records (license, plan, device), never from a token a client sent, and recorded in the
+ * issuance log (tokens) as the next link of the license's lineage.
+ */
+
+/** Tokens ask to be refreshed after at most this long (`rfa`), seconds. */
+export const REFRESH_AFTER_SECONDS = 86_400;
+const DAY_SECONDS = 86_400;
+
+export interface TokenOptions {
+  /** Bind the token to this device (`cnf`). */
+  device?: { id: string; thumbprint: string } | undefined;
+  /** Default `cwt`. */
+  format?: TokenFormat | undefined;
+  now: Date;
+}
+
+export interface IssuedToken {
+  token: string;
+  jti: string;
+  seq: number;
+  hash: string;
+  format: TokenFormat;
+  expiresAt: Date | null;
+  /** The license was bought through the test provider. */
+  test: boolean;
+}
+
+/**
+ * The claims of the next token of a license (DESIGN.md "Claims"), from its records:
+ * - exp: the end of the paid period (the trial end while trialing); absent for lifetime
+ *   plans; never after the issuer certificate ends;
+ * - rfa: min(now + 1 day, exp, certificate end), so perpetual licenses still refresh;
+ * - grace: the plan's grace days in seconds (with an exp);
+ * - quota: the plan's quotas plus `seats` = the license's seat count; anchor: the
+ *   license's billing anchor when a quota resets per period;
+ * - chg: the pending change and when it takes effect; cnf: the bound device;
+ * - seq = license.seq + 1, prev = hash of the license's last token.
+ */
+export function licenseClaims(
+  license: LicenseRecord,
+  plan: Plan,
+  options: {
+    vendor: string;
+    certificateExpiresAt: number;
+    now: Date;
+    thumbprint?: string | undefined;
+  },
+): LicenseClaimsInput {
+  const now = seconds(options.now);
+  const certificateEnd = options.certificateExpiresAt;
+  const end =
+    license.status === 'trialing' ? (license.trialEnd ?? license.periodEnd) : license.periodEnd;
+  const exp = end === null ? undefined : Math.min(seconds(end), certificateEnd);
+  const quota: Record<string, QuotaSpec> = { ...plan.quotas, seats: { limit: license.seats } };
+  const seq = license.seq + 1;
+  const claims: LicenseClaimsInput = {
+    iss: options.vendor,
+    sub: license.id,
+    aud: license.productId,
+    iat: now,
+    nbf: now,
+    jti: base64urlEncode(randomBytes(16)),
+    plan: license.planId,
+    access: license.status === 'trialing' ? 'trial' : 'full',
+    ent: [...plan.entitlements],
+    quota,
+    rfa: Math.min(now + REFRESH_AFTER_SECONDS, exp ?? certificateEnd, certificateEnd),
+    seq,
+  };
+  if (exp !== undefined) {
+    claims.exp = exp;
+    if (plan.graceDays > 0) claims.grace = plan.graceDays * DAY_SECONDS;
+  }
+  if (Object.values(plan.quotas).some((spec) => 'per' in spec && spec.per !== undefined)) {
+    claims.anchor = seconds(license.anchor);
+  }
+  if (seq > 0 && license.lastTokenHash !== null) claims.prev = license.lastTokenHash;
+  if (options.thumbprint !== undefined) claims.cnf = { jkt: options.thumbprint };
+  if (license.pendingChange !== null) {
+    const change: PendingChange = {
+      kind: license.pendingChange.kind,
+      at: seconds(new Date(license.pendingChange.at)),
+    };
+    if (license.pendingChange.plan !== undefined) change.plan = license.pendingChange.plan;
+    if (license.pendingChange.seats !== undefined) change.seats = license.pendingChange.seats;
+    claims.chg = change;
+  }
+  return claims;
+}
+
+/**
+ * Signs and records the next token of a license, in the caller's transaction. The license
+ * row is (re)locked FOR UPDATE here, so two refreshes of one license never read the same
+ * seq: the second waits for the first to commit and then builds on its token.
+ * @throws StoreError LICENSE_REVOKED / PAYMENT_REQUIRED when the license may not get a
+ *   token; SERVICE_UNAVAILABLE when the issuer certificate has ended
+ */
+export async function issueLicenseToken(
+  tx: Queryable,
+  ctx: StoreContext,
+  licenseId: string,
+  options: TokenOptions,
+): Promise<IssuedToken> {
+  const licenses = licensesRepository(tx);
+  const license = await licenses.byId(licenseId, { forUpdate: true });
+  if (!license) throw new StoreError('LICENSE_NOT_FOUND');
+  assertUsable(ctx.config, license);
+  const now = seconds(options.now);
+  if (ctx.keys.certificateExpiresAt <= now) {
+    ctx.log.error('the issuer certificate has ended: no token can be signed');
+    throw new StoreError('SERVICE_UNAVAILABLE', 'The store cannot sign tokens at the moment.');
+  }
+  const plan = await planOf(tx, ctx.config, license.productId, license.planId);
+  const claims = licenseClaims(license, plan, {
+    vendor: ctx.config.vendor,
+    certificateExpiresAt: ctx.keys.certificateExpiresAt,
+    now: options.now,
+    thumbprint: options.device?.thumbprint,
+  });
+  if (claims.exp !== undefined && claims.exp <= now) {
+    // The period has ended and no billing step has renewed it: nothing to sign.
+    throw new StoreError('PAYMENT_REQUIRED', undefined, {
+      checkoutUrl: checkoutUrl(ctx.config, license),
+    });
+  }
+  const format = options.format ?? 'cwt';
+  const token = await issue(claims, {
+    signer: ctx.keys.issuer,
+    certificate: ctx.keys.certificate,
+    format,
+    now,
+  });
+  const hash = await tokenHash(decodeDocument(token, 'license').bytes);
+  const seq = claims.seq ?? 0;
+  const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000);
+  await tokensRepository(tx).insert({
+    jti: claims.jti!,
+    licenseId: license.id,
+    seq,
+    deviceId: options.device?.id ?? null,
+    hash,
+    prev: claims.prev ?? null,
+    format,
+    token,
+    issuedAt: options.now,
+    expiresAt,
+  });
+  await licenses.recordToken(license.id, seq, hash);
+  return { token, jti: claims.jti!, seq, hash, format, expiresAt, test: license.test };
+}

@@ -50,7 +50,12 @@ export async function refreshIfDue(
   };
   const device = engine.device;
   if (accepted.claims.cnf !== undefined && device && 'sign' in device) {
-    headers.dpop = await deviceProof(device as DeviceKey, { method: 'POST', url, body });
+    headers.dpop = await deviceProof(device as DeviceKey, {
+      method: 'POST',
+      url,
+      body,
+      iat: Math.floor(nowMs / 1000),
+    });
   }
   let response: Response;
   try {

@@ -31,6 +31,7 @@ export interface StoreKeys {
 }
 
 const CERTIFICATE_DAYS = 365;
+const CERTIFICATE_BACKDATE = 86_400;
 // Re-certify (when the root key is at hand) once less than this is left.
 const RENEW_BEFORE_SECONDS = 30 * 86_400;
 
@@ -86,7 +87,10 @@ export async function loadStoreKeys(
         issuerKey: issuer.publicJwk,
         products: ['*'],
         vendor,
-        days: CERTIFICATE_DAYS,
+        // Valid from a day back: an app whose clock is a little behind the store's must
+        // not see a brand-new certificate as not yet valid.
+        notBefore: now - CERTIFICATE_BACKDATE,
+        notAfter: now + CERTIFICATE_DAYS * 86_400,
         now,
       });
       await writeAtomically(paths.certificate, `${certificate}\n`);

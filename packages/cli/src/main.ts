@@ -6,6 +6,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import type {
+  AdminFlags,
+  ListFlags,
+  PlanFlags,
+  ProductFlags,
+  RevokeLicenseFlags,
+} from './commands/admin.js';
 import type { AuditCertFlags, AuditChainFlags } from './commands/audit.js';
 import type { CertFlags } from './commands/cert.js';
 import type { ConsumeFlags } from './commands/consume.js';
@@ -257,6 +264,98 @@ function buildProgram(
     .action(async (flags: DemoFlags) =>
       setExit(await (await import('./commands/demo.js')).demo(flags, io, run)),
     );
+
+  // The admin API of a running store, over HTTP.
+  const admin = command('admin').description(
+    'manage a running store through its admin API (--store URL, --token or --data DIR for the token)',
+  );
+  const adminOptions = (sub: Command): Command =>
+    sub
+      .option(
+        '--store <url>',
+        'the store (default: LICENSEKIT_STORE_URL, else http://127.0.0.1:8787)',
+      )
+      .option(
+        '--token <token>',
+        'admin token (default: LICENSEKIT_ADMIN_TOKEN, else DIR/admin-token)',
+      )
+      .option(
+        '--data <dir>',
+        "the store's data directory, to read its admin token (default: .licensekit)",
+      )
+      .option('--json', 'print the API response as JSON');
+  const adminModule = () => import('./commands/admin.js');
+  const products = command('products', admin).description('products of the catalogue');
+  adminOptions(command('list', products).description('every product and plan')).action(
+    async (flags: AdminFlags) => setExit(await (await adminModule()).listProducts(flags, io)),
+  );
+  adminOptions(
+    command('create', products)
+      .description('create or update a product')
+      .requiredOption('--id <id>', 'product id (lowercase letters, digits, -)')
+      .requiredOption('--name <name>', 'display name')
+      .option('--description <text>', 'description'),
+  ).action(async (flags: ProductFlags) =>
+    setExit(await (await adminModule()).createProduct(flags, io)),
+  );
+  const plans = command('plans', admin).description('plans of a product');
+  adminOptions(
+    command('create', plans)
+      .description('create or update a plan')
+      .requiredOption('--product <id>', 'product id')
+      .requiredOption('--id <id>', 'plan id')
+      .requiredOption('--name <name>', 'display name')
+      .requiredOption('--price <minor>', 'price in minor units (cents), per seat with --per-seat')
+      .option('--currency <code>', 'ISO 4217 currency (default USD)')
+      .requiredOption('--interval <interval>', 'month, year or once')
+      .option('--term-days <n>', "for 'once' plans: the term in days (default: lifetime)")
+      .option('--trial-days <n>', 'free trial days')
+      .option('--per-seat', 'price per seat')
+      .option('--seats <n>', 'seats included (per-seat plans: the default quantity)')
+      .option(
+        '--quota <name=limit>',
+        'exports=1000/month, downloads=50, exports=unlimited; repeatable',
+        many,
+      )
+      .option('--feature <name>', 'an entitlement; repeatable or comma-separated', many)
+      .option('--grace-days <n>', 'grace after the end of a period (default 7)'),
+  ).action(async (flags: PlanFlags) => setExit(await (await adminModule()).createPlan(flags, io)));
+  const orders = command('orders', admin).description('orders');
+  adminOptions(
+    command('list', orders)
+      .description('orders, newest first')
+      .option('--status <status>', 'pending, paid, failed or cancelled')
+      .option('--email <email>', 'customer email')
+      .option('--product <id>', 'product id'),
+  ).action(async (flags: ListFlags) => setExit(await (await adminModule()).listOrders(flags, io)));
+  adminOptions(
+    command('mark-paid', orders)
+      .description('mark a pending (manual) order paid')
+      .argument('<order>', 'order id'),
+  ).action(async (order: string, flags: AdminFlags) =>
+    setExit(await (await adminModule()).markPaid(order, flags, io)),
+  );
+  const licenses = command('licenses', admin).description('licenses');
+  adminOptions(
+    command('list', licenses)
+      .description('licenses, newest first')
+      .option(
+        '--status <status>',
+        'pending, trialing, active, past_due, cancelled, expired or revoked',
+      )
+      .option('--email <email>', 'customer email')
+      .option('--product <id>', 'product id'),
+  ).action(async (flags: ListFlags) =>
+    setExit(await (await adminModule()).listLicenses(flags, io)),
+  );
+  adminOptions(
+    command('revoke', licenses)
+      .description('revoke a license: refresh answers 403 and the revocation list names it')
+      .argument('<license>', 'license id')
+      .option('--reason <text>', 'reason, kept with the revocation'),
+  ).action(async (license: string, flags: RevokeLicenseFlags) =>
+    setExit(await (await adminModule()).revokeLicense(license, flags, io)),
+  );
 
   // The reference store: a lazily imported module, so no other command pays for it.
   command('serve')

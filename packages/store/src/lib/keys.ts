@@ -1,6 +1,6 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Ed25519PublicJwk } from '@licensekit/core';
+import type { Ed25519PublicJwk, TokenFormat } from '@licensekit/core';
 import { decodeDocument, jwkThumbprint, readCertificateClaims } from '@licensekit/core';
 import type { Signer } from '@licensekit/issuer';
 import {
@@ -26,6 +26,8 @@ export interface StoreKeys {
   rootPublicJwk: Ed25519PublicJwk & { kid: string };
   issuer: Signer;
   certificate: string;
+  /** The certificate to embed per token format (the JWT form for JWT tokens when present). */
+  certificates: Record<TokenFormat, string>;
   /** When the certificate ends (seconds); tokens must not outlive it. */
   certificateExpiresAt: number;
 }
@@ -53,6 +55,7 @@ export async function loadStoreKeys(
     rootPublic: join(dir, 'root.pub.json'),
     issuer: join(dir, 'issuer.json'),
     certificate: join(dir, 'issuer.cert'),
+    jwtCertificate: join(dir, 'issuer.cert.jwt'),
   };
   let generated = false;
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -82,28 +85,41 @@ export async function loadStoreKeys(
       }
     } else {
       const root = await createSigner(await readPrivateKeyFile(paths.root));
-      certificate = await createIssuerCertificate({
-        root,
-        issuerKey: issuer.publicJwk,
-        products: ['*'],
-        vendor,
-        // Valid from a day back: an app whose clock is a little behind the store's must
-        // not see a brand-new certificate as not yet valid.
-        notBefore: now - CERTIFICATE_BACKDATE,
-        notAfter: now + CERTIFICATE_DAYS * 86_400,
-        now,
-      });
+      const certify = (format: TokenFormat) =>
+        createIssuerCertificate({
+          root,
+          issuerKey: issuer.publicJwk,
+          products: ['*'],
+          vendor,
+          // Valid from a day back: an app whose clock is a little behind the store's must
+          // not see a brand-new certificate as not yet valid.
+          notBefore: now - CERTIFICATE_BACKDATE,
+          notAfter: now + CERTIFICATE_DAYS * 86_400,
+          format,
+          now,
+        });
+      certificate = await certify('cwt');
+      // The same certificate as a JWT, for JWT tokens: a CWT inside a JWT header would be
+      // base64url twice over.
+      await writeAtomically(paths.jwtCertificate, `${await certify('jwt')}\n`);
       await writeAtomically(paths.certificate, `${certificate}\n`);
       certificateExpiresAt = now + CERTIFICATE_DAYS * 86_400;
       generated = true;
     }
   }
+  const jwtCertificate = (await exists(paths.jwtCertificate))
+    ? (await readFile(paths.jwtCertificate, 'utf8')).trim()
+    : undefined;
+  const jwtUsable =
+    jwtCertificate !== undefined &&
+    (await certificateEnd(jwtCertificate, issuer.kid)) !== undefined;
   return {
     keys: {
       vendor,
       rootPublicJwk,
       issuer,
       certificate: certificate!,
+      certificates: { cwt: certificate!, jwt: jwtUsable ? jwtCertificate : certificate! },
       certificateExpiresAt: certificateExpiresAt!,
     },
     generated,

@@ -11,7 +11,9 @@ import { startBillingTimer } from '../services/billing.js';
 async function billing(fastify: FastifyInstance) {
   const { enabled, intervalMs } = fastify.config.licensing.billing;
   if (!enabled) return;
-  const timer = startBillingTimer(storeContext(fastify), intervalMs);
+  // Billing writes webhook events outside any request: wake the outbox after each run so
+  // they go out at once rather than at its next poll.
+  const timer = startBillingTimer(storeContext(fastify), intervalMs, () => fastify.outbox?.wake());
   fastify.addHook('onClose', () => timer.stop());
 }
 

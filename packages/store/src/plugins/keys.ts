@@ -15,6 +15,8 @@ declare module 'fastify' {
     keys: StoreKeys;
     secrets: Secrets;
     adminToken: string;
+    /** Checks the issuer certificate now and renews it when it is near its end. */
+    recertify(): Promise<void>;
   }
 }
 
@@ -47,6 +49,39 @@ async function keys(fastify: FastifyInstance, options: { config: StoreConfig; cl
   fastify.decorate('keys', storeKeys);
   fastify.decorate('secrets', new Secrets(base64urlDecode(secretText, 'store secret')));
   fastify.decorate('adminToken', adminToken);
+
+  // A store that runs for months must not reach the end of its issuer certificate: check
+  // twice a day and re-certify (loadStoreKeys does it 30 days ahead when the root key is at
+  // hand). The keys object is updated in place, so every service sees the new certificate.
+  let timer: NodeJS.Timeout | undefined;
+  const recertify = async () => {
+    try {
+      const { keys: fresh } = await loadStoreKeys(
+        config.dataDir,
+        config.vendor,
+        seconds(options.clock.now()),
+      );
+      if (fresh.certificate !== storeKeys.certificate) {
+        Object.assign(storeKeys, fresh);
+        fastify.log.info(
+          { kid: fresh.issuer.kid, until: fresh.certificateExpiresAt },
+          'issuer certificate renewed',
+        );
+      }
+    } catch (error) {
+      fastify.log.error({ err: error }, 'issuer certificate check failed');
+    }
+  };
+  fastify.decorate('recertify', recertify);
+  fastify.addHook('onReady', async () => {
+    timer = setInterval(() => void recertify(), RECERTIFY_INTERVAL_MS);
+    timer.unref();
+  });
+  fastify.addHook('onClose', async () => {
+    if (timer) clearInterval(timer);
+  });
 }
+
+const RECERTIFY_INTERVAL_MS = 12 * 3_600_000;
 
 export default fp(keys, { name: 'keys' });

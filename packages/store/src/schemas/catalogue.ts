@@ -2,6 +2,8 @@ import type { Static } from 'typebox';
 import { Type } from 'typebox';
 import { Identifier, Money, QuotaSpec } from './common.js';
 
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$';
+
 export const Plan = Type.Object({
   id: Identifier,
   productId: Identifier,
@@ -45,11 +47,16 @@ export const PlanInput = Type.Object(
     trialDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
     perSeat: Type.Optional(Type.Boolean()),
     seats: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+    // Names as the claim model takes them (core claims/checks.ts): a plan that could be
+    // sold but never issued is refused here. At most 32 quotas, 64 unique entitlements.
     quotas: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' }), QuotaSpec),
+      Type.Record(Type.String({ pattern: NAME_PATTERN }), QuotaSpec, {
+        additionalProperties: false,
+        maxProperties: 32,
+      }),
     ),
     entitlements: Type.Optional(
-      Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' }), { maxItems: 64 }),
+      Type.Array(Type.String({ pattern: NAME_PATTERN }), { maxItems: 64, uniqueItems: true }),
     ),
     graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
     position: Type.Optional(Type.Integer()),

@@ -266,11 +266,14 @@ export async function runBillingCycle(ctx: StoreContext, now: Date): Promise<Bil
 export function startBillingTimer(
   ctx: StoreContext,
   intervalMs: number,
+  /** Called after each run (the store wakes the webhook outbox for the events it wrote). */
+  afterRun: () => void = () => undefined,
 ): { stop(): Promise<void> } {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;
     running = runBillingCycle(ctx, ctx.clock.now())
+      .then(afterRun)
       .catch((error) => ctx.log.error({ err: error }, 'billing cycle failed'))
       .finally(() => {
         running = undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LicenseClaimsInput, PendingChange, QuotaSpec, TokenFormat } from '@licensekit/core';
-import { base64urlEncode, decodeDocument, tokenHash } from '@licensekit/core';
+import { base64urlDecode, base64urlEncode, tokenHash, utf8Encode } from '@licensekit/core';
 import { issue } from '@licensekit/issuer';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
@@ -142,11 +142,12 @@ export async function issueLicenseToken(
   const format = options.format ?? 'cwt';
   const token = await issue(claims, {
     signer: ctx.keys.issuer,
-    certificate: ctx.keys.certificate,
+    certificate: ctx.keys.certificates[format],
     format,
     now,
   });
-  const hash = await tokenHash(decodeDocument(token, 'license').bytes);
+  // The token's own bytes (the JWT's ASCII, the CWT's COSE bytes): no need to decode it.
+  const hash = await tokenHash(format === 'jwt' ? utf8Encode(token) : base64urlDecode(token));
   const seq = claims.seq ?? 0;
   const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000);
   await tokensRepository(tx).insert({

@@ -163,27 +163,31 @@ export function cborHead(major: number, length: number): Uint8Array {
 }
 
 const SIGNATURE1 = utf8Encode('Signature1');
+// The fixed start of every Sig_structure: array(4) and the context text.
+const SIGNATURE1_PREFIX = Uint8Array.of(0x84, 0x60 | SIGNATURE1.length, ...SIGNATURE1);
 
 /**
  * Sig_structure (RFC 9052 §4.4) = ["Signature1", body_protected, external_aad, payload]
  * with empty external_aad. Written by hand so the verifier needs no CBOR encoder.
  */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  const parts = [
-    cborHead(4, 4),
-    cborHead(3, SIGNATURE1.length),
-    SIGNATURE1,
-    cborHead(2, protectedBytes.length),
-    protectedBytes,
-    cborHead(2, 0),
-    cborHead(2, payload.length),
-    payload,
-  ];
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
+  const protectedHead = cborHead(2, protectedBytes.length);
+  const payloadHead = cborHead(2, payload.length);
+  // array(4), "Signature1", protected, h'' (empty external_aad), payload
+  const out = new Uint8Array(
+    SIGNATURE1_PREFIX.length +
+      protectedHead.length +
+      protectedBytes.length +
+      1 +
+      payloadHead.length +
+      payload.length,
+  );
+  out.set(SIGNATURE1_PREFIX, 0);
+  let offset = SIGNATURE1_PREFIX.length;
+  out.set(protectedHead, offset);
+  out.set(protectedBytes, (offset += protectedHead.length));
+  out[(offset += protectedBytes.length)] = 0x40;
+  out.set(payloadHead, (offset += 1));
+  out.set(payload, offset + payloadHead.length);
   return out;
 }

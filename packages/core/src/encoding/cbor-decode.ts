@@ -47,6 +47,7 @@ export interface StrictCborOptions {
 }
 
 const DEFAULT_MAX_DEPTH = 16;
+const SHORTEST = [24, 0x100, 0x10000, 0x100000000];
 
 /**
  * Decodes one CBOR item strictly. The caller has already applied the size cap.
@@ -69,14 +70,15 @@ export function decodeStrictCbor(bytes: Uint8Array, options: StrictCborOptions =
     if (info < 24) return info;
     if (info === 31) return fail('not_canonical', 'indefinite length');
     if (info > 27) return fail('bad_cbor', 'reserved additional information');
-    const length = 2 ** (info - 24);
+    // 1, 2, 4 or 8 bytes, big-endian (RFC 8949 §3).
+    const length = 1 << (info - 24);
+    if (length > bytes.length - pos) fail('bad_cbor', 'truncated');
     let value = 0;
     // Exact up to 2^53 − 1; beyond, rounding keeps every partial value at 2^53 or more.
-    for (let i = 0; i < length; i++) value = value * 256 + byte();
+    for (let i = 0; i < length; i++) value = value * 256 + bytes[pos++]!;
     if (value > Number.MAX_SAFE_INTEGER) fail('unsafe_integer', 'integer beyond 2^53 - 1');
-    if (value < (info === 24 ? 24 : 2 ** (4 * length))) {
-      fail('not_canonical', 'argument not in its shortest form');
-    }
+    // The smallest value that needs this many bytes: 24, 2^8, 2^16, 2^32.
+    if (value < SHORTEST[info - 24]!) fail('not_canonical', 'argument not in its shortest form');
     return value;
   };
 

@@ -135,25 +135,37 @@ export interface DocumentHeader {
   certificate?: string | Uint8Array;
 }
 
+// The encoded header is the same for every document a key signs with one certificate.
+const encodedHeaders = new Map<string, string>();
+
+function encodedHeader(header: DocumentHeader): string {
+  const certificate =
+    typeof header.certificate === 'string' || header.certificate === undefined
+      ? header.certificate
+      : base64urlEncode(header.certificate);
+  const key = `${header.kind} ${header.kid} ${certificate ?? ''}`;
+  let encoded = encodedHeaders.get(key);
+  if (encoded === undefined) {
+    const protectedHeader: Record<string, unknown> = {
+      alg: JWS_ALGORITHMS[0],
+      typ: JWT_TYPE[header.kind],
+      kid: header.kid,
+    };
+    if (certificate !== undefined) protectedHeader[JWT_CERTIFICATE_HEADER] = certificate;
+    encoded = base64urlEncode(utf8Encode(JSON.stringify(protectedHeader)));
+    if (encodedHeaders.size >= 16)
+      encodedHeaders.delete(encodedHeaders.keys().next().value as string);
+    encodedHeaders.set(key, encoded);
+  }
+  return encoded;
+}
+
 /** Builds the JWS signing input for a payload; the issuer signs and calls finish(). */
 export function prepareJws(
   header: DocumentHeader,
   payload: Record<string, unknown>,
 ): PreparedDocument {
-  const protectedHeader: Record<string, unknown> = {
-    alg: JWS_ALGORITHMS[0],
-    typ: JWT_TYPE[header.kind],
-    kid: header.kid,
-  };
-  if (header.certificate !== undefined) {
-    protectedHeader[JWT_CERTIFICATE_HEADER] =
-      typeof header.certificate === 'string'
-        ? header.certificate
-        : base64urlEncode(header.certificate);
-  }
-  const signingInput = `${base64urlEncode(utf8Encode(JSON.stringify(protectedHeader)))}.${base64urlEncode(
-    utf8Encode(JSON.stringify(payload)),
-  )}`;
+  const signingInput = `${encodedHeader(header)}.${base64urlEncode(utf8Encode(JSON.stringify(payload)))}`;
   return {
     signingInput: utf8Encode(signingInput),
     finish: (signature) => `${signingInput}.${base64urlEncode(signature)}`,

@@ -1,4 +1,5 @@
 import { MalformedError } from '../errors.js';
+import { utf8Decode, utf8Encode } from './utf8.js';
 
 /**
  * Strict base64url (RFC 4648 §5) without padding, as JWS (RFC 7515 §2) requires.
@@ -9,6 +10,8 @@ import { MalformedError } from '../errors.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+const CODES = utf8Encode(ALPHABET);
+
 const DECODE_TABLE = (() => {
   const table = new Int16Array(128).fill(-1);
   for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i;
@@ -16,19 +19,18 @@ const DECODE_TABLE = (() => {
 })();
 
 export function base64urlEncode(bytes: Uint8Array): string {
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = ((buffer << 8) | byte) & 0xfff;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += ALPHABET[(buffer >> bits) & 63];
-    }
+  // Three bytes make four characters; a short last group is zero-padded, and the
+  // characters that would only carry padding are cut off (no "=").
+  // The characters go into a byte array decoded once: far faster than growing a string.
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  for (let i = 0, o = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out[o++] = CODES[n >> 18]!;
+    out[o++] = CODES[(n >> 12) & 63]!;
+    out[o++] = CODES[(n >> 6) & 63]!;
+    out[o++] = CODES[n & 63]!;
   }
-  // The last 2 or 4 bits, padded with zero bits to a character.
-  return bits > 0 ? out + ALPHABET[(buffer << (6 - bits)) & 63] : out;
+  return utf8Decode(out.subarray(0, Math.ceil((bytes.length * 4) / 3)));
 }
 
 /**

@@ -19,6 +19,15 @@ import { build } from 'esbuild';
 export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const defaultOutdir = resolve(repoRoot, 'packages/verifier/dist/browser');
 
+/**
+ * One file each, no chunks: service workers (a Manifest V3 extension's background) may not
+ * use import(), so every lazily loaded part (revocation lists, refresh, usage reports, the
+ * noble fallback) is inlined. Larger, and outside the page budget.
+ */
+export const workerEntries = {
+  'licensekit-verifier.worker': 'packages/verifier/src/index.ts',
+};
+
 /** Entry file name (without .js) → source module. */
 export const browserEntries = {
   'licensekit-verifier': 'packages/verifier/src/index.ts',
@@ -39,13 +48,17 @@ export async function buildBrowserBundles({ outdir = defaultOutdir, write = true
   if (write) rmSync(outdir, { recursive: true, force: true });
   const metafile = { inputs: {}, outputs: {} };
   const outputFiles = new Map();
-  for (const [out, source] of Object.entries(browserEntries)) {
+  const builds = [
+    ...Object.entries(browserEntries).map(([out, source]) => ({ out, source, splitting: true })),
+    ...Object.entries(workerEntries).map(([out, source]) => ({ out, source, splitting: false })),
+  ];
+  for (const { out, source, splitting } of builds) {
     const result = await build({
       absWorkingDir: repoRoot,
       entryPoints: [{ in: source, out }],
       outdir,
       bundle: true,
-      splitting: true,
+      splitting,
       format: 'esm',
       platform: 'browser',
       // "source": workspace packages resolve to their TypeScript (core's package.json).

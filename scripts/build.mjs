@@ -142,7 +142,8 @@ const builds = {
     // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.
     await buildBrowserBundles({ outdir: join(pkg('verifier'), 'dist', 'browser') });
   },
-  store: () => library('store', ['index.ts']),
+  // dist/bench.js: the in-process refresh of `pnpm bench store` (not in the package's exports).
+  store: () => library('store', ['index.ts', 'bench.ts']),
   cli: cli,
 };
 

@@ -152,7 +152,7 @@ export function formatTable({ entries }, { verbose = false } = {}) {
     ]);
     for (const lazy of entry.lazy) {
       rows.push([
-        `  lazy: ${lazy.chunk.replace(/-[A-Z0-9]+\.js$/, '')} (fallback)`,
+        `  lazy: ${lazy.chunk.replace(/-[A-Z0-9]+\.js$/, '')} (on first use)`,
         lazy.files.map((f) => f.file).join(' '),
         kb(lazy.minified),
         kb(lazy.gzip),

@@ -91,10 +91,10 @@ function applyChanges(previous: LicenseClaims, changes: LicenseChanges): Record<
  * the changes set them. Every other claim is carried over, then overridden by `changes`
  * (`undefined` keeps, `null` removes an optional claim). `sub` never changes.
  *
- * The billing anchor is kept: when the previous token had no `anchor` (its periods started
- * at its `nbf`), the license has per-period quotas and the new `nbf` differs, the new token
- * names the old `nbf` as its `anchor`, so quota periods do not shift with each renewal
- * (`anchor: null` in the changes lets them restart at the new `nbf`). The refresh
+ * The anchor is kept: quotas count from it (per period, or over the license's whole life),
+ * so when the previous token had no `anchor`, the license has quotas (other than `seats`)
+ * and the new `nbf` differs, the new token names the old `nbf` as its `anchor`, and usage
+ * neither restarts nor shifts with each renewal (`anchor: null` lets it restart). The refresh
  * interval is kept too: without an `rfa` in the changes, the new `rfa` is as far after the
  * new `iat` as the old one was after the old `iat` (an absolute `rfa` carried over would
  * make the renewed token due at once). `chg` is carried as it is.
@@ -131,7 +131,7 @@ export async function renew(
     changes.anchor === undefined &&
     previous.anchor === undefined &&
     nbf !== previous.nbf &&
-    hasPeriodicQuota(next.quota)
+    hasCountedQuota(next.quota)
   ) {
     next.anchor = previous.nbf;
   }
@@ -163,12 +163,15 @@ export async function renew(
   );
 }
 
-/** True when some quota resets per period, i.e. when the billing anchor matters. */
-function hasPeriodicQuota(quota: unknown): boolean {
+/**
+ * True when some quota is counted from the anchor (every quota but `seats`: per period, or
+ * over the license's life), i.e. when the anchor must not move with each renewal.
+ */
+function hasCountedQuota(quota: unknown): boolean {
   return (
     typeof quota === 'object' &&
     quota !== null &&
-    Object.values(quota).some((spec) => typeof spec === 'object' && spec !== null && 'per' in spec)
+    Object.keys(quota).some((name) => name !== 'seats')
   );
 }
 

@@ -120,7 +120,8 @@ export class Acceptor {
   }
 
   /**
-   * A certificate vouches for its key only inside its window and for its products. It is
+   * A certificate vouches for its key only inside its window, for its vendor and its
+   * products. It is
    * checked at verification time (not at the token's iat), so a stolen issuer key stops
    * working when its certificate ends even with back-dated tokens.
    */
@@ -133,7 +134,7 @@ export class Acceptor {
     if (now < certificate.nbf - this.#leeway)
       return new Verdict('untrusted_key', 'certificate_not_yet_valid');
     if (now >= certificate.exp) return new Verdict('untrusted_key', 'certificate_expired');
-    if (!certificateCovers(certificate, claims.aud))
+    if (!certificateCovers(certificate, claims))
       return new Verdict('untrusted_key', 'certificate_out_of_scope');
     return undefined;
   }

@@ -28,7 +28,10 @@ export function currentUsage(
   spec: QuotaSpec,
   now: number,
 ): LedgerEntry {
-  const window = quotaWindow(spec, claims.anchor ?? claims.nbf, claims.nbf, claims.exp, now).start;
+  // Periods run from the anchor; a quota without `per` counts over the license's whole life
+  // from the anchor too, so renewed tokens (each with a new nbf) keep counting.
+  const anchor = claims.anchor ?? claims.nbf;
+  const window = quotaWindow(spec, anchor, anchor, claims.exp, now).start;
   const stored = getOwn(getOwn(state.usage, claims.sub) ?? {}, name);
   if (stored === undefined || stored.window < window) return { used: 0, window };
   return { used: stored.used, window: stored.window };

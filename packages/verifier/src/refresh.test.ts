@@ -114,7 +114,9 @@ describe.each(FORMATS)('refreshIfDue (%s)', (format) => {
 
   it('for a bound license sends a DPoP proof that core verifyDeviceProof accepts for that method, URL and body', async () => {
     const device = await generateDeviceKey();
-    const { issuer, verifier, current } = setup(format, { device, bind: true });
+    const { issuer, verifier, current, clock } = setup(format, { device, bind: true });
+    // The proof is dated by the verifier's clock (the app's notion of now), not the wall clock.
+    const proofTime = Math.floor(Number(clock.read()) / 1000);
     const next = renewal(issuer, format, current);
     let proven: string | undefined;
     store.answer(async (request) => {
@@ -122,7 +124,7 @@ describe.each(FORMATS)('refreshIfDue (%s)', (format) => {
         method: 'POST',
         url: request.url,
         body: request.body,
-        now: Math.floor(Date.now() / 1000),
+        now: proofTime,
       });
       proven = proof.thumbprint;
       return { status: 200, body: { token: next.token } };
@@ -134,7 +136,7 @@ describe.each(FORMATS)('refreshIfDue (%s)', (format) => {
     const [request] = store.requests;
     expect(request!.url).toBe(`${store.url}${REFRESH_PATH}`);
     // The proof is bound to this request: another body or URL does not verify.
-    const now = Math.floor(Date.now() / 1000);
+    const now = proofTime;
     await expect(
       verifyDeviceProof(String(request!.headers.dpop), {
         method: 'POST',

@@ -103,6 +103,16 @@ describe.each(FORMATS)('key rotation (%s)', (format) => {
     });
   });
 
+  it('a certificate of another vendor does not cover this license, even with "*"', async () => {
+    const { root, issuer, certificate } = makePki(format, { iss: 'other-vendor', products: ['*'] });
+    const { token } = issueLicense(issuer, format, {}, { certificate });
+    expect(await rootVerifier(root).verify(token)).toMatchObject({
+      valid: false,
+      status: 'untrusted_key',
+      reason: 'certificate_out_of_scope',
+    });
+  });
+
   it('a certificate for every product ("*") covers this one', async () => {
     const { root, issuer, certificate } = makePki(format, { products: ['*'] });
     const { token } = issueLicense(issuer, format, {}, { certificate });

@@ -21,7 +21,11 @@ function countOption(value: number | undefined, fallback: number, name: string):
   return count;
 }
 
-/** Validates options at construction, so misuse throws at createVerifier, never later. */
+/**
+ * Validates the options at construction, so misuse throws at createVerifier. Only what
+ * needs the crypto backend — a `revocations` list that does not verify — surfaces at the
+ * first call instead.
+ */
 export function readSettings(options: VerifierOptions): Settings {
   if (typeof options !== 'object' || options === null)
     throw new ConfigError('createVerifier needs options');

@@ -4,6 +4,7 @@ import type {
   Ed25519PublicJwk,
   Ed25519PublicKey,
   IssuerCertificateClaims,
+  LicenseClaims,
 } from '@licensekit/core';
 import {
   ALL_PRODUCTS,
@@ -83,11 +84,8 @@ export class TrustStore {
       ['issuer', anchors.issuers],
     ] as const) {
       for (const jwk of list) {
+        // Indexed by the RFC 7638 thumbprint; a `kid` the JWK carries is not consulted.
         const kid = await jwkThumbprint(jwk);
-        if (jwk.kid !== undefined && jwk.kid !== kid) {
-          // A kid is the RFC 7638 thumbprint of its key.
-          throw new ConfigError(`trusted key kid ${jwk.kid} is not its thumbprint`);
-        }
         // A key listed as both keeps its root role (roots may also sign licenses).
         if (store.#keys.get(kid)?.role !== 'root') {
           store.#keys.set(kid, {
@@ -152,8 +150,19 @@ export class TrustStore {
   }
 }
 
-export function certificateCovers(claims: IssuerCertificateClaims, product: string): boolean {
-  return claims.products.includes(ALL_PRODUCTS) || claims.products.includes(product);
+/**
+ * A certificate covers a license of its own vendor (`iss`) for a product it lists, or any
+ * product of that vendor with "*": a root shared by several vendors never lets one
+ * vendor's issuer sign for another.
+ */
+export function certificateCovers(
+  claims: IssuerCertificateClaims,
+  license: LicenseClaims,
+): boolean {
+  return (
+    claims.iss === license.iss &&
+    (claims.products.includes(ALL_PRODUCTS) || claims.products.includes(license.aud))
+  );
 }
 
 function toJwk(value: unknown, what: string): Ed25519PublicJwk {

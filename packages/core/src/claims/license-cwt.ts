@@ -100,9 +100,14 @@ function quotaFromCwt(spec: CborValue, claim: string): unknown {
 
 function changeFromCwt(value: CborValue | undefined): Record<string, unknown> {
   const map = cborMap(value, 'chg');
+  // Carried under a label of its own, so the JSON validator refuses an unknown one, as it
+  // does an unknown member of a JWT's chg: both encodings, one verdict.
   const change: Record<string, unknown> = {};
-  for (const [name, label] of Object.entries(CHANGE_MAP)) {
-    if (map.has(label)) change[name] = map.get(label);
+  for (const [label, item] of map) {
+    const name = Object.keys(CHANGE_MAP).find(
+      (key) => CHANGE_MAP[key as keyof typeof CHANGE_MAP] === label,
+    );
+    change[name ?? `#${String(label)}`] = item;
   }
   if (map.has(CHANGE_MAP.kind)) {
     change.kind = codeToName(map.get(CHANGE_MAP.kind), 'chg.kind', CHANGE_CODES);

@@ -38,17 +38,14 @@ export function decodeJws(token: string, expected?: DocumentKind): DecodedDocume
   }
   const headerJson = parseStrictJson(
     utf8Decode(base64urlDecode(token.slice(0, first), 'JWT header'), 'JWT header'),
-    {
-      maxDepth: 2,
-      what: 'JWT header',
-    },
+    { maxDepth: 2, what: 'JWT header', integersOnly: true },
   );
   if (!isJsonObject(headerJson))
     throw new MalformedError('bad_structure', 'JWT header is not a JSON object');
   const header = checkHeader(headerJson, expected);
   const payload = parseStrictJson(
     utf8Decode(base64urlDecode(token.slice(first + 1, second), 'JWT payload'), 'JWT payload'),
-    { maxDepth: MAX_NESTING, what: 'JWT payload' },
+    { maxDepth: MAX_NESTING, what: 'JWT payload', integersOnly: true },
   );
   if (!isJsonObject(payload))
     throw new MalformedError('bad_structure', 'JWT payload is not a JSON object');

@@ -29,7 +29,6 @@ export function decodeDocument(
   return decodeCose(base64urlDecode(input, 'CWT'), expected);
 }
 
-/** The JSON-shaped payload: a JWT's as decoded, a CWT's mapped from its integer labels. */
 /**
  * Decodes a CWT only (text form or bytes); a JWT is refused. Apps that only ever receive
  * CWTs use this so that their bundles leave out the JSON and JWS code.
@@ -47,6 +46,7 @@ export function decodeCwtDocument(
   return decodeCose(base64urlDecode(input, 'CWT'), expected);
 }
 
+/** The JSON-shaped payload: a JWT's as decoded, a CWT's mapped from its integer labels. */
 export function payloadJson(
   document: DecodedDocument,
   fromCwt: (map: Map<CborKey, CborValue>) => Record<string, unknown>,

@@ -6,7 +6,7 @@ import { Encoder, Tag } from 'cbor-x';
  * the smallest map headers, byte strings untagged.
  *
  * cbor-x writes JavaScript numbers of 2^32 and above as float64. Integers outside the
- * 32-bit argument range must therefore be handed over as BigInt (see `cborInteger` in
+ * 32-bit argument range must therefore be handed over as BigInt (see `int` in
  * claims/cwt-values.ts), which cbor-x writes as a shortest-form 8-byte integer.
  *
  * Only the issuing side imports this module, so verifier bundles never contain cbor-x.

@@ -15,6 +15,11 @@ export interface StrictJsonOptions {
   maxDepth?: number;
   /** Names the input in error messages ("JWT header", "claims"). */
   what?: string;
+  /**
+   * Refuse numbers written with a fraction or an exponent (not_canonical). Token headers
+   * and claims hold integers only; CBOR has one spelling for each, JSON should too.
+   */
+  integersOnly?: boolean;
 }
 
 export type JsonValue =
@@ -33,6 +38,7 @@ class Parser {
     private readonly text: string,
     private readonly maxDepth: number,
     private readonly what: string,
+    private readonly integersOnly: boolean,
   ) {}
 
   parseDocument(): JsonValue {
@@ -200,6 +206,13 @@ class Parser {
       while (isDigit(text.charCodeAt(pos))) pos++;
     }
     this.pos = pos;
+    if (!integer && this.integersOnly) {
+      // 1.7e9 and 1700000000.0 are integers a CBOR token could not spell: one value, one form.
+      throw new MalformedError(
+        'not_canonical',
+        `${this.what}: number ${text.slice(start, pos)} is not written as an integer`,
+      );
+    }
     const value = Number(text.slice(start, pos));
     if (integer && !Number.isSafeInteger(value)) {
       throw new MalformedError(
@@ -323,6 +336,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     text,
     options.maxDepth ?? DEFAULT_MAX_DEPTH,
     options.what ?? 'JSON',
+    options.integersOnly ?? false,
   ).parseDocument();
 }
 

@@ -132,6 +132,22 @@ describe('fileState', () => {
     expect(JSON.parse(await readFile(`${path}.corrupt`, 'utf8')).highWater).toBe(-5);
   });
 
+  it("refuses another product's state file (a configuration mistake) and leaves it intact", async () => {
+    const path = join(await freshDir(), 'state.json');
+    const other = JSON.stringify({
+      version: 1,
+      product: 'other-app',
+      highWater: 5,
+      licenses: {},
+      usage: {},
+    });
+    await writeFile(path, other, { mode: 0o600 });
+    await expect(fileState(path).transact(PRODUCT, read)).rejects.toThrow(
+      /belongs to product "other-app"/,
+    );
+    expect(await readFile(path, 'utf8')).toBe(other);
+  });
+
   it('through a verifier: rollback marks survive a restart', async () => {
     const path = join(await freshDir(), 'state.json');
     const issuer = generateTestKey();

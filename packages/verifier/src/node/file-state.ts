@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LicenseKitError } from '@licensekit/core';
+import { ConfigError, LicenseKitError } from '@licensekit/core';
 import { Mutex } from '../state/mutex.js';
 import type { StateData, StateStore, Transition } from '../state/state.js';
 import { emptyState, parseState } from '../state/state.js';
@@ -81,6 +81,13 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
     }
     const state = parseState(text, product);
     if (state) return state;
+    const owner = productOf(text);
+    if (owner !== undefined && owner !== product) {
+      // Another product's state: a configuration mistake, not damage — never wipe it.
+      throw new ConfigError(
+        `the state file ${basename(path)} belongs to product "${owner}"; give each product its own`,
+      );
+    }
     await rename(path, `${path}.corrupt`).catch(() => undefined);
     return emptyState(product);
   }
@@ -180,4 +187,14 @@ export async function writeAtomically(path: string, text: string): Promise<void>
   const directory = await open(dirname(path), constants.O_RDONLY).catch(() => undefined);
   await directory?.sync().catch(() => undefined);
   await directory?.close();
+}
+
+/** The product a stored state names, if the text is a JSON object naming one. */
+function productOf(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as { product?: unknown };
+    return typeof value?.product === 'string' ? value.product : undefined;
+  } catch {
+    return undefined;
+  }
 }

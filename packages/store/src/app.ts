@@ -14,7 +14,9 @@ import security from './plugins/security.js';
 import { catalogueRepository } from './repositories/catalogue.js';
 import catalogueRoutes from './routes/api/catalogue.js';
 import keysRoutes from './routes/api/keys.js';
+import benchRoutes from './routes/bench.js';
 import health from './routes/health.js';
+import pages from './routes/pages/index.js';
 import { ErrorResponse } from './schemas/common.js';
 import { seedDemoCatalogue } from './seed.js';
 
@@ -30,6 +32,8 @@ export interface AppOptions {
   clock: Clock;
   /** A database to use instead of opening one from the config (tests). */
   db?: Db | undefined;
+  /** The benchmark's HTTP-limit route (routes/bench.ts); off unless `pnpm bench` asks. */
+  benchRoutes?: boolean | undefined;
 }
 
 /**
@@ -73,7 +77,11 @@ async function app(fastify: FastifyInstance, options: AppOptions) {
   // --- operations: usage, attachments, revocations, webhooks, admin, metrics ---
   await fastify.register(operations);
 
+  // --- the benchmark's HTTP limit (pnpm bench store), only when asked for ---
+  if (options.benchRoutes) await fastify.register(benchRoutes);
+
   // --- pages: storefront and customer portal ---
+  await fastify.register(pages);
 
   fastify.get('/docs', { schema: { hide: true } }, async () => fastify.swagger());
 }

@@ -13,6 +13,11 @@ export interface BuildOptions extends ConfigInput {
   clock?: Clock;
   /** Fastify's logger option (pino): false in tests, an object or stream in servers. */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Registers the benchmark's HTTP-limit route, POST /v1/bench/ready-token
+   * (routes/bench.ts). For `pnpm bench store` only: off by default, never in production.
+   */
+  benchRoutes?: boolean;
 }
 
 /** Request headers that carry secrets: never written to a log. */
@@ -34,6 +39,14 @@ export async function buildStore(options: BuildOptions = {}): Promise<FastifyIns
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
     trustProxy: false,
+    // Fastify's default is no limit: a client trickling a body (slow loris) would hold its
+    // connection for ever. Node applies the larger of headersTimeout and requestTimeout to
+    // the body, so both are set; it checks them every connectionsCheckingInterval.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: Math.min(config.requestTimeoutMs, 1_000),
+    },
     return503OnClosing: true,
     // PGlite compiles PostgreSQL's WebAssembly and may initialise a data directory on the
     // first start: seconds, more on a loaded machine. Fastify's 10 s default is too tight.
@@ -41,7 +54,12 @@ export async function buildStore(options: BuildOptions = {}): Promise<FastifyIns
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  await fastify.register(app, { config, clock: options.clock ?? systemClock, db: options.db });
+  await fastify.register(app, {
+    config,
+    clock: options.clock ?? systemClock,
+    db: options.db,
+    benchRoutes: options.benchRoutes === true,
+  });
   await fastify.ready();
   return fastify as unknown as FastifyInstance;
 }

@@ -26,6 +26,13 @@ export interface StoreConfig {
   logLevel: string;
   /** Origins allowed to call the JSON API from browsers ('*' allows any). */
   corsOrigins: string[];
+  /**
+   * A request's headers and body must arrive within this long, or it is answered 408 and
+   * its connection closed (slow clients cannot hold connections). Default 30 s.
+   */
+  requestTimeoutMs: number;
+  /** The payment provider of the storefront's checkout form (`test` shows TEST MODE). */
+  storefrontProvider: string;
   /** Webhook delivery, periodic jobs, attachments, revocation lists (config-operations.ts). */
   operations: OperationsConfig;
   /** Payment webhook secrets and the billing cycle (config-licensing.ts). */
@@ -43,6 +50,8 @@ export interface ConfigInput {
   seedDemo?: boolean | undefined;
   logLevel?: string | undefined;
   corsOrigins?: string[] | undefined;
+  requestTimeoutMs?: number | undefined;
+  storefrontProvider?: string | undefined;
   operations?: OperationsInput | undefined;
   licensing?: LicensingInput | undefined;
 }
@@ -82,7 +91,19 @@ export function loadConfig(
     corsOrigins:
       input.corsOrigins ??
       (env.LICENSEKIT_CORS_ORIGINS ? env.LICENSEKIT_CORS_ORIGINS.split(',') : ['*']),
+    requestTimeoutMs: positiveMs(
+      'request timeout',
+      input.requestTimeoutMs ??
+        (env.LICENSEKIT_REQUEST_TIMEOUT_MS ? Number(env.LICENSEKIT_REQUEST_TIMEOUT_MS) : 30_000),
+    ),
+    storefrontProvider: input.storefrontProvider ?? env.LICENSEKIT_STOREFRONT_PROVIDER ?? 'test',
     operations: operationsConfig(input.operations, env),
     licensing: licensingConfig(input.licensing, env),
   };
+}
+
+function positiveMs(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ConfigurationError(`${name} must be a positive number of milliseconds`);
+  return value;
 }

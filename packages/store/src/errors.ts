@@ -71,6 +71,10 @@ export const ERROR_CODES = {
     status: 409,
     message: 'More devices are active than the new seat count; deactivate devices first.',
   },
+  QUOTE_CHANGED: {
+    status: 409,
+    message: 'The amount changed since the preview; review the new amount and confirm again.',
+  },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as JSON.' },

@@ -11,7 +11,7 @@ const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
  * A license key: 160 random bits in Crockford base32, grouped by five
- * (LK-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXX), shown to the customer once.
+ * (LK-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XX), shown to the customer once.
  */
 export function newLicenseKey(): string {
   const bytes = randomBytes(20);

@@ -1,7 +1,8 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_CODES, errorBody, StoreError } from '../errors.js';
+import { errorPage } from '../views/errors.js';
 
 /**
  * One error shape for the whole API. Registered StoreErrors answer with their code;
@@ -21,7 +22,24 @@ async function errors(fastify: FastifyInstance) {
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send(errorBody('INTERNAL'));
   });
-  fastify.setNotFoundHandler((_request, reply) => reply.status(404).send(errorBody('NOT_FOUND')));
+  fastify.setNotFoundHandler((request, reply) => {
+    // A browser asking for a page gets the 404 page; API clients keep the JSON error.
+    if (wantsPage(request)) {
+      return reply
+        .status(404)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(errorPage({ status: 404, vendor: fastify.config.vendor }).value);
+    }
+    return reply.status(404).send(errorBody('NOT_FOUND'));
+  });
+}
+
+function wantsPage(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  return (
+    !request.url.startsWith('/v1/') && typeof accept === 'string' && accept.includes('text/html')
+  );
 }
 
 /** Fastify's own client errors (body parsing and limits), mapped to registered codes. */

@@ -16,12 +16,22 @@ declare module 'fastify' {
  * Pages get a strict CSP: no inline script, no third-party anything.
  */
 async function security(fastify: FastifyInstance, options: { config: StoreConfig }) {
-  fastify.decorate('failureLimiter', new FailureLimiter());
+  // On the store's clock, so that the window is as testable as trials and periods.
+  fastify.decorate(
+    'failureLimiter',
+    new FailureLimiter(10, 60_000, () => fastify.clock.now().getTime()),
+  );
+  const origin = options.config.corsOrigins.includes('*') ? '*' : options.config.corsOrigins;
+  // Only the public JSON API is open to other origins. The admin API and the pages are
+  // same-origin only: no preflight passes, no response is readable cross-origin.
   await fastify.register(cors, {
-    origin: options.config.corsOrigins.includes('*') ? '*' : options.config.corsOrigins,
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization', 'idempotency-key', 'dpop'],
-    maxAge: 600,
+    delegator: (request, callback) =>
+      callback(null, {
+        origin: isPublicApi(request.url) ? origin : false,
+        methods: ['GET', 'POST', 'DELETE'],
+        allowedHeaders: ['content-type', 'authorization', 'idempotency-key', 'dpop'],
+        maxAge: 600,
+      }),
   });
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -39,6 +49,21 @@ async function security(fastify: FastifyInstance, options: { config: StoreConfig
       reply.header('cache-control', 'no-store');
     return payload;
   });
+}
+
+/**
+ * Whether a request URL is the public JSON API, judged on its path as the router sees it:
+ * dot segments resolved and percent-escapes decoded (the router takes /v1/%61dmin/… for
+ * /v1/admin/…).
+ */
+function isPublicApi(url: string): boolean {
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(url, 'http://store.invalid').pathname);
+  } catch {
+    return false;
+  }
+  return path.startsWith('/v1/') && !path.startsWith('/v1/admin');
 }
 
 export default fp(security, { name: 'security' });

@@ -172,6 +172,12 @@ export interface PlanChangeRequest {
   seats?: number | undefined;
   confirm: boolean;
   format?: TokenFormat | undefined;
+  /**
+   * The amount the customer saw in the preview (the portal sends it): a confirmation whose
+   * amount now differs — time has passed, or the terms changed — is refused with
+   * QUOTE_CHANGED in the same transaction, so nobody is charged what they were not shown.
+   */
+  expectedAmount?: number | undefined;
 }
 
 export interface PlanChangeOutcome {
@@ -247,7 +253,11 @@ async function settleChange(
   ctx: StoreContext,
   license: LicenseRecord,
   quote: PlanChangeQuote,
-  request: { confirm: boolean; format?: TokenFormat | undefined },
+  request: {
+    confirm: boolean;
+    format?: TokenFormat | undefined;
+    expectedAmount?: number | undefined;
+  },
   now: Date,
 ): Promise<PlanChangeOutcome> {
   const outcome: PlanChangeOutcome = {
@@ -271,6 +281,9 @@ async function settleChange(
     }
   }
   if (!request.confirm) return outcome;
+  if (request.expectedAmount !== undefined && request.expectedAmount !== quote.amount) {
+    throw new StoreError('QUOTE_CHANGED');
+  }
 
   const samePlan = quote.plan.id === license.planId;
   if (!quote.immediate) {

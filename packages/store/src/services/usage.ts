@@ -49,12 +49,13 @@ export async function planTerms(db: Queryable, license: LicenseRecord): Promise<
 }
 
 /**
- * The counting window of a quota now: `per` quotas count per period anchored at the
- * license's anchor (as in its tokens); the others over the current term
- * [period_start, period_end) — core's quotaWindow, the verifier's arithmetic.
+ * The counting window of a quota now, exactly as the verifier counts from the license's
+ * tokens: `per` quotas per period from the license's anchor; the others over the
+ * license's whole life from the anchor (its tokens carry the anchor, so every renewed
+ * token counts in the same window) — core's quotaWindow.
  */
 export function currentWindow(spec: QuotaSpec, license: LicenseRecord, now: Date): QuotaWindow {
-  const termStart = seconds(license.periodStart);
+  const termStart = seconds(license.anchor);
   const end = license.periodEnd ? seconds(license.periodEnd) : undefined;
   const termEnd = end !== undefined && end > termStart ? end : undefined;
   return quotaWindow(spec, seconds(license.anchor), termStart, termEnd, seconds(now));

@@ -32,10 +32,6 @@ function attachmentJson(attachment: Attachment) {
 export default async function attachments(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['admin'];
-  // Uploads arrive as a raw stream: never buffered, counted against the limit on the way.
-  fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
-    done(null, payload),
-  );
 
   fastify.get(
     '/v1/admin/attachments',
@@ -77,44 +73,52 @@ export default async function attachments(instance: FastifyInstance) {
     },
   );
 
-  fastify.post(
-    '/v1/admin/attachments/upload',
-    {
-      schema: {
-        tags,
-        summary: 'Upload a file (Content-Type: application/octet-stream)',
-        security: [{ bearer: [] }],
-        querystring: UploadAttachmentQuery,
-        response: { 201: AdminAttachment, ...adminErrors, ...bodyErrors },
+  // Uploads arrive as a raw stream: never buffered, counted against the limit on the way.
+  // The parser lives in a plugin of its own, so the other routes stay JSON only.
+  await fastify.register(async (instance) => {
+    const uploads = instance.withTypeProvider<TypeBoxTypeProvider>();
+    uploads.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
+      done(null, payload),
+    );
+    uploads.post(
+      '/v1/admin/attachments/upload',
+      {
+        schema: {
+          tags,
+          summary: 'Upload a file (Content-Type: application/octet-stream)',
+          security: [{ bearer: [] }],
+          querystring: UploadAttachmentQuery,
+          response: { 201: AdminAttachment, ...adminErrors, ...bodyErrors },
+        },
       },
-    },
-    async (request, reply) => {
-      if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/octet-stream')
-        throw new StoreError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          'Upload the file as application/octet-stream.',
-        );
-      // Refused before the whole body arrived: the rest of it is not read, so the
-      // connection cannot carry another request.
-      const refuse = () => {
-        reply.header('connection', 'close');
-        return new StoreError('PAYLOAD_TOO_LARGE');
-      };
-      const declared = Number(request.headers['content-length']);
-      if (declared > fastify.config.operations.attachments.maxUploadBytes) throw refuse();
-      try {
-        const attachment = await uploadFile(
-          storeContext(fastify),
-          request.body as Readable,
-          request.query,
-        );
-        return reply.status(201).send(attachmentJson(attachment));
-      } catch (error) {
-        if (error instanceof StoreError && error.code === 'PAYLOAD_TOO_LARGE') throw refuse();
-        throw error;
-      }
-    },
-  );
+      async (request, reply) => {
+        if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/octet-stream')
+          throw new StoreError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'Upload the file as application/octet-stream.',
+          );
+        // Refused before the whole body arrived: the rest of it is not read, so the
+        // connection cannot carry another request.
+        const refuse = () => {
+          reply.header('connection', 'close');
+          return new StoreError('PAYLOAD_TOO_LARGE');
+        };
+        const declared = Number(request.headers['content-length']);
+        if (declared > fastify.config.operations.attachments.maxUploadBytes) throw refuse();
+        try {
+          const attachment = await uploadFile(
+            storeContext(fastify),
+            request.body as Readable,
+            request.query,
+          );
+          return reply.status(201).send(attachmentJson(attachment));
+        } catch (error) {
+          if (error instanceof StoreError && error.code === 'PAYLOAD_TOO_LARGE') throw refuse();
+          throw error;
+        }
+      },
+    );
+  });
 
   fastify.delete(
     '/v1/admin/attachments/:attachmentId',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../../lib/auth.js';
+import { acceptJsonOnly } from '../../lib/raw-json.js';
 import attachments from './attachments.js';
 import catalogue from './catalogue.js';
 import licenses from './licenses.js';
@@ -14,6 +15,8 @@ import webhooks from './webhooks.js';
  */
 export default async function admin(fastify: FastifyInstance) {
   fastify.addHook('onRequest', requireAdmin);
+  // JSON only (415 for forms and text), like the rest of the API; uploads add their own.
+  acceptJsonOnly(fastify);
   await fastify.register(catalogue);
   await fastify.register(orders);
   await fastify.register(licenses);

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { licenseFromKey } from '../../lib/license-auth.js';
+import { acceptJsonOnly } from '../../lib/raw-json.js';
 import { ErrorResponse, licenseErrors } from '../../schemas/common.js';
 import type { UsageReport } from '../../schemas/usage.js';
 import { QuotasResponse, UsageReportAccepted, UsageReportBody } from '../../schemas/usage.js';
@@ -14,6 +15,7 @@ import { quotaStates, recordUsageReport, verifySignedReport } from '../../servic
  */
 export default async function usage(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
+  acceptJsonOnly(fastify);
 
   fastify.post(
     '/v1/licenses/usage',

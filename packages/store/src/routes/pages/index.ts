@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreError } from '../../errors.js';
+import { errorPage } from '../../views/errors.js';
+import { crossSiteRequest, sendPage } from './http.js';
+import portalRoutes from './portal.js';
+import { sessionOf } from './session.js';
+import staticRoutes from './static.js';
+import storefrontRoutes from './storefront.js';
+
+/**
+ * The HTML side of the store: storefront, customer portal and their static files. One
+ * encapsulated plugin, so its error handler answers with pages while the JSON API keeps
+ * its JSON errors. Every state-changing request must come from the store's own pages
+ * (Fetch Metadata / Origin, then a CSRF token checked by each route).
+ */
+export default async function pages(fastify: FastifyInstance) {
+  fastify.setErrorHandler(pageErrorHandler);
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    if (crossSiteRequest(request)) {
+      return sendPage(
+        reply,
+        403,
+        errorPage({
+          status: 403,
+          vendor: fastify.config.vendor,
+          message: 'This form was not sent from a page of this store.',
+        }),
+      );
+    }
+  });
+  await fastify.register(staticRoutes);
+  await fastify.register(storefrontRoutes);
+  await fastify.register(portalRoutes);
+}
+
+/**
+ * Errors of the page routes as pages: a StoreError with its status and message (402 links
+ * to the subscribe page, 429 says when to retry), Fastify's client errors with theirs, and
+ * anything else logged and shown as a 500 page that names nothing internal.
+ */
+export function pageErrorHandler(
+  error: FastifyError | StoreError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const vendor = request.server.config.vendor;
+  const session = sessionOf(request);
+  const signedIn = session && { csrfToken: session.csrfToken };
+  let status = 500;
+  let message: string | undefined;
+  let link: { href: string; text: string } | undefined;
+  if (error instanceof StoreError) {
+    status = error.status;
+    message = error.message;
+    const pay = error.extra.checkoutUrl ?? error.extra.subscribeUrl;
+    if (status === 402 && typeof pay === 'string')
+      link = { href: pay, text: 'Choose a plan and subscribe' };
+    if (status === 429) reply.header('retry-after', '60');
+  } else if ((error as FastifyError).validation) {
+    status = 400;
+    message = 'The address or the form is not valid.';
+  } else if (
+    typeof error.statusCode === 'number' &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  ) {
+    status = error.statusCode;
+  }
+  if (status >= 500) {
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    message = undefined;
+  }
+  if (!link && signedIn && status < 500)
+    link = { href: '/portal/license', text: 'Back to your license' };
+  return sendPage(reply, status, errorPage({ status, vendor, message, link, signedIn }));
+}

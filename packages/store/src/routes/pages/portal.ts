@@ -1,0 +1,443 @@
+import type { TokenFormat } from '@licensekit/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreError } from '../../errors.js';
+import { checkFormToken, FORM_COOKIE, formToken } from '../../lib/form-tokens.js';
+import { licenseFromKey } from '../../lib/license-auth.js';
+import { storeContext } from '../../lib/store-context.js';
+import { catalogueRepository } from '../../repositories/catalogue.js';
+import type { LicenseRecord } from '../../repositories/licenses.js';
+import { licensesRepository } from '../../repositories/licenses.js';
+import type { Plan, Product } from '../../schemas/catalogue.js';
+import { deactivateDevice, listDevices } from '../../services/activation.js';
+import { listAttachments, streamAttachment } from '../../services/attachments.js';
+import { licenseStatus } from '../../services/license-status.js';
+import { planOf } from '../../services/licensing.js';
+import type { PlanChangeOutcome } from '../../services/plan-changes.js';
+import { cancelLicense, changePlan, undoPendingChange } from '../../services/plan-changes.js';
+import { endPortalSession } from '../../services/portal-sessions.js';
+import { currentToken } from '../../services/refresh.js';
+import { quotaStates } from '../../services/usage.js';
+import { errorPage } from '../../views/errors.js';
+import {
+  cancelBlocked,
+  cancelConfirmPage,
+  cancelledPage,
+  licensePage,
+  planChangedPage,
+  planPreviewPage,
+  signInPage,
+} from '../../views/portal.js';
+import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
+import type { ActiveSession } from './session.js';
+import {
+  clearSessionCookie,
+  csrfMatches,
+  sessionOf as loadedSession,
+  loadSession,
+  startSession,
+} from './session.js';
+
+const SIGN_IN_PURPOSE = 'portal-sign-in';
+
+/** Notices after a redirect (post/redirect/get): a fixed set, chosen by `?done=`. */
+const NOTICES: Record<string, string> = {
+  'signed-out': 'You are signed out.',
+  'device-deactivated': 'The device was deactivated and its seat is free again.',
+  kept: 'The pending change was withdrawn: you keep your current plan.',
+};
+
+function noticeOf(query: unknown): string | undefined {
+  const done = (query as { done?: unknown } | undefined)?.done;
+  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Portal routes: without a session a GET goes to the sign-in page, a POST is refused. */
+    portal?: boolean;
+  }
+}
+
+/**
+ * The customer portal. Signing in takes the license key through the same failed-lookup
+ * limiter as the API (429 page past it) and opens a session (services/portal-sessions.ts);
+ * every other route needs the session, and every POST its CSRF token (403 page without).
+ */
+export default async function portalRoutes(fastify: FastifyInstance) {
+  const ctx = storeContext(fastify);
+  const { config } = fastify;
+  const vendor = config.vendor;
+
+  fastify.addHook('preHandler', async (request, reply) => {
+    if (!request.routeOptions.config.portal) return;
+    const session = await loadSession(request);
+    if (!session) {
+      if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, '/portal');
+      return sendPage(
+        reply,
+        401,
+        errorPage({
+          status: 401,
+          vendor,
+          message: 'Your portal session has ended. Sign in again with your license key.',
+          link: { href: '/portal', text: 'Sign in' },
+        }),
+      );
+    }
+    if (request.method === 'POST' && !csrfMatches(session, readForm(request.body).csrf)) {
+      return sendPage(
+        reply,
+        403,
+        errorPage({
+          status: 403,
+          vendor,
+          message:
+            'This form is missing its security token or has expired. Go back to your license page and try again.',
+          link: { href: '/portal/license', text: 'Back to your license' },
+          signedIn: { csrfToken: session.csrfToken },
+        }),
+      );
+    }
+  });
+
+  /** The session of a portal route (the preHandler has loaded and checked it). */
+  const sessionOf = (request: FastifyRequest): ActiveSession => loadedSession(request)!;
+  const portal = { schema: { hide: true }, config: { portal: true } };
+  const catalogue = () => catalogueRepository(fastify.db, config.publicUrl);
+
+  async function productOf(productId: string): Promise<Product> {
+    const product = await catalogue().getProduct(productId);
+    if (!product) throw new StoreError('PRODUCT_NOT_FOUND');
+    return product;
+  }
+
+  /** The session's license after what the billing cycle owes it (a period that just ended). */
+  async function currentLicense(session: ActiveSession) {
+    const status = await licenseStatus(ctx, session.licenseId);
+    const record = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+    return { ...status, record };
+  }
+
+  function renderSignIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    options: { errors?: { field: string; message: string }[]; notice?: string | undefined } = {},
+  ): FastifyReply {
+    const secret = formSecret(request, reply, config);
+    return sendPage(
+      reply,
+      status,
+      signInPage({
+        vendor,
+        csrfToken: formToken(fastify.secrets, SIGN_IN_PURPOSE, secret),
+        errors: options.errors ?? [],
+        notice: options.notice,
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------ sign in and out
+
+  fastify.get('/portal', { schema: { hide: true } }, async (request, reply) => {
+    if (await loadSession(request)) return seeOther(reply, '/portal/license');
+    return renderSignIn(request, reply, 200, { notice: noticeOf(request.query) });
+  });
+
+  fastify.post(
+    '/portal/sign-in',
+    { bodyLimit: 4 * 1024, schema: { hide: true } },
+    async (request, reply) => {
+      const form = readForm(request.body);
+      if (
+        !checkFormToken(
+          fastify.secrets,
+          SIGN_IN_PURPOSE,
+          cookieOf(request, config, FORM_COOKIE),
+          form.csrf,
+        )
+      ) {
+        return sendPage(
+          reply,
+          403,
+          errorPage({
+            status: 403,
+            vendor,
+            message:
+              'This sign-in form has expired or was not sent from this store. Open it again.',
+            link: { href: '/portal', text: 'Sign in' },
+          }),
+        );
+      }
+      // The key is never written back into the form: a failed attempt shows an empty field.
+      const key = (form.licenseKey ?? '').trim();
+      if (key === '') {
+        return renderSignIn(request, reply, 400, {
+          errors: [{ field: 'licenseKey', message: 'Enter your license key.' }],
+        });
+      }
+      let license: LicenseRecord;
+      try {
+        license = await licenseFromKey(request, key);
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'LICENSE_NOT_FOUND') {
+          return renderSignIn(request, reply, 401, {
+            errors: [
+              {
+                field: 'licenseKey',
+                message:
+                  'No license matches this key. Check it (it starts with LK-) and try again.',
+              },
+            ],
+          });
+        }
+        throw error;
+      }
+      const previous = await loadSession(request);
+      if (previous) await endPortalSession(ctx, previous.id);
+      await startSession(request, reply, license.id);
+      return seeOther(reply, '/portal/license');
+    },
+  );
+
+  fastify.post('/portal/sign-out', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
+    await endPortalSession(ctx, sessionOf(request).id);
+    clearSessionCookie(request, reply);
+    return seeOther(reply, '/portal?done=signed-out');
+  });
+
+  // ------------------------------------------------------------ the license
+
+  fastify.get('/portal/license', portal, async (request, reply) => {
+    const session = sessionOf(request);
+    const { view, paid, subscribeUrl, record } = await currentLicense(session);
+    const product = await productOf(record.productId);
+    const now = ctx.clock.now();
+    return sendPage(
+      reply,
+      200,
+      licensePage({
+        vendor,
+        csrfToken: session.csrfToken,
+        product,
+        plan: await planOf(fastify.db, config, record.productId, record.planId),
+        license: view,
+        paid,
+        subscribeUrl,
+        quotas: await quotaStates(fastify.db, record, now),
+        devices: await listDevices(fastify.db, record.id),
+        attachments: await listAttachments(fastify.db, record.productId),
+        freePlan: await catalogue().freePlan(record.productId),
+        notice: noticeOf(request.query),
+      }),
+    );
+  });
+
+  fastify.post(
+    '/portal/devices/deactivate',
+    { ...portal, bodyLimit: 4 * 1024 },
+    async (request, reply) => {
+      const deviceId = readForm(request.body).deviceId;
+      if (!deviceId) throw new StoreError('DEVICE_NOT_FOUND');
+      await deactivateDevice(ctx, sessionOf(request).licenseId, { deviceId });
+      return seeOther(reply, '/portal/license?done=device-deactivated#devices');
+    },
+  );
+
+  fastify.get<{ Querystring: { format?: unknown } }>(
+    '/portal/token',
+    portal,
+    async (request, reply) => {
+      const session = sessionOf(request);
+      const wanted = request.query.format;
+      const format: TokenFormat | undefined =
+        wanted === 'jwt' || wanted === 'cwt' ? wanted : undefined;
+      const license = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+      const issued = await currentToken(ctx, session.licenseId, { format });
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('cache-control', 'no-store')
+        .header(
+          'content-disposition',
+          `attachment; filename="${license.productId}-${license.id}.lic"`,
+        )
+        .send(issued.token);
+    },
+  );
+
+  fastify.get<{ Params: { attachmentId: string } }>(
+    '/portal/attachments/:attachmentId',
+    portal,
+    async (request, reply) => {
+      const license = (await licensesRepository(fastify.db).byId(sessionOf(request).licenseId))!;
+      return streamAttachment(ctx, request, reply, {
+        license,
+        attachmentId: request.params.attachmentId,
+      });
+    },
+  );
+
+  // ------------------------------------------------------------ plan changes
+
+  /** The plan and seats of a plan-change form; 400 when they are not a plan and a count. */
+  function changeRequest(product: Product, fields: Record<string, unknown>) {
+    const planId = fields.plan;
+    const plan = product.plans.find((candidate) => candidate.id === planId);
+    if (!plan) throw new StoreError('BAD_REQUEST', 'Choose one of the plans.');
+    const seatsText = typeof fields.seats === 'string' ? fields.seats.trim() : '';
+    let seats: number | undefined;
+    if (plan.perSeat && seatsText !== '') {
+      seats = /^\d{1,6}$/.test(seatsText) ? Number(seatsText) : Number.NaN;
+      if (!(seats >= 1 && seats <= 100_000)) {
+        throw new StoreError('BAD_REQUEST', 'The number of seats must be from 1 to 100,000.');
+      }
+    }
+    return { plan, seats };
+  }
+
+  async function renderPreview(
+    reply: FastifyReply,
+    status: number,
+    session: ActiveSession,
+    request: {
+      from: Plan;
+      fromSeats: number;
+      to: Plan;
+      seats?: number | undefined;
+    },
+    notice?: string,
+  ): Promise<FastifyReply> {
+    const quote = await changePlan(ctx, session.licenseId, {
+      planId: request.to.id,
+      seats: request.seats,
+      confirm: false,
+    });
+    return sendPage(
+      reply,
+      status,
+      planPreviewPage({
+        vendor,
+        csrfToken: session.csrfToken,
+        from: request.from,
+        fromSeats: request.fromSeats,
+        to: request.to,
+        quote,
+        immediate: Date.parse(quote.effectiveAt) <= ctx.clock.now().getTime(),
+        test: quote.test,
+        notice,
+      }),
+    );
+  }
+
+  // A preview changes nothing: a GET form, so no CSRF token is needed and reloading is safe.
+  fastify.get('/portal/plan', portal, async (request, reply) => {
+    const session = sessionOf(request);
+    const { record } = await currentLicense(session);
+    const product = await productOf(record.productId);
+    const { plan, seats } = changeRequest(product, request.query as Record<string, unknown>);
+    const from = await planOf(fastify.db, config, record.productId, record.planId);
+    return renderPreview(reply, 200, session, {
+      from,
+      fromSeats: record.seats,
+      to: plan,
+      seats,
+    });
+  });
+
+  fastify.post('/portal/plan', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
+    const session = sessionOf(request);
+    const form = readForm(request.body);
+    const license = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+    const product = await productOf(license.productId);
+    const { plan, seats } = changeRequest(product, form);
+    const expected = form.expectedAmount ?? '';
+    if (!/^\d{1,15}$/.test(expected)) {
+      throw new StoreError('BAD_REQUEST', 'Open the preview again and confirm from there.');
+    }
+    let outcome: PlanChangeOutcome;
+    try {
+      outcome = await changePlan(ctx, session.licenseId, {
+        planId: plan.id,
+        seats,
+        confirm: true,
+        expectedAmount: Number(expected),
+      });
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'QUOTE_CHANGED') throw error;
+      const from = await planOf(fastify.db, config, license.productId, license.planId);
+      return renderPreview(
+        reply,
+        409,
+        session,
+        { from, fromSeats: license.seats, to: plan, seats },
+        'The amount changed since your preview (time has passed or your plan changed). Check the new amount below and confirm again.',
+      );
+    }
+    return sendPage(
+      reply,
+      200,
+      planChangedPage({ vendor, csrfToken: session.csrfToken, to: plan, outcome }),
+    );
+  });
+
+  // ------------------------------------------------------------ cancellation
+
+  fastify.get('/portal/cancel', portal, async (request, reply) => {
+    const session = sessionOf(request);
+    const { view, record } = await currentLicense(session);
+    const plan = await planOf(fastify.db, config, record.productId, record.planId);
+    const blocked = cancelBlocked({ license: view, plan });
+    if (blocked) throw new StoreError('PLAN_CHANGE_INVALID', blocked);
+    const now = ctx.clock.now();
+    const immediate = record.status === 'past_due';
+    const effectiveAt = immediate
+      ? now
+      : record.status === 'trialing'
+        ? (record.trialEnd ?? record.periodEnd ?? now)
+        : (record.periodEnd ?? now);
+    return sendPage(
+      reply,
+      200,
+      cancelConfirmPage({
+        vendor,
+        csrfToken: session.csrfToken,
+        plan,
+        effectiveAt,
+        immediate,
+        freePlan: await catalogue().freePlan(record.productId),
+        test: record.test,
+      }),
+    );
+  });
+
+  fastify.post('/portal/cancel', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
+    const session = sessionOf(request);
+    const before = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+    const plan = await planOf(fastify.db, config, before.productId, before.planId);
+    const outcome = await cancelLicense(ctx, session.licenseId);
+    const product = await productOf(before.productId);
+    // Scheduled: the pending change names the fallback; at once (past due): the new plan.
+    const fallbackId =
+      outcome.pendingChange?.plan ?? (outcome.plan !== before.planId ? outcome.plan : undefined);
+    return sendPage(
+      reply,
+      200,
+      cancelledPage({
+        vendor,
+        csrfToken: session.csrfToken,
+        plan,
+        outcome,
+        fallbackPlan: product.plans.find((candidate) => candidate.id === fallbackId),
+      }),
+    );
+  });
+
+  fastify.post(
+    '/portal/cancel/undo',
+    { ...portal, bodyLimit: 4 * 1024 },
+    async (request, reply) => {
+      await undoPendingChange(ctx, sessionOf(request).licenseId);
+      return seeOther(reply, '/portal/license?done=kept');
+    },
+  );
+}

@@ -14,6 +14,7 @@ import { issue } from '../packages/issuer/dist/index.js';
 import { createVerifier, memoryState } from '../packages/verifier/dist/index.js';
 import { fileState } from '../packages/verifier/dist/node/index.js';
 import { createFixtures, PRODUCT } from './lib/fixtures.mjs';
+import { withLoadedStore } from './store.mjs';
 
 const cold = (trust) => createVerifier({ trust, product: PRODUCT, cacheSize: 0, state: false });
 
@@ -41,6 +42,32 @@ const cases = {
     return consumeCase(f, fileState(join(dir, 'state.json')));
   },
 };
+
+/**
+ * The store under the load of `pnpm bench store` (32 connections or callers, refresh by
+ * license key): the profile is of this process, the server's, while the load runs for 3 s.
+ * PostgreSQL cases need LICENSEKIT_TEST_DATABASE_URL.
+ */
+const storeCases = {
+  'store-refresh-pglite': ['pglite', 'refresh'],
+  'store-refresh-postgres': ['postgres', 'refresh'],
+  'store-db-limit-pglite': ['pglite', 'db-limit'],
+  'store-db-limit-postgres': ['postgres', 'db-limit'],
+};
+
+async function profileStore(name) {
+  const [kind, side] = storeCases[name];
+  return withLoadedStore(kind, side, async (run) => {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const load = await run(3);
+    const { profile: result } = await session.post('Profiler.stop');
+    session.disconnect();
+    return { calls: load.ok, result };
+  });
+}
 
 async function consumeCase(f, state) {
   const quota = { ...f.claims.quota, exports: { limit: 1e12, per: 'month' } };
@@ -110,13 +137,15 @@ function summarize(profile, top = 20) {
 }
 
 const [name, out] = process.argv.slice(2);
-if (!(name in cases)) {
+if (!(name in cases) && !(name in storeCases)) {
   console.error(
-    `usage: node bench/profile.mjs <case> [out.cpuprofile]; cases: ${Object.keys(cases).join(', ')}`,
+    `usage: node bench/profile.mjs <case> [out.cpuprofile]; cases: ${[...Object.keys(cases), ...Object.keys(storeCases)].join(', ')}`,
   );
   process.exit(2);
 }
-const { calls, result } = await profile(name);
-console.log(`${name}: ${calls} calls in 3 s under the profiler\n`);
+const { calls, result } = await (name in storeCases ? profileStore(name) : profile(name));
+console.log(
+  `${name}: ${calls} ${name in storeCases ? 'refreshes' : 'calls'} in 3 s under the profiler\n`,
+);
 console.log(summarize(result));
 if (out !== undefined) writeFileSync(out, JSON.stringify(result));

@@ -1,12 +1,12 @@
-import type { Ed25519Backend, QuotaSpec } from '@licensekit/core';
+import type { Ed25519Backend } from '@licensekit/core';
 import { defaultBackend } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import { Acceptor, hashOf } from './acceptor.js';
 import type { Decode } from './decode.js';
 import { describe } from './describe.js';
 import { evaluate, recordAcceptance } from './evaluate.js';
-import type { Consumption, LedgerEntry } from './ledger.js';
-import { consume, usageSnapshot } from './ledger.js';
+import type { LedgerEntry } from './ledger.js';
+import { usageSnapshot } from './ledger.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
@@ -16,7 +16,7 @@ import { memoryState } from './state/memory.js';
 import type { StateData, StateStore } from './state/state.js';
 import { emptyState } from './state/state.js';
 import { TrustStore } from './trust.js';
-import type { ConsumeResult, VerifierOptions } from './types.js';
+import type { VerifierOptions } from './types.js';
 import { Verdict } from './verdict.js';
 
 /** What one check of a token found: the result, the ledger, and the trusted token if any. */

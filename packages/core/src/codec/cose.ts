@@ -164,6 +164,7 @@ export function cborHead(major: number, length: number): Uint8Array {
 
 const SIGNATURE1 = utf8Encode('Signature1');
 // The fixed start of every Sig_structure: array(4) and the context text.
+const EMPTY_BSTR = Uint8Array.of(0x40);
 const SIGNATURE1_PREFIX = Uint8Array.of(0x84, 0x60 | SIGNATURE1.length, ...SIGNATURE1);
 
 /**
@@ -182,12 +183,17 @@ export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): U
       payloadHead.length +
       payload.length,
   );
-  out.set(SIGNATURE1_PREFIX, 0);
-  let offset = SIGNATURE1_PREFIX.length;
-  out.set(protectedHead, offset);
-  out.set(protectedBytes, (offset += protectedHead.length));
-  out[(offset += protectedBytes.length)] = 0x40;
-  out.set(payloadHead, (offset += 1));
-  out.set(payload, offset + payloadHead.length);
+  let offset = 0;
+  for (const part of [
+    SIGNATURE1_PREFIX,
+    protectedHead,
+    protectedBytes,
+    EMPTY_BSTR,
+    payloadHead,
+    payload,
+  ]) {
+    out.set(part, offset);
+    offset += part.length;
+  }
   return out;
 }

@@ -2,7 +2,6 @@ import {
   isBase64urlOfLength,
   jwkThumbprint,
   KeyError,
-  MalformedError,
   parseStrictJson,
   utf8Decode,
 } from '@licensekit/core';

@@ -164,14 +164,17 @@ export async function renew(
 }
 
 /**
- * True when some quota is counted from the anchor (every quota but `seats`: per period, or
- * over the license's life), i.e. when the anchor must not move with each renewal.
+ * True when some quota is counted from the anchor (any but `seats` and unlimited ones: per
+ * period, or over the license's life), i.e. when the anchor must not move with renewals.
  */
 function hasCountedQuota(quota: unknown): boolean {
   return (
     typeof quota === 'object' &&
     quota !== null &&
-    Object.keys(quota).some((name) => name !== 'seats')
+    Object.entries(quota).some(
+      ([name, spec]) =>
+        name !== 'seats' && !(typeof spec === 'object' && spec !== null && 'unlimited' in spec),
+    )
   );
 }
 

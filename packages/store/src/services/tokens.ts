@@ -87,9 +87,12 @@ export function licenseClaims(
     claims.exp = exp;
     if (plan.graceDays > 0) claims.grace = plan.graceDays * DAY_SECONDS;
   }
-  // Every quota counts from the anchor (per period, or over the license's life), so every
-  // token of the license must name the same one.
-  if (Object.keys(plan.quotas).length > 0) claims.anchor = seconds(license.anchor);
+  // Counted quotas (not seats, not unlimited) count from the anchor — per period, or over
+  // the license's life — so every token of the license must name the same one.
+  const counted = Object.entries(plan.quotas).some(
+    ([name, spec]) => name !== 'seats' && !('unlimited' in spec),
+  );
+  if (counted) claims.anchor = seconds(license.anchor);
   if (seq > 0 && license.lastTokenHash !== null) claims.prev = license.lastTokenHash;
   if (options.thumbprint !== undefined) claims.cnf = { jkt: options.thumbprint };
   if (license.pendingChange !== null) {

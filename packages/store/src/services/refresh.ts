@@ -158,6 +158,8 @@ async function nextToken(
       device: device && { id: device.id, thumbprint: device.thumbprint },
       format,
       now,
+      // Locked and brought up to date just above, and not changed since.
+      locked: license,
     });
   });
 }

@@ -11,8 +11,8 @@ import { interleave } from './lib/interleave.mjs';
 const COMMAND = 'pnpm bench issue';
 
 async function issueFigure(fixtures, format, timing) {
-  const { signer, storeCertificate, claims, issuerKeys } = fixtures;
-  const options = { signer, certificate: storeCertificate, format };
+  const { signer, certificates, claims, issuerKeys } = fixtures;
+  const options = { signer, certificate: certificates[format], format };
   const { signingInput } = decodeDocument(await issue(claims, options), 'license');
   const run = await interleave(
     {

@@ -34,7 +34,7 @@ const cases = {
   },
   'issue-cwt': (f) => () => issue(f.claims, { signer: f.signer, certificate: f.storeCertificate }),
   'issue-jwt': (f) => () =>
-    issue(f.claims, { signer: f.signer, certificate: f.storeCertificate, format: 'jwt' }),
+    issue(f.claims, { signer: f.signer, certificate: f.certificates.jwt, format: 'jwt' }),
   'consume-memory': (f) => consumeCase(f, memoryState()),
   'consume-file': (f) => {
     const dir = mkdtempSync(join(tmpdir(), 'licensekit-profile-'));

@@ -164,20 +164,13 @@ export async function benchSize(fixtures) {
   const cwtCertified = cwtReport(tokens.cwt.certified);
   const cwtBare = cwtReport(tokens.cwt.bare);
   const jwtStore = jwtReport(tokens.jwt.certified);
-  const jwtOwn = jwtReport(tokens.jwt.ownCertificate);
   const jwtBare = jwtReport(tokens.jwt.bare);
   const figures = [
     sizeFigure(
-      'size, as issued by the reference store (its CWT issuer certificate embedded in both)',
+      'size, as issued by the reference store (an issuer certificate of its own format embedded)',
       cwtCertified,
       jwtStore,
       whyLine(cwtCertified, jwtStore),
-    ),
-    sizeFigure(
-      'size, each format carrying an issuer certificate of its own format',
-      cwtCertified,
-      jwtOwn,
-      whyLine(cwtCertified, jwtOwn),
     ),
     sizeFigure('size, bare (no certificate)', cwtBare, jwtBare, whyLine(cwtBare, jwtBare)),
     {

@@ -58,7 +58,7 @@ export async function createFixtures() {
       format: 'jwt',
     }),
   };
-  // The store holds one certificate (CWT, issuer's default) and embeds it in both formats.
+  // The store embeds a certificate of each token's own format (packages/store lib/keys.ts).
   const storeCertificate = certificates.cwt;
   const claims = typicalClaims();
   const tokens = {
@@ -67,13 +67,8 @@ export async function createFixtures() {
       bare: await issue(claims, { signer, format: 'cwt' }),
     },
     jwt: {
-      certified: await issue(claims, { signer, certificate: storeCertificate, format: 'jwt' }),
+      certified: await issue(claims, { signer, certificate: certificates.jwt, format: 'jwt' }),
       bare: await issue(claims, { signer, format: 'jwt' }),
-      ownCertificate: await issue(claims, {
-        signer,
-        certificate: certificates.jwt,
-        format: 'jwt',
-      }),
     },
   };
   return {

@@ -193,9 +193,8 @@ export async function benchSize(fixtures) {
     breakdownTable([
       ['CWT bare', cwtBare],
       ['JWT bare', jwtBare],
-      ['CWT + CWT cert', cwtCertified],
-      ['JWT + CWT cert (store)', jwtStore],
-      ['JWT + JWT cert', jwtOwn],
+      ['CWT + CWT cert (store)', cwtCertified],
+      ['JWT + JWT cert (store)', jwtStore],
     ]),
     '',
     claimsNote(cwtBare, jwtBare, payload),

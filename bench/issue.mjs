@@ -41,17 +41,16 @@ async function issueFigure(fixtures, format, timing) {
     ratio: run.ratio('ours', 'raw'),
     goal: { op: '>=', value: 0.9 },
     why:
-      'issue verifies every signature it makes before returning the token ' +
-      '(issuer/src/lib/sign-document.ts signDocument, the RFC 8032 §8.1 fault and wrong-KMS-key ' +
-      'check), and an Ed25519 verify costs about three signs: that check alone caps issue near ' +
-      '0.25× of a raw sign; claim validation, a fresh jti and re-reading the certificate take ' +
-      'most of the rest.',
+      'the JavaScript around the signature costs about two thirds of one: issue validates the ' +
+      'claims with the same strict parser the verifier runs (nothing unverifiable is ever ' +
+      'signed), encodes them (CBOR or JSON) and writes base64url; an Ed25519 signature leaves ' +
+      'little room for that. Already removed: the verify of every signature (now the first per ' +
+      'signer; `verify: "always"` is opt-in), re-decoding the certificate and re-encoding the ' +
+      'header on every call (both cached), one CSPRNG call per jti (pooled).',
     profile:
-      `\`node bench/profile.mjs issue-${format}\`: node:crypto verifyOneShot ≈ 48% (the check in ` +
-      'signDocument), signOneShot ≈ 18%, issuer/src/issue.ts completeLicenseClaims ' +
-      '(parseLicenseClaims, randomTokenId) 8.5–9%, core/src/codec/write.ts prepareLicense and its ' +
-      'encoder 6–8.5%, issuer/src/lib/certificate-scope.ts checkCertificateUse (decodes the same ' +
-      'certificate and hashes its key on every call) 6–7%, GC 6.5–7%.',
+      `\`node bench/profile.mjs issue-${format}\`: node:crypto signOneShot (the floor) ≈ 53%; ` +
+      'issuer/src/issue.ts completeLicenseClaims with core parseLicenseClaims ≈ 15%; the CBOR ' +
+      'encoder (cbor-x, claims/license-cwt.ts licenseToCwt) ≈ 5%; base64url ≈ 3%; GC ≈ 4%.',
     command: COMMAND,
   };
 }

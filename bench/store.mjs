@@ -285,9 +285,9 @@ async function benchDatabase(kind, adminUrl, load) {
 /** What `node bench/profile.mjs store-refresh-<database>` showed (issue 4, 2 cores, loaded). */
 const PROFILES = {
   pglite:
-    "`node bench/profile.mjs store-refresh-pglite`: PGlite ≈ 65% of the server's samples (its WebAssembly executor execProtocolRawSync ≈ 53%, result parsing ≈ 14%), on the server's own thread and one statement at a time: each refresh runs 8 (the key lookup, then in one transaction BEGIN, SELECT … FOR UPDATE of the license twice: services/billing.ts lockCurrentLicense, then services/tokens.ts issueLicenseToken, the plan, INSERT INTO tokens, UPDATE licenses, COMMIT); Fastify writing the reply ≈ 9%; issuer issue (Ed25519 sign, then the verify of its own signature) ≈ 4%.",
+    "`node bench/profile.mjs store-refresh-pglite`: PGlite ≈ 65% of the server's samples (its WebAssembly executor execProtocolRawSync ≈ 53%, result parsing ≈ 14%), on the server's own thread and one statement at a time: each refresh runs 7 (the key lookup, then in one transaction BEGIN, SELECT … FOR UPDATE of the license in services/billing.ts lockCurrentLicense, the plan, INSERT INTO tokens, UPDATE licenses, COMMIT); Fastify writing the reply ≈ 9%; issuer issue (Ed25519 sign) ≈ 3%.",
   postgres:
-    "`node bench/profile.mjs store-refresh-postgres`: writev system calls ≈ 40% of the server's samples, almost all of them pg sending a refresh's 8 statements to PostgreSQL one round trip each (key lookup; BEGIN; SELECT … FOR UPDATE of the license in services/billing.ts lockCurrentLicense and again in services/tokens.ts issueLicenseToken; the plan; INSERT INTO tokens; UPDATE licenses; COMMIT); pg result parsing ≈ 12%; Fastify writing the reply ≈ 13%; issuer issue (Ed25519 sign and the verify of its own signature) ≈ 5%.",
+    "`node bench/profile.mjs store-refresh-postgres`: writev system calls ≈ 40% of the server's samples, almost all of them pg sending a refresh's 7 statements to PostgreSQL one round trip each (key lookup; BEGIN; SELECT … FOR UPDATE of the license in services/billing.ts lockCurrentLicense; the plan; INSERT INTO tokens; UPDATE licenses; COMMIT); pg result parsing ≈ 12%; Fastify writing the reply ≈ 13%; issuer issue (Ed25519 sign) ≈ 3%.",
 };
 
 /** One line: why refresh falls short of the database limit, when it does. */

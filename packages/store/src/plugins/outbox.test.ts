@@ -191,7 +191,8 @@ describe.skipIf(postgresUnavailable)('webhook outbox delivery', () => {
     });
     cleanups.push(() => second.close());
     await hooks.waitFor((r) => r.some((d) => d.id === pending));
-    expect((await outboxRow(second.db, pending!)).delivered_at).not.toBeNull();
+    // The receiver has the POST; the store marks it delivered once the answer is back.
+    await eventually(async () => (await outboxRow(second.db, pending!)).delivered_at);
     // The crashed instance's claim holds for its 30 s, then the message goes out.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(hooks.received.map((r) => r.id)).toEqual([pending]);
@@ -199,7 +200,11 @@ describe.skipIf(postgresUnavailable)('webhook outbox delivery', () => {
     second.app.outbox.wake();
     await hooks.waitFor((r) => r.some((d) => d.id === claimed));
     expect(hooks.received.every((r) => r.verified)).toBe(true);
-    expect(await outboxRow(second.db, claimed!)).toMatchObject({ attempts: 2 });
+    const delivered = await eventually(async () => {
+      const row = await outboxRow(second.db, claimed!);
+      return row.delivered_at ? row : undefined;
+    });
+    expect(delivered).toMatchObject({ attempts: 2 });
   });
 
   test('two instances on one database deliver every message exactly once', async () => {

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keyRefresher } from '../packages/store/dist/bench.js';
+import { createScratchDatabase, keyRefresher } from '../packages/store/dist/bench.js';
 import { buildStore, openPglite, openPostgres } from '../packages/store/dist/index.js';
 import { median, quantile } from './lib/interleave.mjs';
 import { startLoad } from './lib/load.mjs';
@@ -63,26 +63,9 @@ export async function openBenchStore(kind, adminUrl) {
     db = await openPglite({ dataDir: join(dataDir, 'db') });
     options.db = db;
   } else {
-    const name = `lk_bench_${randomBytes(6).toString('hex')}`;
-    const admin = await openPostgres({ connectionString: adminUrl, max: 1 });
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    options.databaseUrl = url.toString();
-    drop = async () => {
-      // pg's pool.end() resolves before its sockets have closed, and a forced drop makes
-      // the pool's clients emit 57P01 errors: wait (at most 1 s) for them to be gone.
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const [row] = await admin.query(
-          'SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1',
-          [name],
-        );
-        if (!row || row.count === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
-    };
+    const scratch = await createScratchDatabase(adminUrl, 'lk_bench');
+    options.databaseUrl = scratch.url;
+    drop = scratch.drop;
   }
   let app;
   try {

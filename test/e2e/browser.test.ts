@@ -5,41 +5,17 @@
  * reload, and the test reads the results from the DOM. The compact entry, a stateless
  * CWT-only verifier, verifies the CWT and calls the JWT malformed.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { repoRoot } from '../support/vectors.js';
 import { buildBrowserBundle } from './support/bundle.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
 import { CSP, type StaticSite, serveSite } from './support/static-server.js';
 import { makeRuntimeFixture, type RuntimeFixture } from './support/tokens.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The flags of machines/node.md: without the background-networking ones Chromium tries to
-// reach Google's hosts at every start, which a closed network refuses. playwright's
-// launch() gives every run a fresh, empty user-data-dir of its own.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-const missing = !existsSync(CHROMIUM);
-if (missing && !process.env.CI) {
-  console.warn(`browser e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-}
-
-if (missing && process.env.CI) {
-  test('Chromium is installed (CI requires the browser test)', () => {
-    throw new Error(
-      `CI: no Chromium at ${CHROMIUM}; .ci/run must install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  });
-}
+const missing = chromiumMissing('browser e2e test');
 
 interface TokenSummary {
   valid: boolean;

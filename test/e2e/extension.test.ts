@@ -23,7 +23,7 @@
  * overrides it for DIR (without it nothing loads), and `--load-extension=DIR` loads it.
  * Debian's Chromium still honours --load-extension (branded Chrome 137+ does not).
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,23 +44,13 @@ import {
 } from '../support/tokens.js';
 import { repoRoot } from '../support/vectors.js';
 import { buildBrowserBundle, COMPACT_BUNDLE, FULL_BUNDLE } from './support/bundle.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The flags of machines/node.md (see browser.test.ts), and the two that load the extension.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const FIXTURES = join(repoRoot, 'test/e2e/fixtures/extension');
 const WORKER_BUNDLE = 'licensekit-verifier.worker.js';
 
 /**
- * What Chromium 156 itself sends at start despite the flags above and playwright's own
+ * What Chromium 156 itself sends at start despite CHROMIUM_ARGS and playwright's own flags
  * (seen in a net log: browser-process requests, initiator "not an origin", with or without
  * an extension loaded): the sign-in check `POST https://accounts.google.com/ListAccounts`,
  * and the component updater's on-demand check for the Optimization Guide models manifest
@@ -72,18 +62,7 @@ const CHROMIUM_OWN = [
   /^POST http:\/\/update\.googleapis\.com\/service\/update2\/json\?/,
 ];
 
-const missing = !existsSync(CHROMIUM);
-if (missing && !process.env.CI) {
-  console.warn(`extension e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-}
-
-if (missing && process.env.CI) {
-  test('Chromium is installed (CI requires the extension test)', () => {
-    throw new Error(
-      `CI: no Chromium at ${CHROMIUM}; .ci/run must install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  });
-}
+const missing = chromiumMissing('extension e2e test');
 
 /** The tokens of the test: a root the extension trusts, three licenses, a revocation list. */
 interface ExtensionFixture {

@@ -8,7 +8,7 @@
  * error, and never carry the license key in a URL.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,32 +21,9 @@ import { REDACTED_HEADERS, startStore } from '../../packages/store/src/index.js'
 import { formatMoney } from '../../packages/store/src/views/format.js';
 import type { DeviceKey } from '../../packages/verifier/src/index.js';
 import { createVerifier } from '../../packages/verifier/src/index.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// machines/node.md: without the background-networking flags Chromium tries to reach
-// Google's hosts at every start, which this closed network refuses. playwright's launch()
-// gives every run a fresh, empty user-data-dir.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-const missing = !existsSync(CHROMIUM);
-if (missing && !process.env.CI) {
-  console.warn(`store e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-}
-if (missing && process.env.CI) {
-  test('Chromium is installed (CI requires the store e2e test)', () => {
-    throw new Error(
-      `CI: no Chromium at ${CHROMIUM}; .ci/run must install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
-  });
-}
+const missing = chromiumMissing('store e2e test');
 
 /** What the browser did besides rendering: every URL, console line, error and CSP report. */
 interface Watch {

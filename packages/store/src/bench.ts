@@ -6,6 +6,9 @@
  * so its ratio to the route isolates what HTTP and Fastify add.
  */
 import type { FastifyInstance } from 'fastify';
+
+export { createScratchDatabase } from './db/scratch.js';
+
 import { licenseByKey } from './lib/license-auth.js';
 import { storeContext } from './lib/store-context.js';
 import { refreshWithKey } from './services/refresh.js';

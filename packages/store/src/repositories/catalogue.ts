@@ -2,7 +2,8 @@ import type { QuotaSpec } from '@licensekit/core';
 import type { Queryable } from '../db/client.js';
 import type { Plan, PlanInput, Product, ProductInput } from '../schemas/catalogue.js';
 
-interface PlanRow {
+/** A row of `plans` as PLAN_COLUMNS selects it. */
+export interface PlanRow {
   product_id: string;
   id: string;
   name: string;
@@ -25,10 +26,10 @@ interface ProductRow {
   description: string;
 }
 
-const PLAN_COLUMNS = `product_id, id, name, description, price_minor, currency, interval, term_days,
+export const PLAN_COLUMNS = `product_id, id, name, description, price_minor, currency, interval, term_days,
   trial_days, per_seat, seats, quotas, entitlements, grace_days`;
 
-function toPlan(row: PlanRow): Plan {
+export function toPlan(row: PlanRow): Plan {
   return {
     id: row.id,
     productId: row.product_id,

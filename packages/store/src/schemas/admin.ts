@@ -37,6 +37,7 @@ export const OrderId = Type.String({ pattern: '^ord_[A-Za-z0-9_-]{1,64}$' });
 export const AdminPlan = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  description: Type.String(),
   price: Money,
   interval: Type.String(),
   termDays: Type.Union([Type.Integer(), Type.Null()]),

@@ -37,7 +37,7 @@ export const Money = Type.Object({
   currency: Type.String({ pattern: '^[A-Z]{3}$' }),
 });
 
-/** Error responses every authenticated license route can give. */
+/** Error responses every authenticated license route can give (503: the database is down). */
 export const licenseErrors = {
   400: ErrorResponse,
   401: ErrorResponse,
@@ -45,4 +45,6 @@ export const licenseErrors = {
   403: ErrorResponse,
   404: ErrorResponse,
   429: ErrorResponse,
+  500: ErrorResponse,
+  503: ErrorResponse,
 } as const;

@@ -7,6 +7,8 @@ import {
 } from '@licensekit/core';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
+import type { PlanRow } from '../repositories/catalogue.js';
+import { PLAN_COLUMNS, toPlan } from '../repositories/catalogue.js';
 import type { LicenseRecord, LicenseStatus } from '../repositories/licenses.js';
 import { LICENSE_COLUMNS, toLicense } from '../repositories/licenses.js';
 import type { Plan } from '../schemas/catalogue.js';
@@ -75,21 +77,8 @@ async function page<Row extends { created_at: Date; id: string }, T>(
 
 // ---------------------------------------------------------------- catalogue
 
-export interface AdminPlan {
-  id: string;
-  name: string;
-  price: { amount: number; currency: string };
-  interval: 'month' | 'year' | 'once';
-  termDays: number | null;
-  trialDays: number;
-  perSeat: boolean;
-  seats: number;
-  quotas: Plan['quotas'];
-  entitlements: string[];
-  graceDays: number;
-  position: number;
-  active: boolean;
-}
+/** A plan as the storefront shows it, plus what only the admin sees. */
+export type AdminPlan = Plan & { position: number; active: boolean };
 
 export interface AdminProduct {
   id: string;
@@ -104,47 +93,16 @@ export async function adminCatalogue(db: Queryable, productId?: string): Promise
     `SELECT id, name, description FROM products WHERE ($1::text IS NULL OR id = $1) ORDER BY id`,
     [productId ?? null],
   );
-  const plans = await db.query<{
-    product_id: string;
-    id: string;
-    name: string;
-    price_minor: number;
-    currency: string;
-    interval: 'month' | 'year' | 'once';
-    term_days: number | null;
-    trial_days: number;
-    per_seat: boolean;
-    seats: number;
-    quotas: Plan['quotas'];
-    entitlements: string[];
-    grace_days: number;
-    position: number;
-    active: boolean;
-  }>(
-    `SELECT product_id, id, name, price_minor, currency, interval, term_days, trial_days, per_seat,
-        seats, quotas, entitlements, grace_days, position, active
+  const plans = await db.query<PlanRow & { position: number; active: boolean }>(
+    `SELECT ${PLAN_COLUMNS}, position, active
        FROM plans WHERE ($1::text IS NULL OR product_id = $1) ORDER BY position, price_minor, id`,
     [productId ?? null],
   );
   return products.map((product) => ({
     ...product,
     plans: plans
-      .filter((plan) => plan.product_id === product.id)
-      .map((plan) => ({
-        id: plan.id,
-        name: plan.name,
-        price: { amount: Number(plan.price_minor), currency: plan.currency },
-        interval: plan.interval,
-        termDays: plan.term_days,
-        trialDays: plan.trial_days,
-        perSeat: plan.per_seat,
-        seats: plan.seats,
-        quotas: plan.quotas,
-        entitlements: plan.entitlements,
-        graceDays: plan.grace_days,
-        position: plan.position,
-        active: plan.active,
-      })),
+      .filter((row) => row.product_id === product.id)
+      .map((row) => ({ ...toPlan(row), position: row.position, active: row.active })),
   }));
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import type { BuildOptions } from '../build.js';
 import { buildStore } from '../build.js';
 import type { Db } from '../db/client.js';
 import { openPglite, openPostgres } from '../db/client.js';
+import { createScratchDatabase } from '../db/scratch.js';
 import { ManualClock } from '../lib/clock.js';
 
 /**
@@ -46,30 +46,14 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     return { db, drop: () => db.close() };
   }
   if (!adminUrl) throw new Error(postgresUnavailable);
-  const name = `lk_test_${randomBytes(6).toString('hex')}`;
-  const admin = await openPostgres({ connectionString: adminUrl, max: 1 });
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = await openPostgres({ connectionString: url.toString() });
+  const scratch = await createScratchDatabase(adminUrl, 'lk_test');
+  const db = await openPostgres({ connectionString: scratch.url });
   return {
     db,
-    url: url.toString(),
+    url: scratch.url,
     async drop() {
       await db.close();
-      // pg's pool.end() resolves before its sockets have closed; forcing the drop while
-      // they are still open makes those clients fail with 57P01 after the test. Wait
-      // (briefly) for the server to see them gone.
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const [row] = await admin.query<{ count: number }>(
-          'SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1',
-          [name],
-        );
-        if (!row || row.count === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.close();
+      await scratch.drop();
     },
   };
 }

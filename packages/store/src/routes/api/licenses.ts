@@ -4,7 +4,7 @@ import { errorBody } from '../../errors.js';
 import { licenseFromKey } from '../../lib/license-auth.js';
 import { acceptJsonOnly, emptyBodyAsObject, rawBody } from '../../lib/raw-json.js';
 import { storeContext } from '../../lib/store-context.js';
-import { ErrorResponse } from '../../schemas/common.js';
+import { ErrorResponse, licenseErrors } from '../../schemas/common.js';
 import {
   ActivateBody,
   ActivateResponse,
@@ -23,17 +23,6 @@ import { currentToken, refreshWithKey, refreshWithToken } from '../../services/r
 
 const BODY_LIMIT = 8 * 1024;
 
-/** Responses of a license-key route besides its success. */
-const keyErrors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  402: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  429: ErrorResponse,
-  500: ErrorResponse,
-  503: ErrorResponse,
-};
 const bodyErrors = { 413: ErrorResponse, 415: ErrorResponse };
 
 /**
@@ -57,7 +46,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: ActivateBody,
-        response: { 200: ActivateResponse, ...keyErrors, 409: ErrorResponse, ...bodyErrors },
+        response: { 200: ActivateResponse, ...licenseErrors, 409: ErrorResponse, ...bodyErrors },
       },
     },
     async (request) => {
@@ -82,7 +71,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: DeactivateBody,
-        response: { 200: DeactivateResponse, ...keyErrors, ...bodyErrors },
+        response: { 200: DeactivateResponse, ...licenseErrors, ...bodyErrors },
       },
     },
     async (request) => {
@@ -109,7 +98,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
           'Either { token } (what the verifier sends; a DPoP proof of the bound device for bound tokens) or the license key in Authorization (with { thumbprint } and a DPoP proof for a bound token).',
         headers: LicenseHeaders,
         body: RefreshBody,
-        response: { 200: TokenResponse, ...keyErrors, ...bodyErrors },
+        response: { 200: TokenResponse, ...licenseErrors, ...bodyErrors },
       },
     },
     async (request) => {
@@ -142,7 +131,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         summary: 'Status and expiry of a license (402 with a subscribe link when unpaid)',
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
-        response: { 200: StatusResponse, ...keyErrors },
+        response: { 200: StatusResponse, ...licenseErrors },
       },
     },
     async (request, reply) => {
@@ -168,7 +157,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         querystring: CurrentTokenQuery,
-        response: { 200: CurrentTokenResponse, ...keyErrors },
+        response: { 200: CurrentTokenResponse, ...licenseErrors },
       },
     },
     async (request) => {

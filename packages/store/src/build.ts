@@ -54,12 +54,18 @@ export async function buildStore(options: BuildOptions = {}): Promise<FastifyIns
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  await fastify.register(app, {
-    config,
-    clock: options.clock ?? systemClock,
-    db: options.db,
-    benchRoutes: options.benchRoutes === true,
-  });
-  await fastify.ready();
+  try {
+    await fastify.register(app, {
+      config,
+      clock: options.clock ?? systemClock,
+      db: options.db,
+      benchRoutes: options.benchRoutes === true,
+    });
+    await fastify.ready();
+  } catch (error) {
+    // Whatever did start (the database, its directory lock, timers) stops with it.
+    await fastify.close().catch(() => undefined);
+    throw error;
+  }
   return fastify as unknown as FastifyInstance;
 }

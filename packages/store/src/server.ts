@@ -26,6 +26,15 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
+/** `port` when it can be bound on `host` now; the bind error (EADDRINUSE, EACCES) otherwise. */
+async function portAvailable(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve(port)));
+  });
+}
+
 /**
  * Starts the store: structured JSON logs (secrets redacted), listen, graceful close on
  * SIGINT/SIGTERM (in-flight requests finish, the database closes cleanly).
@@ -35,7 +44,10 @@ export async function startStore(
   handleSignals = true,
 ): Promise<RunningStore> {
   const base = loadConfig(options);
-  const port = base.port === 0 ? await freePort(base.host) : base.port;
+  // The port first, the database after: a store that cannot listen must never have opened
+  // (and locked, and possibly initialised) its data directory.
+  const port =
+    base.port === 0 ? await freePort(base.host) : await portAvailable(base.port, base.host);
   const fastify = await buildStore({
     ...options,
     port,
@@ -44,7 +56,13 @@ export async function startStore(
       redact: { paths: REDACTED_HEADERS, censor: '[redacted]' },
     },
   });
-  await fastify.listen({ port, host: fastify.config.host });
+  try {
+    await fastify.listen({ port, host: fastify.config.host });
+  } catch (error) {
+    // Taken in between the check and now: close the database rather than linger holding it.
+    await fastify.close().catch(() => undefined);
+    throw error;
+  }
   const host = fastify.config.host.includes(':') ? `[${fastify.config.host}]` : fastify.config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   let closing: Promise<void> | undefined;

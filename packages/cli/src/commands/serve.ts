@@ -40,6 +40,11 @@ export async function serve(flags: ServeFlags, io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigurationError) throw new UsageError(error.message);
     const code = (error as NodeJS.ErrnoException).code;
+    // Another store holds the data directory, or PGlite cannot open it: the message names
+    // the other process or the recovery path (packages/store README, "Data directory").
+    if (code === 'DATA_DIRECTORY_LOCKED' || code === 'DATA_DIRECTORY_DAMAGED') {
+      throw new UsageError((error as Error).message);
+    }
     if (code === 'EADDRINUSE') {
       throw new UsageError(
         `port ${port ?? process.env.PORT ?? 8787} is in use; pick another with --port`,

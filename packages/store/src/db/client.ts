@@ -3,6 +3,9 @@
  * zero set-up) by default, PostgreSQL through DATABASE_URL. Both speak the same SQL, so
  * the store has one dialect; this interface is all the repositories see.
  */
+import type { DirectoryLock } from './directory-lock.js';
+import { lockDirectory } from './directory-lock.js';
+
 export interface Queryable {
   /** Runs one statement with $1-style parameters and returns its rows. */
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
@@ -25,14 +28,45 @@ export interface PgliteOptions {
   dataDir?: string;
 }
 
+/** The embedded database directory exists but PGlite cannot open it. */
+export class DatabaseOpenError extends Error {
+  readonly code = 'DATA_DIRECTORY_DAMAGED';
+  constructor(
+    readonly directory: string,
+    cause: unknown,
+  ) {
+    super(
+      `PGlite could not open the database in ${directory} (${describe(cause)}). The directory may be damaged — typically by a second process writing to it, or a full disk. To recover, stop every store using it, move it aside (mv ${directory} ${directory}.damaged) and put back your latest copy of it, or start with an empty one (the store recreates it; orders and licenses in the old one are then not served).`,
+      { cause },
+    );
+    this.name = 'DatabaseOpenError';
+  }
+}
+
+function describe(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return text.split('.')[0]?.slice(0, 120) || 'unknown error';
+}
+
 export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
+  let lock: DirectoryLock | undefined;
   if (options.dataDir) {
     const { mkdir } = await import('node:fs/promises');
+    const { dirname } = await import('node:path');
+    await mkdir(dirname(options.dataDir), { recursive: true, mode: 0o700 });
+    // Before the first byte of the directory is read: a second process must not even open it.
+    lock = await lockDirectory(options.dataDir);
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   }
-  const pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
-  await pglite.waitReady;
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
+    await pglite.waitReady;
+  } catch (error) {
+    await lock?.release();
+    throw options.dataDir ? new DatabaseOpenError(options.dataDir, error) : error;
+  }
   return {
     kind: 'pglite',
     async query<Row>(sql: string, params: readonly unknown[] = []) {
@@ -53,7 +87,13 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     async exec(sql: string) {
       await pglite.exec(sql);
     },
-    close: () => pglite.close(),
+    async close() {
+      try {
+        await pglite.close();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }
 

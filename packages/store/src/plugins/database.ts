@@ -27,7 +27,14 @@ async function database(
     (options.config.databaseUrl
       ? await openPostgres({ connectionString: options.config.databaseUrl })
       : await openPglite({ dataDir: join(options.config.dataDir, 'db') }));
-  const applied = await migrate(db);
+  let applied: Awaited<ReturnType<typeof migrate>>;
+  try {
+    applied = await migrate(db);
+  } catch (error) {
+    // A store that cannot start must not keep the database (and PGlite's directory lock).
+    if (owned) await db.close().catch(() => undefined);
+    throw error;
+  }
   if (applied.length > 0)
     fastify.log.info({ migrations: applied, database: db.kind }, 'migrations applied');
   fastify.decorate('db', db);

@@ -51,6 +51,12 @@ export const QuotaState = Type.Object({
   used: Type.Integer(),
   /** null when unlimited. */
   remaining: Type.Union([Type.Integer(), Type.Null()]),
+  /**
+   * How far `used` is past the limit (used − limit; 0 within it; null when unlimited).
+   * Apps count offline, so their reports can take use past the limit: the store records
+   * the real count and shows the excess here rather than hiding it behind remaining 0.
+   */
+  overuse: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   windowStart: Type.String({ format: 'date-time' }),
   /** When the window resets; null when it never does within the term. */
   resetsAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

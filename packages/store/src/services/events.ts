@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'license.expiring_soon',
   'quota.low',
   'quota.exhausted',
+  'quota.overused',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -27,6 +27,11 @@ import { emitOnce } from './notifications.js';
  * per device) and what the store counts itself (downloads, device ''). A quota's use in
  * its current window is the sum over devices of the highest count each reported for a
  * window starting in it, plus the store's own count.
+ *
+ * Reports may take a quota past its limit (apps count offline; the store could not refuse
+ * the use). The real count is kept — never capped or dropped — and the excess is shown as
+ * `overuse` and announced as quota.overused. What the store counts itself (downloads) is
+ * refused at the limit instead (services/attachments.ts).
  */
 
 /** quota.low goes out when this share of a limit is used (DESIGN.md: 80 %). */
@@ -81,13 +86,40 @@ async function usedIn(
   return Number(row?.used ?? 0);
 }
 
+/**
+ * How far a quota's use is past its limit: used − limit, never below 0; null when
+ * unlimited. Apps count offline and report afterwards, so the store may learn of use past
+ * the limit that it could not refuse: it keeps the real count and reports the excess.
+ * With remaining = max(0, limit − used): remaining + used − overuse = limit, always.
+ */
+export function quotaOveruse(limit: number | null, used: number): number | null {
+  return limit === null ? null : Math.max(0, used - limit);
+}
+
+/**
+ * The notice step of an overuse ≥ 1: the index of its highest set bit (1 → 0, 2–3 → 1,
+ * 4–7 → 2, …). quota.overused goes out once per license, quota, window and step: when an
+ * overuse first appears, then whenever it crosses the next power of two. So the vendor
+ * hears again each time the overuse has at least doubled since the last notice, replays
+ * and growth within a step stay quiet, and a window never sends more than 53 — without
+ * remembering the last amount sent (the notifications key alone decides, as for the
+ * other quota events).
+ */
+export function overuseStep(overuse: number): number {
+  // The binary length is exact for every safe integer; Math.log2 can round up just
+  // below a power of two.
+  return overuse.toString(2).length - 1;
+}
+
 function describeQuota(spec: QuotaSpec, used: number, window: QuotaWindow): QuotaState {
   const unlimited = !('limit' in spec);
+  const limit = unlimited ? null : spec.limit;
   return {
-    limit: unlimited ? null : spec.limit,
+    limit,
     unlimited,
     used,
-    remaining: unlimited ? null : Math.max(0, spec.limit - used),
+    remaining: limit === null ? null : Math.max(0, limit - used),
+    overuse: quotaOveruse(limit, used),
     windowStart: new Date(window.start * 1000).toISOString(),
     resetsAt: window.end === undefined ? null : new Date(window.end * 1000).toISOString(),
   };
@@ -108,7 +140,11 @@ export async function quotaStates(
   return states;
 }
 
-/** Emits quota.exhausted at 100 % and quota.low at 80 %, each once per license, quota and window. */
+/**
+ * Emits, for the current window of each named quota: quota.exhausted at 100 % or
+ * quota.low at 80 %, each once per license, quota and window; and quota.overused when the
+ * use is past the limit (see overuseStep for how often).
+ */
 export async function quotaEvents(
   tx: Queryable,
   license: LicenseRecord,
@@ -118,31 +154,102 @@ export async function quotaEvents(
 ): Promise<void> {
   for (const name of names) {
     const spec = quotas[name];
-    if (spec === undefined || !('limit' in spec) || spec.limit === 0) continue;
+    if (spec === undefined || !('limit' in spec)) continue;
     const window = currentWindow(spec, license, now);
-    const used = await usedIn(tx, license.id, name, window);
-    const type =
-      used >= spec.limit
-        ? ('quota.exhausted' as const)
-        : used >= spec.limit * QUOTA_LOW_RATIO
-          ? ('quota.low' as const)
-          : undefined;
-    if (type === undefined) continue;
-    const state = describeQuota(spec, used, window);
-    await emitOnce(
-      tx,
-      { licenseId: license.id, kind: `${type}:${name}`, periodKey: String(window.start) },
-      type,
-      licenseEventData(license, {
-        quota: name,
-        limit: state.limit,
-        used: state.used,
-        remaining: state.remaining,
-        windowStart: state.windowStart,
-        resetsAt: state.resetsAt,
-      }),
-      now,
-    );
+    const state = describeQuota(spec, await usedIn(tx, license.id, name, window), window);
+    await thresholdEvent(tx, license, name, state, window, now);
+    await overuseEvent(tx, license, name, state, window, now);
+  }
+}
+
+async function thresholdEvent(
+  tx: Queryable,
+  license: LicenseRecord,
+  name: string,
+  state: QuotaState,
+  window: QuotaWindow,
+  now: Date,
+): Promise<void> {
+  // A zero limit is exhausted from the start: nothing to warn about (use of it is overuse).
+  if (state.limit === null || state.limit === 0) return;
+  const type =
+    state.used >= state.limit
+      ? ('quota.exhausted' as const)
+      : state.used >= state.limit * QUOTA_LOW_RATIO
+        ? ('quota.low' as const)
+        : undefined;
+  if (type === undefined) return;
+  await emitOnce(
+    tx,
+    { licenseId: license.id, kind: `${type}:${name}`, periodKey: String(window.start) },
+    type,
+    licenseEventData(license, {
+      quota: name,
+      limit: state.limit,
+      used: state.used,
+      remaining: state.remaining,
+      windowStart: state.windowStart,
+      resetsAt: state.resetsAt,
+    }),
+    now,
+  );
+}
+
+async function overuseEvent(
+  tx: Queryable,
+  license: LicenseRecord,
+  name: string,
+  state: QuotaState,
+  window: QuotaWindow,
+  now: Date,
+): Promise<void> {
+  if (state.overuse === null || state.overuse === 0) return;
+  await emitOnce(
+    tx,
+    {
+      licenseId: license.id,
+      kind: `quota.overused:${name}`,
+      periodKey: `${window.start}:${overuseStep(state.overuse)}`,
+    },
+    'quota.overused',
+    licenseEventData(license, {
+      quota: name,
+      limit: state.limit,
+      used: state.used,
+      overuse: state.overuse,
+      windowStart: state.windowStart,
+      resetsAt: state.resetsAt,
+    }),
+    now,
+  );
+}
+
+/**
+ * quota.overused for the earlier windows a report names: an app offline over a period
+ * end reports the old window's count afterwards, and that overuse must not pass unseen
+ * because a new window has begun. (quota.low and quota.exhausted are warnings about the
+ * window in progress, so they are not sent for a window that is over.) Windows before the
+ * license's anchor belong to no window of it and are not counted anywhere.
+ */
+async function lateOveruseEvents(
+  tx: Queryable,
+  license: LicenseRecord,
+  quotas: Record<string, QuotaSpec>,
+  reported: Iterable<{ quota: string; window: number }>,
+  now: Date,
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const entry of reported) {
+    const spec = quotas[entry.quota];
+    if (spec === undefined || !('limit' in spec)) continue;
+    if (entry.window < seconds(license.anchor)) continue;
+    const window = currentWindow(spec, license, new Date(entry.window * 1000));
+    if (window.start === currentWindow(spec, license, now).start) continue; // quotaEvents' job
+    const key = `${entry.quota}:${window.start}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const used = await usedIn(tx, license.id, entry.quota, window);
+    await overuseEvent(tx, license, entry.quota, describeQuota(spec, used, window), window, now);
   }
 }
 
@@ -171,9 +278,14 @@ export async function recordUsageReport(
   }
   if (isRevoked(license)) throw new StoreError('LICENSE_REVOKED');
   return db.transaction(async (tx) => {
-    const { quotas } = await planTerms(tx, license);
+    // Reports of one license take turns (the row lock), so each one's events are decided on
+    // the total including the report before it: two devices reporting at once cannot each
+    // see only their own count and leave a crossed overuse step unannounced.
+    const current = (await licensesRepository(tx).byId(license.id, { forUpdate: true })) ?? license;
+    const { quotas } = await planTerms(tx, current);
     const accepted: string[] = [];
     const ignored: string[] = [];
+    const reported: { quota: string; window: number }[] = [];
     for (const [name, entry] of Object.entries(report.quotas)) {
       if (!Object.hasOwn(quotas, name) || entry.window > seconds(now) + MAX_FUTURE_SECONDS) {
         ignored.push(name);
@@ -184,11 +296,15 @@ export async function recordUsageReport(
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (license_id, quota, window_start, device)
          DO UPDATE SET used = GREATEST(usage.used, EXCLUDED.used), updated_at = EXCLUDED.updated_at`,
-        [license.id, name, new Date(entry.window * 1000), device, entry.used, now],
+        [current.id, name, new Date(entry.window * 1000), device, entry.used, now],
       );
       accepted.push(name);
+      reported.push({ quota: name, window: entry.window });
     }
-    await quotaEvents(tx, license, quotas, accepted, now);
+    // The count is recorded whatever the limit (the app already used it offline); going
+    // past the limit is reported to the vendor instead (quota.overused).
+    await quotaEvents(tx, current, quotas, accepted, now);
+    await lateOveruseEvents(tx, current, quotas, reported, now);
     return { accepted, ignored };
   });
 }

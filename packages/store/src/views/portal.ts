@@ -120,11 +120,21 @@ export function cancelBlocked(data: Pick<LicensePageData, 'license' | 'plan'>): 
   return undefined;
 }
 
+/**
+ * The use of a quota as the store recorded it. Past the limit it says by how much, in
+ * words (not only a colour): only the apps' offline counts can go past it (the store
+ * refuses its own downloads at the limit), and the customer should see what the vendor sees.
+ */
+function usedCell(state: QuotaState): SafeHtml {
+  if (!state.overuse) return html`${formatCount(state.used)}`;
+  return html`${formatCount(state.used)} — <strong>${formatCount(state.overuse)} over the limit</strong> (reported offline)`;
+}
+
 function quotaRow(name: string, state: QuotaState): SafeHtml {
   return html`<tr>
 <th scope="row">${name}</th>
 <td class="meter">${state.unlimited ? 'Unlimited' : formatCount(state.limit ?? 0)}</td>
-<td class="meter">${formatCount(state.used)}</td>
+<td class="meter">${usedCell(state)}</td>
 <td class="meter">${state.unlimited ? 'Unlimited' : formatCount(state.remaining ?? 0)}</td>
 <td>${state.resetsAt ? time(state.resetsAt) : 'At the end of the term'}</td>
 </tr>

@@ -15,11 +15,18 @@ import {
   RevokeBody,
 } from '../../schemas/admin.js';
 import { Identifier } from '../../schemas/common.js';
+import { QuotaState } from '../../schemas/usage.js';
 import { getLicenseDetail, listLicenses } from '../../services/admin.js';
 import { revokeLicense } from '../../services/revocations.js';
 import { quotaStates } from '../../services/usage.js';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+/** The detail with its quotas typed as the public QuotaState, so `overuse` is documented too. */
+const LicenseDetailResponse = Type.Object({
+  ...AdminLicenseDetail.properties,
+  quotas: Type.Record(Type.String(), QuotaState),
+});
 
 function licenseJson(license: LicenseRecord & { customerEmail: string }) {
   return {
@@ -109,7 +116,7 @@ export default async function licenses(instance: FastifyInstance) {
         summary: 'One license with its devices, tokens and quotas',
         security: [{ bearer: [] }],
         params: Type.Object({ licenseId: LicenseId }),
-        response: { 200: AdminLicenseDetail, ...adminErrors },
+        response: { 200: LicenseDetailResponse, ...adminErrors },
       },
     },
     async (request) => detail(request.params.licenseId),

@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import type { DeviceKey } from '@licensekit/verifier';
 import { createVerifier, signWithDevice, USAGE_REPORT_TYPE } from '@licensekit/verifier';
 import { fileDeviceKey } from '@licensekit/verifier/node';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { seconds } from '../../lib/clock.js';
+import { licenseEventData } from '../../services/licensing.js';
+import { overuseStep, quotaOveruse } from '../../services/usage.js';
 import type { LicenseFixture } from '../../testing/fixtures.js';
 import { ADMIN, addDevice, bearer, createLicense, issueToken } from '../../testing/fixtures.js';
 import type { TestStore } from '../../testing/harness.js';
@@ -89,6 +93,7 @@ describe.skipIf(postgresUnavailable)('usage reports and quota state', () => {
       unlimited: false,
       used: 5,
       remaining: 995,
+      overuse: 0,
       windowStart: '2026-01-10T00:00:00.000Z',
       resetsAt: '2026-02-10T00:00:00.000Z',
     });
@@ -207,6 +212,149 @@ describe.skipIf(postgresUnavailable)('usage reports and quota state', () => {
     store.clock.set(Date.UTC(2026, 0, 15, 12));
   });
 
+  describe('use past the limit, reported from offline counts', () => {
+    const JANUARY = '2026-01-10T00:00:00.000Z';
+    const FEBRUARY = '2026-02-10T00:00:00.000Z';
+    const monthly = () =>
+      createLicense(store.app, {
+        periodStart: MONTH_START,
+        periodEnd: new Date(Date.UTC(2026, 1, 10)),
+      });
+    /** A plain report of `used` exports in the window starting at `window`, with the key. */
+    const report = (owner: LicenseFixture, used: number, window = MONTH_START) =>
+      post(
+        {
+          license: owner.license.id,
+          product: 'photon',
+          seq: 0,
+          generatedAt: seconds(store.clock.now()),
+          device: 'offline-laptop',
+          quotas: { exports: { used, window: seconds(window) } },
+        },
+        bearer(owner.key),
+      );
+    const stateOf = async (owner: LicenseFixture) =>
+      (await store.app.inject({ url: '/v1/licenses/quotas', headers: bearer(owner.key) })).json()
+        .quotas.exports;
+    const eventsOf = async (owner: LicenseFixture, type: string) =>
+      (await events(type)).filter((data) => data.licenseId === owner.license.id);
+
+    test('5,000 reported against 1,000: recorded as 5,000, overuse 4,000, one quota.overused, admin sees it', async () => {
+      const owner = await monthly();
+      expect((await report(owner, 5000)).statusCode).toBe(202);
+      expect(await stateOf(owner)).toEqual({
+        limit: 1000,
+        unlimited: false,
+        used: 5000,
+        remaining: 0,
+        overuse: 4000,
+        windowStart: JANUARY,
+        resetsAt: FEBRUARY,
+      });
+      const overused = await eventsOf(owner, 'quota.overused');
+      expect(overused).toEqual([
+        licenseEventData(owner.license, {
+          quota: 'exports',
+          limit: 1000,
+          used: 5000,
+          overuse: 4000,
+          windowStart: JANUARY,
+          resetsAt: FEBRUARY,
+        }),
+      ]);
+      // quota.exhausted goes out as before (once); quota.low is skipped, as for any jump past 100 %.
+      expect(await eventsOf(owner, 'quota.exhausted')).toEqual([
+        expect.objectContaining({ used: 5000, remaining: 0 }),
+      ]);
+
+      // A replay of the same report changes nothing and sends nothing.
+      expect((await report(owner, 5000)).statusCode).toBe(202);
+      expect(await eventsOf(owner, 'quota.overused')).toHaveLength(1);
+      expect(await eventsOf(owner, 'quota.exhausted')).toHaveLength(1);
+      expect((await stateOf(owner)).used).toBe(5000);
+
+      const detail = await store.app.inject({
+        url: `/v1/admin/licenses/${owner.license.id}`,
+        headers: ADMIN,
+      });
+      expect(detail.statusCode).toBe(200);
+      expect(detail.json().quotas.exports).toEqual(await stateOf(owner));
+    });
+
+    test('a growing overuse is announced again each time it crosses a power of two', async () => {
+      const owner = await monthly();
+      await report(owner, 5000); // overuse 4,000 (step 11: 2,048–4,095)
+      await report(owner, 6000); // 5,000: crossed 4,096
+      await report(owner, 9000); // 8,000: still below 8,192
+      await report(owner, 9200); // 8,200: crossed 8,192, more than double the first notice
+      const overuses = (await eventsOf(owner, 'quota.overused')).map((data) => data.overuse);
+      expect(overuses).toEqual([4000, 5000, 8200]);
+    });
+
+    test('two devices reporting at once: the second is judged on the total of both', async () => {
+      const owner = await monthly();
+      const fromDevice = (device: string) =>
+        post(
+          {
+            license: owner.license.id,
+            product: 'photon',
+            seq: 0,
+            generatedAt: seconds(store.clock.now()),
+            device,
+            quotas: { exports: { used: 3000, window: seconds(MONTH_START) } },
+          },
+          bearer(owner.key),
+        );
+      const answers = await Promise.all([fromDevice('desk'), fromDevice('laptop')]);
+      expect(answers.map((answer) => answer.statusCode)).toEqual([202, 202]);
+      expect(await stateOf(owner)).toMatchObject({ used: 6000, overuse: 5000 });
+      // 2,000 over after the first (step 10), 5,000 after both (step 12): both announced.
+      const overuses = (await eventsOf(owner, 'quota.overused')).map((data) => data.overuse);
+      expect(overuses).toEqual([2000, 5000]);
+    });
+
+    test('a late report for a window that is over is still flagged, in that window', async () => {
+      const owner = await monthly();
+      await report(owner, 900);
+      store.clock.set(Date.UTC(2026, 1, 12)); // February's window
+      try {
+        expect((await report(owner, 3000)).statusCode).toBe(202); // January's count, late
+        expect(await eventsOf(owner, 'quota.overused')).toEqual([
+          expect.objectContaining({
+            used: 3000,
+            overuse: 2000,
+            windowStart: JANUARY,
+            resetsAt: FEBRUARY,
+          }),
+        ]);
+        // Warnings are about the window in progress: none for January's now.
+        expect(await eventsOf(owner, 'quota.exhausted')).toEqual([]);
+        expect(await stateOf(owner)).toMatchObject({ used: 0, overuse: 0, windowStart: FEBRUARY });
+      } finally {
+        store.clock.set(Date.UTC(2026, 0, 15, 12));
+      }
+    });
+
+    test('within the limit: overuse 0 and no quota.overused; unlimited: overuse null', async () => {
+      const within = await monthly();
+      await report(within, 1000);
+      expect(await stateOf(within)).toMatchObject({ used: 1000, remaining: 0, overuse: 0 });
+      expect(await eventsOf(within, 'quota.exhausted')).toHaveLength(1);
+      expect(await eventsOf(within, 'quota.overused')).toEqual([]);
+
+      const unlimited = await createLicense(store.app, { planId: 'team-yearly' });
+      expect((await report(unlimited, 5000, unlimited.license.anchor)).statusCode).toBe(202);
+      expect(await stateOf(unlimited)).toMatchObject({
+        limit: null,
+        unlimited: true,
+        used: 5000,
+        remaining: null,
+        overuse: null,
+      });
+      expect(await eventsOf(unlimited, 'quota.overused')).toEqual([]);
+    });
+  });
+
   test('hostile bodies get registered 4xx codes', async () => {
     const { report } = await verifier.usageReport(token);
     const key = bearer(fixture.key);
@@ -271,5 +419,36 @@ describe.skipIf(postgresUnavailable)('usage reports and quota state', () => {
     const response = await store.app.inject({ url: '/v1/licenses/quotas' });
     expect(response.statusCode).toBe(401);
     expect(response.json().error.code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('overuse arithmetic', () => {
+  const counts = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+
+  test('overuse = max(0, used − limit), and remaining + used − overuse = limit', () => {
+    fc.assert(
+      fc.property(counts, counts, (limit, used) => {
+        const overuse = quotaOveruse(limit, used)!;
+        const remaining = Math.max(0, limit - used); // the QuotaState's remaining
+        expect(overuse).toBe(Math.max(0, used - limit));
+        expect(overuse).toBeGreaterThanOrEqual(0);
+        expect(remaining + used - overuse).toBe(limit);
+        expect(quotaOveruse(null, used)).toBeNull();
+      }),
+    );
+  });
+
+  test('an overuse that at least doubles always reaches a new notice step', () => {
+    const overuses = fc.integer({ min: 1, max: Math.floor(Number.MAX_SAFE_INTEGER / 2) });
+    fc.assert(
+      fc.property(overuses, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (a, extra) => {
+        const step = overuseStep(a);
+        expect(2 ** step).toBeLessThanOrEqual(a);
+        expect(a).toBeLessThan(2 ** (step + 1));
+        const doubled = Math.min(Number.MAX_SAFE_INTEGER, 2 * a + extra);
+        expect(overuseStep(doubled)).toBeGreaterThan(step);
+        expect(overuseStep(a + 1)).toBeGreaterThanOrEqual(step); // never goes back as it grows
+      }),
+    );
   });
 });

@@ -177,6 +177,23 @@ describe.skipIf(postgresUnavailable)('customer portal pages', () => {
     }
   });
 
+  test('use past the limit, reported from offline counts, is shown with the overuse in words', async () => {
+    const purchase = await buy(store);
+    const quotas = (await keyGet(store, '/v1/licenses/quotas', purchase.key)).json().quotas;
+    const report = await keyPost(store, '/v1/licenses/usage', purchase.key, {
+      license: purchase.licenseId,
+      product: 'photon',
+      seq: 0,
+      generatedAt: seconds(store.clock.now()),
+      quotas: { exports: { used: 5000, window: seconds(new Date(quotas.exports.windowStart)) } },
+    });
+    expect(report.statusCode).toBe(202);
+    const text = await licensePageText(await signedIn(purchase), purchase);
+    expect(text).toContain(
+      'exports 1,000 5,000 — 4,000 over the limit (reported offline) 0 February 15, 2026 at 12:00 PM UTC',
+    );
+  });
+
   test('every portal POST needs the session’s CSRF token (403 page without it, nothing changes)', async () => {
     const purchase = await buy(store);
     const device = await deviceKey();

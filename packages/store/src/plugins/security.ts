@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { StoreConfig } from '../config.js';
 import { FailureLimiter } from '../lib/failure-limiter.js';
+import { keyGuessRetryAfter } from '../lib/license-auth.js';
+import { keyGuessesRepository } from '../repositories/licenses.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,14 +14,23 @@ declare module 'fastify' {
 
 /**
  * Security headers on every response, CORS for the JSON API (apps in browsers and
- * extensions call refresh), and the limiter for failed license-key lookups.
+ * extensions call refresh), and the limiter for failed license-key lookups (with its
+ * Retry-After).
  * Pages get a strict CSP: no inline script, no third-party anything.
  */
 async function security(fastify: FastifyInstance, options: { config: StoreConfig }) {
-  // On the store's clock, so that the window is as testable as trials and periods.
+  // Failures are kept in the database every instance shares (key_guesses), on the store's
+  // clock so that the window is as testable as trials and periods.
   fastify.decorate(
     'failureLimiter',
-    new FailureLimiter(10, 60_000, () => fastify.clock.now().getTime()),
+    new FailureLimiter({
+      limit: 10,
+      windowMs: 60_000,
+      now: () => fastify.clock.now().getTime(),
+      ledger: keyGuessesRepository(fastify.db),
+      onLedgerError: (error) =>
+        fastify.log.warn({ err: error }, 'key guesses not recorded in the database'),
+    }),
   );
   const origin = options.config.corsOrigins.includes('*') ? '*' : options.config.corsOrigins;
   // Only the public JSON API is open to other origins. The admin API and the pages are
@@ -47,6 +58,10 @@ async function security(fastify: FastifyInstance, options: { config: StoreConfig
     }
     if (request.url.startsWith('/v1/') && !reply.hasHeader('cache-control'))
       reply.header('cache-control', 'no-store');
+    // The exact wait of a client past the failed-lookup limit (API and pages alike).
+    const retryAfter = keyGuessRetryAfter(request);
+    if (reply.statusCode === 429 && retryAfter !== undefined)
+      reply.header('retry-after', String(retryAfter));
     return payload;
   });
 }
@@ -66,4 +81,4 @@ function isPublicApi(url: string): boolean {
   return path.startsWith('/v1/') && !path.startsWith('/v1/admin');
 }
 
-export default fp(security, { name: 'security' });
+export default fp(security, { name: 'security', dependencies: ['database'] });

@@ -209,6 +209,24 @@ export function licensesRepository(db: Queryable) {
       );
       return row ? toLicense(row) : undefined;
     },
+    /**
+     * {@link byKeyHash} together with the client's failed-lookup log (key_guesses), in one
+     * statement: the limiter learns whether another instance has blocked the client
+     * without a second round trip on the hot path (refresh). Always one row: the license
+     * columns are null when no license has this key hash.
+     */
+    async byKeyHashWithGuesses(keyHash: string, client: string): Promise<LicenseWithGuesses> {
+      const [row] = await db.query<LicenseRow & { guesses: Date[] | null }>(
+        `SELECT found.*, (SELECT failures FROM key_guesses WHERE client = $2) AS guesses
+           FROM (SELECT 1) AS one
+           LEFT JOIN (SELECT ${LICENSE_COLUMNS} FROM licenses WHERE key_hash = $1) AS found ON true`,
+        [keyHash, client],
+      );
+      return {
+        license: row && row.id !== null ? toLicense(row) : undefined,
+        guesses: row?.guesses ?? [],
+      };
+    },
     async byId(
       id: string,
       options: { forUpdate?: boolean } = {},
@@ -218,6 +236,51 @@ export function licensesRepository(db: Queryable) {
         [id],
       );
       return row ? toLicense(row) : undefined;
+    },
+  };
+}
+
+/** A license looked up by key hash, and the failed lookups of the client that asked. */
+export interface LicenseWithGuesses {
+  license: LicenseRecord | undefined;
+  /** The client's recorded failures (see keyGuessesRepository), oldest first. */
+  guesses: Date[];
+}
+
+/**
+ * The failed license-key lookups of each client (table key_guesses, migration 0004): the
+ * shared memory of the failure limiter, so that its limit holds across instances and
+ * restarts. A sliding log per client: the times of its newest failures within the window.
+ */
+export function keyGuessesRepository(db: Queryable) {
+  return {
+    /**
+     * Records a failure of `client` at `at` and answers the client's failures within the
+     * window that ends at `at`: oldest first, only the newest `keep` of them (older ones
+     * can no longer decide anything). One statement, atomic across instances: concurrent
+     * failures of one client serialise on its row.
+     */
+    async record(client: string, at: Date, windowMs: number, keep: number): Promise<Date[]> {
+      const [row] = await db.query<{ failures: Date[] }>(
+        `INSERT INTO key_guesses AS g (client, failures, expires_at)
+         VALUES ($1, ARRAY[$2::timestamptz], $2::timestamptz + $3::interval)
+         ON CONFLICT (client) DO UPDATE SET
+           failures = ARRAY(
+             SELECT t FROM (
+               SELECT t FROM unnest(g.failures || $2::timestamptz) AS t
+                WHERE t > $2::timestamptz - $3::interval
+                ORDER BY t DESC LIMIT $4
+             ) AS newest ORDER BY t),
+           expires_at = GREATEST(g.expires_at, EXCLUDED.expires_at)
+         RETURNING failures`,
+        [client, at, `${windowMs} milliseconds`, keep],
+      );
+      return row?.failures ?? [];
+    },
+
+    /** Deletes the clients whose failures have all left the window by `now`. */
+    async purge(now: Date): Promise<void> {
+      await db.query('DELETE FROM key_guesses WHERE expires_at <= $1', [now]);
     },
   };
 }

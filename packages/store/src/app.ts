@@ -11,6 +11,7 @@ import keys from './plugins/keys.js';
 import licensing from './plugins/licensing.js';
 import operations from './plugins/operations.js';
 import security from './plugins/security.js';
+import textGuard from './plugins/text-guard.js';
 import { catalogueRepository } from './repositories/catalogue.js';
 import catalogueRoutes from './routes/api/catalogue.js';
 import keysRoutes from './routes/api/keys.js';
@@ -59,6 +60,8 @@ async function app(fastify: FastifyInstance, options: AppOptions) {
   await fastify.register(keys, { config: options.config, clock: options.clock });
   await fastify.register(errors);
   await fastify.register(security, { config: options.config });
+  // Before any route: text with control characters never reaches a handler or the database.
+  await fastify.register(textGuard);
   await fastify.register(formbody, { bodyLimit: 16 * 1024 });
 
   if (options.config.seedDemo) {

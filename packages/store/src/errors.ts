@@ -10,6 +10,11 @@ export const ERROR_CODES = {
     status: 400,
     message: 'This request needs an Idempotency-Key header.',
   },
+  TEXT_INVALID: {
+    status: 400,
+    message:
+      'The request holds a control character or an unpaired surrogate, which the store does not accept in text.',
+  },
   USAGE_REPORT_INVALID: { status: 400, message: 'The usage report is not valid.' },
   REVOCATION_LIST_INVALID: {
     status: 400,

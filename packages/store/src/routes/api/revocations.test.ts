@@ -118,7 +118,10 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
     ]) {
       const response = await post(payload);
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
-      expect(response.json().error.code).toBe('BAD_REQUEST');
+      // A control character is refused by the store-wide text rule before the schema.
+      expect(response.json().error.code).toBe(
+        payload.value?.includes('\u0001') ? 'TEXT_INVALID' : 'BAD_REQUEST',
+      );
     }
     const root = store.app.keys.rootPublicJwk.kid;
     expect((await post({ kind: 'key', value: root })).statusCode).toBe(409);

@@ -385,6 +385,7 @@ const USER_ERROR_CODES = new Set([
   'ERR_CONFIG',
   'ERR_MALFORMED',
   'ERR_STATE_LOCKED',
+  'ERR_LOG_PROOF',
 ]);
 
 function oneLine(text: string): string {

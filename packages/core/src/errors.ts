@@ -10,7 +10,8 @@ export type LicenseKitErrorCode =
   | 'ERR_KEY_INVALID'
   | 'ERR_UNSUPPORTED'
   | 'ERR_CONFIG'
-  | 'ERR_STATE_LOCKED';
+  | 'ERR_STATE_LOCKED'
+  | 'ERR_LOG_PROOF';
 
 export class LicenseKitError extends Error {
   readonly code: LicenseKitErrorCode;
@@ -44,7 +45,11 @@ export type MalformedReason =
   | 'bad_kid'
   | 'wrong_type'
   | 'bad_claims'
-  | 'bad_certificate';
+  | 'bad_certificate'
+  | 'bad_note'
+  | 'bad_checkpoint'
+  | 'bad_log_entry'
+  | 'bad_proof';
 
 /** The input cannot be decoded or breaks the strict profile (DESIGN.md "Token formats"). */
 export class MalformedError extends LicenseKitError {
@@ -82,5 +87,25 @@ export class UnsupportedError extends LicenseKitError {
 export class ConfigError extends LicenseKitError {
   constructor(message: string) {
     super('ERR_CONFIG', message);
+  }
+}
+
+/**
+ * Why a well-formed issuance-log proof was refused (DESIGN.md "Issuance log"). Stable strings,
+ * like MalformedReason; a proof that cannot be parsed is a MalformedError instead.
+ */
+export type LogProofReason =
+  | 'no_trusted_signature'
+  | 'invalid_signature'
+  | 'wrong_origin'
+  | 'not_included'
+  | 'inconsistent';
+
+/** A signed checkpoint or a Merkle proof does not establish what it claims. */
+export class LogProofError extends LicenseKitError {
+  readonly reason: LogProofReason;
+  constructor(reason: LogProofReason, message: string) {
+    super('ERR_LOG_PROOF', message);
+    this.reason = reason;
   }
 }

@@ -51,12 +51,13 @@ export { CborTag, decodeStrictCbor } from './encoding/cbor-decode.js';
 export type { JsonValue } from './encoding/json.js';
 export { parseStrictJson } from './encoding/json.js';
 export { utf8Decode, utf8Encode } from './encoding/utf8.js';
-export type { LicenseKitErrorCode, MalformedReason } from './errors.js';
+export type { LicenseKitErrorCode, LogProofReason, MalformedReason } from './errors.js';
 export {
   ClaimError,
   ConfigError,
   KeyError,
   LicenseKitError,
+  LogProofError,
   MalformedError,
   UnsupportedError,
 } from './errors.js';
@@ -68,3 +69,57 @@ export {
   publicKeyBytes,
   tokenHash,
 } from './keys.js';
+export type { Checkpoint, CheckpointFields, OpenCheckpointOptions } from './log/checkpoint.js';
+export {
+  formatCheckpoint,
+  MAX_CHECKPOINT_LENGTH,
+  openCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+} from './log/checkpoint.js';
+export { consistencyProof, verifyConsistency } from './log/consistency.js';
+export type { LogEntry } from './log/entry.js';
+export { LOG_ENTRY_TAG, logEntry, logEntryHash, parseLogEntry } from './log/entry.js';
+export type { AppendResult, CompletedNode, Frontier } from './log/frontier.js';
+export {
+  appendLeaf,
+  appendLeaves,
+  EMPTY_FRONTIER,
+  frontierAddresses,
+  frontierRoot,
+  loadFrontier,
+} from './log/frontier.js';
+export { inclusionProof, rootFromInclusionProof, verifyInclusion } from './log/inclusion.js';
+export { MemoryTree } from './log/memory-tree.js';
+export type { NodeAddress, TreeReader } from './log/merkle.js';
+export {
+  emptyTreeHash,
+  HASH_LENGTH,
+  leafHash,
+  nodeHash,
+  rangeHashes,
+  treeHash,
+} from './log/merkle.js';
+export type { NoteSigningKey, OpenedNote, OpenNoteOptions } from './log/note.js';
+export {
+  MAX_NOTE_LENGTH,
+  MAX_NOTE_SIGNATURES,
+  openNote,
+  signNote,
+  verifyNote,
+} from './log/note.js';
+export type { NoteVerifierKey } from './log/note-keys.js';
+export {
+  formatVerifierKey,
+  isNoteKeyName,
+  noteKeyHash,
+  noteVerifierKey,
+  parseVerifierKey,
+} from './log/note-keys.js';
+export type { LogProofBundle, VerifyLogOptions } from './log/proof-bundle.js';
+export {
+  createProofBundle,
+  parseProofBundle,
+  verifyCheckpointConsistency,
+  verifyLoggedEntry,
+} from './log/proof-bundle.js';

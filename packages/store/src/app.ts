@@ -7,6 +7,7 @@ import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
 import database from './plugins/database.js';
 import errors from './plugins/errors.js';
+import issuanceLog from './plugins/issuance-log.js';
 import keys from './plugins/keys.js';
 import licensing from './plugins/licensing.js';
 import operations from './plugins/operations.js';
@@ -15,6 +16,7 @@ import textGuard from './plugins/text-guard.js';
 import { catalogueRepository } from './repositories/catalogue.js';
 import catalogueRoutes from './routes/api/catalogue.js';
 import keysRoutes from './routes/api/keys.js';
+import logRoutes from './routes/api/log.js';
 import benchRoutes from './routes/bench.js';
 import health from './routes/health.js';
 import pages from './routes/pages/index.js';
@@ -73,6 +75,9 @@ async function app(fastify: FastifyInstance, options: AppOptions) {
   await fastify.register(health);
   await fastify.register(catalogueRoutes);
   await fastify.register(keysRoutes);
+  // The issuance log before anything that signs: every token is appended to it.
+  await fastify.register(issuanceLog);
+  await fastify.register(logRoutes);
 
   // --- licensing: checkout, licenses (activate, refresh, status), plan changes, payments ---
   await fastify.register(licensing);

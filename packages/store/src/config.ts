@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { LicensingConfig, LicensingInput } from './config-licensing.js';
 import { licensingConfig } from './config-licensing.js';
+import type { LogConfig, LogInput } from './config-log.js';
+import { logConfig } from './config-log.js';
 import type { OperationsConfig, OperationsInput } from './config-operations.js';
 import { operationsConfig } from './config-operations.js';
 
@@ -37,6 +39,8 @@ export interface StoreConfig {
   operations: OperationsConfig;
   /** Payment webhook secrets and the billing cycle (config-licensing.ts). */
   licensing: LicensingConfig;
+  /** The issuance log: checkpoint interval and origin (config-log.ts). */
+  log: LogConfig;
 }
 
 export interface ConfigInput {
@@ -54,6 +58,7 @@ export interface ConfigInput {
   storefrontProvider?: string | undefined;
   operations?: OperationsInput | undefined;
   licensing?: LicensingInput | undefined;
+  log?: LogInput | undefined;
 }
 
 export class ConfigurationError extends Error {
@@ -99,6 +104,7 @@ export function loadConfig(
     storefrontProvider: input.storefrontProvider ?? env.LICENSEKIT_STOREFRONT_PROVIDER ?? 'test',
     operations: operationsConfig(input.operations, env),
     licensing: licensingConfig(input.licensing, env),
+    log: logConfig(input.log, env),
   };
 }
 

@@ -35,7 +35,13 @@ interface Place {
 }
 
 /** Files that are the secrets themselves: checked for their mode, not searched. */
-const SECRET_FILES = ['keys/root.json', 'keys/issuer.json', 'secret', 'admin-token'];
+const SECRET_FILES = [
+  'keys/root.json',
+  'keys/issuer.json',
+  'keys/log.json',
+  'secret',
+  'admin-token',
+];
 
 describe.skipIf(postgresUnavailable)(
   `no secret at rest, in logs or in answers (${testDatabaseKind})`,
@@ -339,7 +345,7 @@ describe.skipIf(postgresUnavailable)(
           bytes: binaryNeedles(licenseKeyBytes(key)),
           allowedIn: /^response to checkout( replay)? \(201\)$/,
         },
-        ...['root.json', 'issuer.json'].map((file) => {
+        ...['root.json', 'issuer.json', 'log.json'].map((file) => {
           const d = privateKey(file);
           return {
             name: `${file} private key`,

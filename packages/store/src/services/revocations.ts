@@ -17,6 +17,7 @@ import type { Db, Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import { seconds } from '../lib/clock.js';
 import type { StoreContext } from './context.js';
+import { appendToLog, documentBytes } from './issuance-log.js';
 
 /**
  * Revocations and the signed revocation list apps fetch from GET /v1/revocations.
@@ -132,6 +133,7 @@ export function revocationsService(
       `INSERT INTO revocation_lists (seq, token, source, created_at) VALUES ($1, $2, 'store', $3)`,
       [seq, token, now],
     );
+    await appendToLog(tx, 'revocations', documentBytes(token), now);
     return { seq, token, source: 'store', createdAt: now };
   }
 
@@ -243,6 +245,7 @@ export function revocationsService(
           `INSERT INTO revocation_lists (seq, token, source, created_at) VALUES ($1, $2, 'published', $3)`,
           [seq, token, now],
         );
+        await appendToLog(tx, 'revocations', documentBytes(token), now);
         return { seq, token, source: 'published' as const, createdAt: now };
       });
     },

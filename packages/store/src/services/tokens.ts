@@ -10,6 +10,7 @@ import { licensesRepository } from '../repositories/licenses.js';
 import { tokensRepository } from '../repositories/tokens.js';
 import type { Plan } from '../schemas/catalogue.js';
 import type { StoreContext } from './context.js';
+import { appendToLog } from './issuance-log.js';
 import { assertUsable, checkoutUrl, planOf } from './licensing.js';
 
 /**
@@ -45,6 +46,8 @@ export interface IssuedToken {
   expiresAt: Date | null;
   /** The license was bought through the test provider. */
   test: boolean;
+  /** The token's entry in the issuance log (absent for a token issued earlier and reused). */
+  logIndex?: number;
 }
 
 /**
@@ -159,7 +162,8 @@ export async function issueLicenseToken(
     now,
   });
   // The token's own bytes (the JWT's ASCII, the CWT's COSE bytes): no need to decode it.
-  const hash = await tokenHash(format === 'jwt' ? utf8Encode(token) : base64urlDecode(token));
+  const bytes = format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
+  const hash = await tokenHash(bytes);
   const seq = claims.seq ?? 0;
   const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000);
   await tokensRepository(tx).insert({
@@ -175,5 +179,16 @@ export async function issueLicenseToken(
     expiresAt,
   });
   await licenses.recordToken(license.id, seq, hash);
-  return { token, jti: claims.jti!, seq, hash, format, expiresAt, test: license.test };
+  // Last, so the log's head lock is held for as short a time as the transaction allows.
+  const { index } = await appendToLog(tx, 'license', bytes, options.now, hash);
+  return {
+    token,
+    jti: claims.jti!,
+    seq,
+    hash,
+    format,
+    expiresAt,
+    test: license.test,
+    logIndex: index,
+  };
 }

@@ -2,6 +2,7 @@ import { initial } from './0001_initial.js';
 import { licensing } from './0002_licensing.js';
 import { operations } from './0003_operations.js';
 import { keyGuesses } from './0004_key_guesses.js';
+import { issuanceLog } from './0005_issuance_log.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 2, name: 'licensing', sql: licensing },
   { version: 3, name: 'operations', sql: operations },
   { version: 4, name: 'key_guesses', sql: keyGuesses },
+  { version: 5, name: 'issuance_log', sql: issuanceLog },
 ];

@@ -4,6 +4,7 @@ import { acceptJsonOnly } from '../../lib/raw-json.js';
 import attachments from './attachments.js';
 import catalogue from './catalogue.js';
 import licenses from './licenses.js';
+import log from './log.js';
 import orders from './orders.js';
 import revocations from './revocations.js';
 import webhooks from './webhooks.js';
@@ -23,4 +24,5 @@ export default async function admin(fastify: FastifyInstance) {
   await fastify.register(webhooks);
   await fastify.register(attachments);
   await fastify.register(revocations);
+  await fastify.register(log);
 }

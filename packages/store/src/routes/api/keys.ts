@@ -10,7 +10,8 @@ const PublicJwk = Type.Object({
 
 /**
  * The keys apps and auditors need: the root public key (apps embed it), the current issuer
- * key and its certificate. Public material only; the response schema keeps it that way.
+ * key and its certificate, and the issuance log's checkpoint key (verifiers that require
+ * log proofs and auditors configure it). Public material only; the response schema keeps it that way.
  */
 export default async function keys(fastify: FastifyInstance) {
   fastify.get(
@@ -26,6 +27,11 @@ export default async function keys(fastify: FastifyInstance) {
             issuers: Type.Array(
               Type.Object({ key: PublicJwk, certificate: Type.String(), expiresAt: Type.String() }),
             ),
+            log: Type.Object({
+              origin: Type.String(),
+              /** c2sp.org/signed-note verifier key: `<origin>+<key id>+<base64 key>`. */
+              key: Type.String(),
+            }),
           }),
         },
       },
@@ -42,6 +48,7 @@ export default async function keys(fastify: FastifyInstance) {
             expiresAt: new Date(storeKeys.certificateExpiresAt * 1000).toISOString(),
           },
         ],
+        log: { origin: fastify.issuanceLog.origin, key: fastify.issuanceLog.verifierKey },
       };
     },
   );

@@ -1,0 +1,38 @@
+import { isNoteKeyName } from '@licensekit/core';
+import { ConfigurationError } from './config.js';
+
+/** The issuance log's settings (README "Issuance log"). */
+export interface LogConfig {
+  /**
+   * A new checkpoint is signed at most this often, when the log has grown since the last
+   * one (0: only on demand). Default 10 s: LICENSEKIT_LOG_CHECKPOINT_MS.
+   */
+  checkpointIntervalMs: number;
+  /**
+   * The log's origin (the first line of every checkpoint, and the log key's name). Absent:
+   * the one recorded beside the log key, or `<public host>/licensekit/log` when the key is
+   * first made. LICENSEKIT_LOG_ORIGIN.
+   */
+  origin: string | undefined;
+}
+
+export interface LogInput {
+  checkpointIntervalMs?: number | undefined;
+  origin?: string | undefined;
+}
+
+export function logConfig(input: LogInput = {}, env: NodeJS.ProcessEnv = process.env): LogConfig {
+  const interval =
+    input.checkpointIntervalMs ??
+    (env.LICENSEKIT_LOG_CHECKPOINT_MS ? Number(env.LICENSEKIT_LOG_CHECKPOINT_MS) : 10_000);
+  if (!Number.isInteger(interval) || interval < 0) {
+    throw new ConfigurationError(
+      'the log checkpoint interval is a whole number of milliseconds ≥ 0',
+    );
+  }
+  const origin = input.origin ?? (env.LICENSEKIT_LOG_ORIGIN || undefined);
+  if (origin !== undefined && !isNoteKeyName(origin)) {
+    throw new ConfigurationError('the log origin is one word without spaces, "+" or controls');
+  }
+  return { checkpointIntervalMs: interval, origin };
+}

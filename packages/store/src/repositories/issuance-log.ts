@@ -1,0 +1,250 @@
+import type { DocumentKind, Frontier, NodeAddress, TreeReader } from '@licensekit/core';
+import { HASH_LENGTH, LOG_ENTRY_TAG } from '@licensekit/core';
+import type { Queryable } from '../db/client.js';
+
+/**
+ * Rows of the issuance log (migration 0005): the head (size and frontier), entries
+ * (leaves, level 0), the perfect subtrees they complete (level ≥ 1) and signed checkpoints.
+ */
+
+export interface LogEntryRecord {
+  index: number;
+  kind: DocumentKind;
+  document: Uint8Array;
+  leafHash: Uint8Array;
+  documentHash: string;
+  loggedAt: Date;
+}
+
+export interface CheckpointRecord {
+  size: number;
+  root: Uint8Array;
+  note: string;
+  createdAt: Date;
+}
+
+const KIND_OF_TAG = new Map(
+  (Object.entries(LOG_ENTRY_TAG) as [DocumentKind, number][]).map(([kind, tag]) => [tag, kind]),
+);
+
+function bytes(value: Uint8Array | Buffer): Uint8Array {
+  return value instanceof Uint8Array && !Buffer.isBuffer(value)
+    ? value
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function splitFrontier(size: number, packed: Uint8Array): Frontier {
+  const nodes: Uint8Array[] = [];
+  for (let offset = 0; offset < packed.length; offset += HASH_LENGTH) {
+    nodes.push(packed.slice(offset, offset + HASH_LENGTH));
+  }
+  return { size, nodes };
+}
+
+function packFrontier(frontier: Frontier): Uint8Array {
+  const packed = new Uint8Array(frontier.nodes.length * HASH_LENGTH);
+  frontier.nodes.forEach((node, i) => {
+    packed.set(node, i * HASH_LENGTH);
+  });
+  return packed;
+}
+
+interface EntryRow {
+  idx: number | string;
+  kind: number;
+  document: Uint8Array;
+  leaf_hash: Uint8Array;
+  document_hash: string;
+  logged_at: Date;
+}
+
+function toEntry(row: EntryRow): LogEntryRecord {
+  const kind = KIND_OF_TAG.get(row.kind);
+  if (kind === undefined) throw new Error(`log entry ${row.idx} has an unknown kind ${row.kind}`);
+  return {
+    index: Number(row.idx),
+    kind,
+    document: bytes(row.document),
+    leafHash: bytes(row.leaf_hash),
+    documentHash: row.document_hash,
+    loggedAt: row.logged_at,
+  };
+}
+
+export interface NewEntry {
+  kind: DocumentKind;
+  document: Uint8Array;
+  leafHash: Uint8Array;
+  documentHash: string;
+}
+
+export function issuanceLogRepository(db: Queryable) {
+  return {
+    /**
+     * The head, locked until the transaction ends: the next appender on any instance waits
+     * here, so entry indices stay dense whatever commits or rolls back.
+     */
+    async lockHead(): Promise<Frontier> {
+      const [row] = await db.query<{ size: number | string; frontier: Uint8Array }>(
+        'SELECT size, frontier FROM log_head WHERE id FOR UPDATE',
+      );
+      if (!row) throw new Error('the issuance log has no head row (migration 0005)');
+      return splitFrontier(Number(row.size), bytes(row.frontier));
+    },
+
+    /** The head as committed, without a lock (checkpoints, proofs). */
+    async head(): Promise<Frontier> {
+      const [row] = await db.query<{ size: number | string; frontier: Uint8Array }>(
+        'SELECT size, frontier FROM log_head WHERE id',
+      );
+      if (!row) throw new Error('the issuance log has no head row (migration 0005)');
+      return splitFrontier(Number(row.size), bytes(row.frontier));
+    },
+
+    /**
+     * Writes entry `index`, the subtrees it completes and the new head, in one statement
+     * (the head row is already locked by lockHead in this transaction).
+     */
+    async append(
+      index: number,
+      entry: NewEntry,
+      completed: readonly (NodeAddress & { hash: Uint8Array })[],
+      frontier: Frontier,
+      now: Date,
+    ): Promise<void> {
+      const nodes = completed.filter((node) => node.level > 0);
+      await db.query(
+        `WITH entry AS (
+           INSERT INTO log_entries (idx, kind, document, leaf_hash, document_hash, logged_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+         ), nodes AS (
+           INSERT INTO log_nodes (level, idx, hash)
+           SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::text[]::bytea[])
+         )
+         UPDATE log_head SET size = $10, frontier = $11 WHERE id`,
+        [
+          index,
+          LOG_ENTRY_TAG[entry.kind],
+          entry.document,
+          entry.leafHash,
+          entry.documentHash,
+          now,
+          nodes.map((node) => node.level),
+          nodes.map((node) => node.index),
+          nodes.map((node) => `\\x${Buffer.from(node.hash).toString('hex')}`),
+          frontier.size,
+          packFrontier(frontier),
+        ],
+      );
+    },
+
+    /** Reads stored subtrees in one round trip: leaves from entries, the rest from nodes. */
+    reader(): TreeReader {
+      return {
+        async nodeHash(level, index) {
+          const [hash] = await this.nodeHashes!([{ level, index }]);
+          return hash!;
+        },
+        async nodeHashes(addresses) {
+          const rows = await db.query<{ level: number; idx: number | string; hash: Uint8Array }>(
+            `SELECT 0::smallint AS level, idx, leaf_hash AS hash FROM log_entries
+               WHERE idx = ANY($1::bigint[])
+             UNION ALL
+             SELECT n.level, n.idx, n.hash FROM log_nodes n
+               JOIN unnest($2::smallint[], $3::bigint[]) AS want(level, idx)
+                 ON n.level = want.level AND n.idx = want.idx`,
+            [
+              addresses.filter((a) => a.level === 0).map((a) => a.index),
+              addresses.filter((a) => a.level > 0).map((a) => a.level),
+              addresses.filter((a) => a.level > 0).map((a) => a.index),
+            ],
+          );
+          const found = new Map(rows.map((row) => [`${row.level}:${row.idx}`, bytes(row.hash)]));
+          return addresses.map(({ level, index }) => {
+            const hash = found.get(`${level}:${index}`);
+            if (!hash) throw new Error(`the issuance log has no node (${level}, ${index})`);
+            return hash;
+          });
+        },
+      };
+    },
+
+    /** Entries [start, end), in order. */
+    async entries(start: number, end: number): Promise<LogEntryRecord[]> {
+      const rows = await db.query<EntryRow>(
+        `SELECT idx, kind, document, leaf_hash, document_hash, logged_at FROM log_entries
+          WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+        [start, end],
+      );
+      return rows.map(toEntry);
+    },
+
+    /** The first entry of a document, by the base64url SHA-256 of its bytes. */
+    async byDocumentHash(documentHash: string): Promise<LogEntryRecord | undefined> {
+      const [row] = await db.query<EntryRow>(
+        `SELECT idx, kind, document, leaf_hash, document_hash, logged_at FROM log_entries
+          WHERE document_hash = $1 ORDER BY idx LIMIT 1`,
+        [documentHash],
+      );
+      return row ? toEntry(row) : undefined;
+    },
+
+    async latestCheckpoint(): Promise<CheckpointRecord | undefined> {
+      const [row] = await db.query<{
+        size: number | string;
+        root: Uint8Array;
+        note: string;
+        created_at: Date;
+      }>('SELECT size, root, note, created_at FROM log_checkpoints ORDER BY size DESC LIMIT 1');
+      return row
+        ? {
+            size: Number(row.size),
+            root: bytes(row.root),
+            note: row.note,
+            createdAt: row.created_at,
+          }
+        : undefined;
+    },
+
+    /** The checkpoint of exactly this size, when one was made. */
+    async checkpointAt(size: number): Promise<CheckpointRecord | undefined> {
+      const [row] = await db.query<{ root: Uint8Array; note: string; created_at: Date }>(
+        'SELECT root, note, created_at FROM log_checkpoints WHERE size = $1',
+        [size],
+      );
+      return row
+        ? { size, root: bytes(row.root), note: row.note, createdAt: row.created_at }
+        : undefined;
+    },
+
+    /** Every checkpoint, oldest first (exports). */
+    async checkpoints(): Promise<CheckpointRecord[]> {
+      const rows = await db.query<{
+        size: number | string;
+        root: Uint8Array;
+        note: string;
+        created_at: Date;
+      }>('SELECT size, root, note, created_at FROM log_checkpoints ORDER BY size');
+      return rows.map((row) => ({
+        size: Number(row.size),
+        root: bytes(row.root),
+        note: row.note,
+        createdAt: row.created_at,
+      }));
+    },
+
+    /**
+     * Records a checkpoint; one per size. Two instances checkpointing the same size sign the
+     * same text with the same key (Ed25519 is deterministic), so the second insert is a no-op.
+     */
+    async insertCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+      await db.query(
+        `INSERT INTO log_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (size) DO NOTHING`,
+        [checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.createdAt],
+      );
+    },
+  };
+}
+
+export type IssuanceLogRepository = ReturnType<typeof issuanceLogRepository>;

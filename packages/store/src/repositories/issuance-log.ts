@@ -217,14 +217,17 @@ export function issuanceLogRepository(db: Queryable) {
         : undefined;
     },
 
-    /** Every checkpoint, oldest first (exports). */
-    async checkpoints(): Promise<CheckpointRecord[]> {
+    /** Checkpoints of size ≥ start, smallest first, at most `limit` (exports). */
+    async checkpointsFrom(start: number, limit: number): Promise<CheckpointRecord[]> {
       const rows = await db.query<{
         size: number | string;
         root: Uint8Array;
         note: string;
         created_at: Date;
-      }>('SELECT size, root, note, created_at FROM log_checkpoints ORDER BY size');
+      }>(
+        'SELECT size, root, note, created_at FROM log_checkpoints WHERE size >= $1 ORDER BY size LIMIT $2',
+        [start, limit],
+      );
       return rows.map((row) => ({
         size: Number(row.size),
         root: bytes(row.root),

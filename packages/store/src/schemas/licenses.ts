@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { OrderView, TokenFormat } from './checkout.js';
 import { Identifier } from './common.js';
+import { LogProofBundle, LogProofFlag } from './log.js';
 
 /** The license key in `Authorization: Bearer …`, and a device proof in `DPoP`. */
 export const LicenseHeaders = Type.Object({
@@ -31,6 +32,7 @@ export const ActivateBody = Type.Object(
       { additionalProperties: false },
     ),
     format: Type.Optional(TokenFormat),
+    logProof: LogProofFlag,
   },
   { additionalProperties: false },
 );
@@ -45,6 +47,7 @@ export const ActivateResponse = Type.Object({
   device: DeviceView,
   token: Type.String(),
   test: Type.Boolean(),
+  logProof: Type.Optional(LogProofBundle),
 });
 
 export const DeactivateBody = Type.Union([
@@ -65,19 +68,34 @@ export const DeactivateResponse = Type.Object({
 
 export const RefreshBody = Type.Union([
   Type.Object(
-    { token: Type.String({ minLength: 1, maxLength: 8192 }), format: Type.Optional(TokenFormat) },
+    {
+      token: Type.String({ minLength: 1, maxLength: 8192 }),
+      format: Type.Optional(TokenFormat),
+      logProof: LogProofFlag,
+    },
     { additionalProperties: false },
   ),
   Type.Object(
-    { thumbprint: Type.Optional(Thumbprint), format: Type.Optional(TokenFormat) },
+    {
+      thumbprint: Type.Optional(Thumbprint),
+      format: Type.Optional(TokenFormat),
+      logProof: LogProofFlag,
+    },
     { additionalProperties: false },
   ),
 ]);
 
-export const TokenResponse = Type.Object({ token: Type.String(), test: Type.Boolean() });
+export const TokenResponse = Type.Object({
+  token: Type.String(),
+  test: Type.Boolean(),
+  logProof: Type.Optional(LogProofBundle),
+});
 
 export const CurrentTokenQuery = Type.Object(
-  { format: Type.Optional(TokenFormat) },
+  {
+    format: Type.Optional(TokenFormat),
+    logProof: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  },
   { additionalProperties: false },
 );
 
@@ -86,6 +104,7 @@ export const CurrentTokenResponse = Type.Object({
   format: TokenFormat,
   seq: Type.Integer({ minimum: 0 }),
   test: Type.Boolean(),
+  logProof: Type.Optional(LogProofBundle),
 });
 
 export const PendingChange = Type.Union([

@@ -166,6 +166,12 @@ export class IssuanceLog {
     return { ...(await this.bundle(entry.index)), kind: entry.kind };
   }
 
+  /** The bundle of a token as the store handed it out (its text form). */
+  async bundleForToken(token: string): Promise<LogProofBundle> {
+    const { kind: _kind, ...bundle } = await this.bundleFor(await tokenHash(documentBytes(token)));
+    return bundle;
+  }
+
   /** The consistency proof between two checkpointed sizes, first ≤ second. */
   async consistency(first: number, second: number): Promise<Uint8Array[]> {
     const log = issuanceLogRepository(this.db);

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
 import { errorBody } from '../../errors.js';
 import { licenseFromKey } from '../../lib/license-auth.js';
 import { acceptJsonOnly, emptyBodyAsObject, rawBody } from '../../lib/raw-json.js';
@@ -17,11 +18,27 @@ import {
   StatusResponse,
   TokenResponse,
 } from '../../schemas/licenses.js';
+import type { LogProofBundle } from '../../schemas/log.js';
 import { activateDevice, deactivateDevice } from '../../services/activation.js';
 import { licenseStatus } from '../../services/license-status.js';
 import { currentToken, refreshWithKey, refreshWithToken } from '../../services/refresh.js';
 
 const BODY_LIMIT = 8 * 1024;
+
+/**
+ * Adds the token's issuance-log bundle when the client asked for it: after the token's
+ * transaction has committed, under the newest checkpoint (made on demand if none covers
+ * the token yet), so a verifier with `requireLogProof` can keep it offline.
+ */
+async function withLogProof<Answer extends { token: string }>(
+  fastify: FastifyInstance,
+  answer: Answer,
+  wanted: boolean | undefined,
+): Promise<Answer & { logProof?: Static<typeof LogProofBundle> }> {
+  if (!wanted) return answer;
+  const bundle = await fastify.issuanceLog.bundleForToken(answer.token);
+  return { ...answer, logProof: { ...bundle, inclusion: [...bundle.inclusion] } };
+}
 
 const bodyErrors = { 413: ErrorResponse, 415: ErrorResponse };
 
@@ -51,13 +68,14 @@ export default async function licenseRoutes(instance: FastifyInstance) {
     },
     async (request) => {
       const license = await licenseFromKey(request);
-      return activateDevice(ctx, license.id, {
+      const activated = await activateDevice(ctx, license.id, {
         publicJwk: request.body.device.publicJwk,
         name: request.body.device.name,
         format: request.body.format,
         proof: request.headers.dpop,
         body: rawBody(request),
       });
+      return withLogProof(fastify, activated, request.body.logProof);
     },
   );
 
@@ -102,7 +120,12 @@ export default async function licenseRoutes(instance: FastifyInstance) {
       },
     },
     async (request) => {
-      const body = request.body as { token?: string; thumbprint?: string; format?: 'jwt' | 'cwt' };
+      const body = request.body as {
+        token?: string;
+        thumbprint?: string;
+        format?: 'jwt' | 'cwt';
+        logProof?: boolean;
+      };
       if (body.token !== undefined) {
         const issued = await refreshWithToken(ctx, {
           token: body.token,
@@ -110,7 +133,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
           proof: request.headers.dpop,
           body: rawBody(request),
         });
-        return { token: issued.token, test: issued.test };
+        return withLogProof(fastify, { token: issued.token, test: issued.test }, body.logProof);
       }
       const license = await licenseFromKey(request);
       const issued = await refreshWithKey(ctx, license, {
@@ -119,7 +142,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         proof: request.headers.dpop,
         body: rawBody(request),
       });
-      return { token: issued.token, test: issued.test };
+      return withLogProof(fastify, { token: issued.token, test: issued.test }, body.logProof);
     },
   );
 
@@ -163,7 +186,11 @@ export default async function licenseRoutes(instance: FastifyInstance) {
     async (request) => {
       const license = await licenseFromKey(request);
       const issued = await currentToken(ctx, license.id, { format: request.query.format });
-      return { token: issued.token, format: issued.format, seq: issued.seq, test: issued.test };
+      return withLogProof(
+        fastify,
+        { token: issued.token, format: issued.format, seq: issued.seq, test: issued.test },
+        request.query.logProof === 'true',
+      );
     },
   );
 }

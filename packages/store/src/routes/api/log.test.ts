@@ -145,12 +145,42 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
     expect(byIndex.index).toBe(bundle.index);
   });
 
+  test('activate, refresh and the token download answer the bundle when asked', async () => {
+    const purchase = await buy(store);
+    const device = await deviceKey();
+    const activated = await activate(store, purchase.key, device, { logProof: true });
+    expect(activated.statusCode).toBe(200);
+    const refreshed = await keyPost(store, '/v1/licenses/refresh', purchase.key, {
+      logProof: true,
+    });
+    const download = await store.app.inject({
+      url: '/v1/licenses/token?logProof=true',
+      headers: { authorization: `Bearer ${purchase.key}` },
+    });
+    for (const answer of [activated.json(), refreshed.json(), download.json()]) {
+      const bytes = documentBytes(answer.token);
+      await expect(verifyLoggedEntry(bytes, 'license', answer.logProof, [logKey])).resolves.toBe(
+        true,
+      );
+    }
+    // Not asked, not given (and no checkpoint is made for it).
+    const plain = await keyPost(store, '/v1/licenses/refresh', purchase.key, {});
+    expect(plain.json().logProof).toBeUndefined();
+    expect(
+      (await keyPost(store, '/v1/licenses/refresh', purchase.key, { logProof: 'yes' })).statusCode,
+    ).toBe(400);
+  });
+
   test('checkpoints are consistent with each other as the log grows', async () => {
     const key = await parseVerifierKey(logKey);
     const older = await openCheckpoint(await checkpointNow(), [key]);
     for (let i = 0; i < 5; i++) await buy(store);
     const newer = await openCheckpoint(await checkpointNow(), [key]);
     expect(newer.size).toBeGreaterThan(older.size);
+    const listed = (await get(`/v1/log/checkpoints?start=${older.size}&limit=1`)).json();
+    expect(listed.checkpoints).toHaveLength(1);
+    expect(listed.checkpoints[0].size).toBe(older.size);
+    expect(listed.next).toBe(newer.size);
     const response = await get(`/v1/log/consistency?first=${older.size}&second=${newer.size}`);
     expect(response.statusCode).toBe(200);
     const proof = (response.json().proof as string[]).map((h) => Buffer.from(h, 'base64'));

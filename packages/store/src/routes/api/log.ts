@@ -4,11 +4,12 @@ import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
 import { issuanceLogRepository } from '../../repositories/issuance-log.js';
 import { ErrorResponse } from '../../schemas/common.js';
+import { LogProofBundle, LogSize } from '../../schemas/log.js';
 
 /** A page of entries is at most this many (a page stays well under a megabyte). */
 const MAX_PAGE = 1000;
 
-const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Size = LogSize;
 /** Query strings arrive as text and the validator never coerces: sizes are patterns here. */
 const SizeQuery = Type.String({ pattern: '^(?:0|[1-9][0-9]{0,14})$' });
 const LimitQuery = Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$' });
@@ -19,12 +20,7 @@ const Kind = Type.Union([
   Type.Literal('revocations'),
 ]);
 
-const ProofBundle = Type.Object({
-  index: Size,
-  treeSize: Size,
-  inclusion: Type.Array(Type.String(), { description: 'RFC 9162 inclusion proof, padded base64' }),
-  checkpoint: Type.String({ description: 'c2sp.org/tlog-checkpoint in a signed note' }),
-});
+const ProofBundle = LogProofBundle;
 
 /**
  * The issuance log, public and read-only: anyone may check what this store issued.
@@ -48,6 +44,48 @@ export default async function logRoutes(fastify: FastifyInstance) {
       reply.header('content-type', 'text/plain; charset=utf-8');
       reply.header('cache-control', 'no-cache');
       return checkpoint.note;
+    },
+  );
+
+  fastify.get(
+    '/v1/log/checkpoints',
+    {
+      schema: {
+        tags: ['log'],
+        summary: `Every checkpoint signed, by size, from \`start\` (a size), at most ${MAX_PAGE} a page`,
+        querystring: Type.Object(
+          { start: Type.Optional(SizeQuery), limit: Type.Optional(LimitQuery) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            checkpoints: Type.Array(
+              Type.Object({
+                size: Size,
+                checkpoint: Type.String(),
+                createdAt: Type.String({ format: 'date-time' }),
+              }),
+            ),
+            next: Type.Union([Size, Type.Null()]),
+          }),
+          400: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const query = request.query as { start?: string; limit?: string };
+      const start = query.start === undefined ? 0 : Number(query.start);
+      const limit = query.limit === undefined ? MAX_PAGE : Number(query.limit);
+      const rows = await issuanceLogRepository(fastify.db).checkpointsFrom(start, limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        checkpoints: page.map((row) => ({
+          size: row.size,
+          checkpoint: row.note,
+          createdAt: row.createdAt.toISOString(),
+        })),
+        next: rows.length > limit ? rows[limit]!.size : null,
+      };
     },
   );
 

@@ -221,6 +221,7 @@ async function benchDatabase(kind, adminUrl, load) {
   try {
     const keys = await buyLicenses(store.url, LICENSES);
     const refresh = keyRefresher(store.app);
+    const refreshWithoutLog = keyRefresher(store.app, '127.0.0.1', { issuanceLog: false });
     const spread = keysPerConnection(keys);
     const single = keysPerConnection([keys[0]], 1);
     const http = (path, keyLists) => (duration) =>
@@ -237,6 +238,7 @@ async function benchDatabase(kind, adminUrl, load) {
         refresh: http(REFRESH_PATH, spread),
         httpLimit: http(READY_PATH, spread),
         dbLimit: (duration) => inProcess(refresh, spread, duration),
+        dbLimitNoLog: (duration) => inProcess(refreshWithoutLog, spread, duration),
       },
       { rounds: ROUNDS, warmup: WARMUP_SECONDS },
     );
@@ -334,6 +336,19 @@ function figuresOf({ kind, main, oneLicense }, command) {
       ratio: ratioOf(main, 'refresh', 'httpLimit'),
     },
     {
+      name: `store refresh on ${db}, with the issuance-log append / without it`,
+      issue: 7,
+      ours: { what: `${dbWhat}, appending each token to the log`, value: main.dbLimit.rate },
+      baseline: {
+        what: `keyRefresher(app, client, { issuanceLog: false }) in-process: the same, the append skipped`,
+        value: main.dbLimitNoLog.rate,
+      },
+      unit: 'req/s',
+      ratio: ratioOf(main, 'dbLimit', 'dbLimitNoLog'),
+      goal: { op: '>=', value: 0.9 },
+      why: 'the append adds two statements to the refresh transaction (lock the log head, write the entry, its completed subtrees and the new head) and holds the head lock until COMMIT, so concurrent refreshes queue on it for that long',
+    },
+    {
       name: `store refresh on ${db}, all ${CONNECTIONS} connections on one license`,
       ours: {
         what: `${refreshWhat.replace(', 2 licenses per connection', '')}, one license`,
@@ -374,6 +389,7 @@ function detailsOf(results, notes) {
     lines.push(sideRows(`${db}: refresh (HTTP)`, result.main.refresh));
     lines.push(sideRows(`${db}: HTTP limit (ready token)`, result.main.httpLimit));
     lines.push(sideRows(`${db}: database limit (in-process)`, result.main.dbLimit));
+    lines.push(sideRows(`${db}: in-process, no issuance log`, result.main.dbLimitNoLog));
     lines.push(sideRows(`${db}: refresh, one license`, result.oneLicense.refresh));
     lines.push(sideRows(`${db}: database limit, one license`, result.oneLicense.dbLimit));
   }

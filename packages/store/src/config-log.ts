@@ -14,11 +14,17 @@ export interface LogConfig {
    * first made. LICENSEKIT_LOG_ORIGIN.
    */
   origin: string | undefined;
+  /**
+   * Whether issued tokens are appended. Always true in a store; `pnpm bench store` turns it
+   * off for one side of its log-cost figure. Only through buildStore options: no variable.
+   */
+  append: boolean;
 }
 
 export interface LogInput {
   checkpointIntervalMs?: number | undefined;
   origin?: string | undefined;
+  append?: boolean | undefined;
 }
 
 export function logConfig(input: LogInput = {}, env: NodeJS.ProcessEnv = process.env): LogConfig {
@@ -34,5 +40,5 @@ export function logConfig(input: LogInput = {}, env: NodeJS.ProcessEnv = process
   if (origin !== undefined && !isNoteKeyName(origin)) {
     throw new ConfigurationError('the log origin is one word without spaces, "+" or controls');
   }
-  return { checkpointIntervalMs: interval, origin };
+  return { checkpointIntervalMs: interval, origin, append: input.append ?? true };
 }

@@ -81,6 +81,7 @@ export const ERROR_CODES = {
     message: 'The amount changed since the preview; review the new amount and confirm again.',
   },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as JSON.' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is not satisfiable.' },
@@ -88,10 +89,15 @@ export const ERROR_CODES = {
     status: 429,
     message: 'Too many failed attempts; wait a minute and try again.',
   },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is starting or stopping; try again shortly.',
+  },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    message: 'The store cannot reach its database at the moment; try again shortly.',
   },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -3,6 +3,9 @@
  * zero set-up) by default, PostgreSQL through DATABASE_URL. Both speak the same SQL, so
  * the store has one dialect; this interface is all the repositories see.
  */
+
+import type { PoolClient } from 'pg';
+import { StoreError } from '../errors.js';
 import type { DirectoryLock } from './directory-lock.js';
 import { lockDirectory } from './directory-lock.js';
 
@@ -101,6 +104,83 @@ export interface PostgresOptions {
   connectionString: string;
   /** Pool size. Default 10. */
   max?: number;
+  /**
+   * The longest a request waits for PostgreSQL: to get a connection (a new one, or a free
+   * slot of a full pool) and for each statement's answer. Past it the statement fails
+   * with DATABASE_UNAVAILABLE. Default LICENSEKIT_DATABASE_TIMEOUT_MS, else 10 s.
+   */
+  timeoutMs?: number;
+}
+
+/** The database cannot be reached or stopped answering: 503, retry later. */
+export class DatabaseUnavailableError extends StoreError {
+  constructor(cause: unknown) {
+    super('DATABASE_UNAVAILABLE');
+    this.name = 'DatabaseUnavailableError';
+    this.cause = cause;
+  }
+}
+
+/** Socket errors of a lost or unreachable server. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * SQLSTATEs of a server that is gone or refusing work: class 08 (connection exception),
+ * 57P01-57P03 (admin or crash shutdown, cannot connect now: a restart or failover), 53300
+ * (too many connections).
+ */
+const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
+
+/** What node-postgres says when it loses or cannot get a connection, or a statement times out. */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'is not queryable',
+];
+
+/**
+ * True for errors that mean "the database is not there right now" rather than "this
+ * statement is wrong": the request may succeed later, unchanged. A pool the store itself
+ * closed is not one of them (that is a bug, answered 500).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.test(code)))
+    return true;
+  return UNAVAILABLE_MESSAGES.some((text) => error.message.includes(text));
+}
+
+function unavailableAsStoreError(error: unknown): unknown {
+  return isDatabaseUnavailable(error) && !(error instanceof DatabaseUnavailableError)
+    ? new DatabaseUnavailableError(error)
+    : error;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+function timeoutFromEnvironment(): number {
+  const text = process.env.LICENSEKIT_DATABASE_TIMEOUT_MS;
+  if (text === undefined || text === '') return DEFAULT_TIMEOUT_MS;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`LICENSEKIT_DATABASE_TIMEOUT_MS must be a whole number > 0 (got ${text})`);
+  }
+  return value;
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
@@ -109,37 +189,85 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   // int8 (money in minor units, counters) as JavaScript numbers: every value the store
   // writes is a safe integer, and PGlite already returns numbers.
   pg.default.types.setTypeParser(20, (value: string) => Number(value));
-  const pool = new Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+  const timeoutMs = options.timeoutMs ?? timeoutFromEnvironment();
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    // Without these a request waits for ever on a server that went silent (a partition)
+    // or on a full pool of such connections; Fastify's request timeout does not cover a
+    // handler's wait. A timed-out connection is destroyed, never reused.
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    keepAlive: true,
+  });
+  // A connection the server closes (restart, failover, a proxy's idle cut) emits 'error'
+  // on its client, and an 'error' event nobody listens to ends the whole store process.
+  // pg-pool listens only while a client is idle (then re-emits on the pool): not while it
+  // is checked out, nor between handing it to `await pool.connect()` and the awaiting code
+  // running — a FATAL that follows ReadyForQuery in the same TCP read lands there. So every
+  // client listens for its whole life; the loss reaches the request through its statement,
+  // which fails (503), and pg-pool drops the client instead of reusing it.
+  const ignore = () => undefined;
+  pool.on('error', ignore);
+  pool.on('connect', (client) => client.on('error', ignore));
   // Fail at start-up, not on the first request, when the database is unreachable.
   await pool.query('select 1');
+  const query = async <Row>(sql: string, params: readonly unknown[] = []) => {
+    try {
+      return (await pool.query(sql, params as unknown[])).rows as Row[];
+    } catch (error) {
+      throw unavailableAsStoreError(error);
+    }
+  };
   return {
     kind: 'postgres',
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      return (await pool.query(sql, params as unknown[])).rows as Row[];
-    },
+    query,
     async transaction<T>(work: (tx: Queryable) => Promise<T>) {
-      const client = await pool.connect();
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw unavailableAsStoreError(error);
+      }
+      // Released with an error, pg-pool destroys the connection instead of reusing it.
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work({
           async query<Row>(sql: string, params: readonly unknown[] = []) {
-            return (await client.query(sql, params as unknown[])).rows as Row[];
+            try {
+              return (await client.query(sql, params as unknown[])).rows as Row[];
+            } catch (error) {
+              throw unavailableAsStoreError(error);
+            }
           },
           async exec(sql: string) {
-            await client.query(sql);
+            try {
+              await client.query(sql);
+            } catch (error) {
+              throw unavailableAsStoreError(error);
+            }
           },
         });
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
+        if (isDatabaseUnavailable(error)) {
+          // No ROLLBACK on a dead or silent connection (it would wait out another
+          // timeout): the server rolls back when the connection closes.
+          broken = error as Error;
+        } else {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+        }
+        throw unavailableAsStoreError(error);
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     async exec(sql: string) {
-      await pool.query(sql);
+      await query(sql);
     },
     close: () => pool.end(),
   };

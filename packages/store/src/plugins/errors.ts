@@ -1,16 +1,37 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../db/client.js';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_CODES, errorBody, StoreError } from '../errors.js';
 import { errorPage } from '../views/errors.js';
 
+/** Retry-After of a 503 for an unreachable database: clients come back soon, not at once. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /**
  * One error shape for the whole API. Registered StoreErrors answer with their code;
- * validation and parser errors become 400/413/415; anything else is logged with its
- * stack and answered as INTERNAL without a word about internals.
+ * validation and parser errors become 400/413/415; a lost database is 503
+ * DATABASE_UNAVAILABLE; anything else is logged with its stack and answered as INTERNAL
+ * without a word about internals.
  */
 async function errors(fastify: FastifyInstance) {
   fastify.setErrorHandler((error: FastifyError | StoreError, request, reply) => {
+    if (isDatabaseUnavailable(error)) {
+      // The database is down or unreachable (db/client.ts): the request may succeed
+      // unchanged later, so 503 with a hint when to retry — never a 500, never a hang.
+      // One warning per request, without the stack: the cause is outside the store.
+      const cause = (error as Error).cause ?? error;
+      request.log.warn(
+        { database: (cause as Error).message ?? String(cause) },
+        'database unavailable',
+      );
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send(errorBody('DATABASE_UNAVAILABLE'));
+    }
     if (error instanceof StoreError) {
       return reply.status(error.status).send(errorBody(error.code, error.message, error.extra));
     }
@@ -57,6 +78,67 @@ function clientError(error: FastifyError): ErrorCode | undefined {
         return 'BAD_REQUEST';
       return undefined;
   }
+}
+
+/**
+ * Headers of the answers Fastify sends before any plugin runs (below): the security plugin's
+ * onSend hook never sees them. A JSON error loads nothing, so its CSP can refuse everything.
+ */
+const BARE_ANSWER_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+} as const;
+
+/**
+ * Fastify's `frameworkErrors`: the router's own refusals — a malformed percent-escape in
+ * the path, a path parameter over 100 characters — before any route or hook. Fastify's
+ * default answers with its own shape and echoes the whole URL back; a parameter that long
+ * is simply out of every pattern the store has, so it gets what one gets: 400 BAD_REQUEST.
+ */
+export function frameworkErrors(
+  _error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  return reply.status(400).headers(BARE_ANSWER_HEADERS).send(errorBody('BAD_REQUEST'));
+}
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses never reach Fastify —
+ * malformed HTTP, headers over Node's 16 KiB, a request slower than the request timeout.
+ * Fastify's default writes `{ error, message, statusCode }` on the socket; this writes the
+ * store's shape with a registered code (400, 431, 408) and closes the connection.
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Duplex,
+): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'REQUEST_TIMEOUT'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'HEADERS_TOO_LARGE'
+        : 'BAD_REQUEST';
+  // Clients send garbage all the time: not worth more than a trace line.
+  this.log.trace({ err: error }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(code));
+    const { status } = ERROR_CODES[code];
+    const headers = Object.entries({
+      ...BARE_ANSWER_HEADERS,
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    }).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.join('')}\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 export default fp(errors, { name: 'errors' });

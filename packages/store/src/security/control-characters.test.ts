@@ -223,6 +223,8 @@ const SAMPLES: Record<string, Sample> = {
   '/v1/admin/orders/:orderId/mark-paid': { body: { note: 'paid by transfer' } },
   '/v1/admin/revocations': { body: { kind: 'license', value: 'lic_x', reason: 'fraud' } },
   '/v1/admin/revocation-lists': { body: { list: 'eyJhbGciOiJFZERTQSJ9.e30.sig' } },
+  // No body and no parameters: nothing that could carry text.
+  '/v1/admin/log/checkpoint': {},
   '/v1/admin/webhooks': {
     body: { url: 'https://hooks.example.com/in', events: ['license.created'] },
   },

@@ -9,6 +9,12 @@ import { migrate } from '../db/migrate.js';
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
+    /**
+     * Whether this process alone uses the database: PGlite it opened from its (locked) data
+     * directory. Work other instances could hold — outbox claims — is then this process's
+     * own from an earlier life, and can be taken back at start.
+     */
+    dbExclusive: boolean;
   }
 }
 
@@ -38,6 +44,7 @@ async function database(
   if (applied.length > 0)
     fastify.log.info({ migrations: applied, database: db.kind }, 'migrations applied');
   fastify.decorate('db', db);
+  fastify.decorate('dbExclusive', owned && db.kind === 'pglite');
   if (owned) fastify.addHook('onClose', () => db.close());
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { OutboxWorker } from '../services/outbox.js';
+import { OutboxWorker, releaseAllClaims } from '../services/outbox.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,7 +28,13 @@ async function outbox(fastify: FastifyInstance) {
   });
   fastify.decorate('outbox', worker);
   if (!settings.enabled) return;
-  fastify.addHook('onReady', async () => worker.start());
+  fastify.addHook('onReady', async () => {
+    // Claims left by a store that was killed mid-delivery would otherwise wait out their
+    // lock (lockMs) before going out again; when no other instance can hold a claim, they
+    // are that dead store's, so they are released now.
+    if (fastify.dbExclusive) await releaseAllClaims(fastify.db);
+    worker.start();
+  });
   fastify.addHook('onClose', async () => worker.stop());
   fastify.addHook('onResponse', async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS')

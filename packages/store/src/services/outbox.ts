@@ -126,6 +126,18 @@ export async function recordOutcome(
   return rows.length > 0 ? result : 'lost_claim';
 }
 
+/**
+ * Releases every claim (at the start of a store that alone uses its database): the
+ * deliveries they stood for may or may not have reached the receiver, so they go out again
+ * under the same webhook-id — at least once, as always.
+ */
+export async function releaseAllClaims(db: Db): Promise<void> {
+  await db.query(
+    `UPDATE webhook_outbox SET locked_until = NULL
+      WHERE locked_until IS NOT NULL AND delivered_at IS NULL AND failed_at IS NULL`,
+  );
+}
+
 /** Hands a claim back untouched (shutdown while its POST was running). */
 async function release(db: Db, message: ClaimedMessage): Promise<void> {
   await db.query(

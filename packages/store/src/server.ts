@@ -3,6 +3,7 @@ import type { Ed25519PublicJwk } from '@licensekit/core';
 import type { BuildOptions } from './build.js';
 import { buildStore, REDACTED_HEADERS } from './build.js';
 import { loadConfig } from './config.js';
+import { readableLogStream } from './lib/log-lines.js';
 
 export interface RunningStore {
   /** Where the store listens (and, unless configured otherwise, its public URL). */
@@ -24,6 +25,14 @@ async function freePort(host: string): Promise<number> {
       probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** LICENSEKIT_LOG_FORMAT=json|pretty decides; by default pretty on a terminal only. */
+function readableLogs(): boolean {
+  const format = process.env.LICENSEKIT_LOG_FORMAT;
+  if (format === 'json') return false;
+  if (format === 'pretty') return true;
+  return process.stdout.isTTY === true;
 }
 
 /** `port` when it can be bound on `host` now; the bind error (EADDRINUSE, EACCES) otherwise. */
@@ -54,6 +63,8 @@ export async function startStore(
     logger: options.logger ?? {
       level: options.logLevel ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACTED_HEADERS, censor: '[redacted]' },
+      // JSON lines for machines; readable lines for a person at a terminal.
+      ...(readableLogs() ? { stream: readableLogStream(process.stdout) } : {}),
     },
   });
   try {

@@ -7,6 +7,7 @@ import { loadConfig } from './config.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
 import { systemClock } from './lib/clock.js';
+import { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 
 export interface BuildOptions extends ConfigInput {
   db?: Db;
@@ -52,6 +53,10 @@ export async function buildStore(options: BuildOptions = {}): Promise<FastifyIns
     // first start: seconds, more on a loaded machine. Fastify's 10 s default is too tight.
     pluginTimeout: 120_000,
     requestIdHeader: false,
+    // Answers Fastify gives outside every route (router and HTTP parser refusals) in the
+    // store's error shape with registered codes, not Fastify's own (plugins/errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   try {

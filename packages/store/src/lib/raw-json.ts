@@ -28,5 +28,9 @@ export function rawBody(request: FastifyRequest): Buffer {
  * Content-Type, no bytes) is validated as `{}`.
  */
 export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
-  if (request.body === undefined || request.body === null) request.body = {};
+  // Only a body that is absent: a JSON `null` sent as the body is not an object, and is
+  // refused by the schema like any other non-object.
+  if (request.body === undefined || (request.body === null && rawBody(request).length === 0)) {
+    request.body = {};
+  }
 }

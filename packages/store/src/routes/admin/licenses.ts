@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
+import { emptyBodyAsObject } from '../../lib/raw-json.js';
 import type { LicenseRecord } from '../../repositories/licenses.js';
 import {
   AdminLicense,
@@ -127,9 +128,7 @@ export default async function licenses(instance: FastifyInstance) {
     {
       bodyLimit: 4 * 1024,
       // The body is optional: no body reads as {}.
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags,
         summary:

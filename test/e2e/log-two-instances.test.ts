@@ -10,14 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { base64urlDecode, tokenHash } from '../../packages/core/src/index.js';
 import {
-  base64urlDecode,
   type Checkpoint,
   openCheckpoint,
   parseVerifierKey,
-  tokenHash,
   verifyCheckpointConsistency,
-} from '../../packages/core/src/index.js';
+} from '../../packages/core/src/log/index.js';
 import type { ScratchDatabase } from '../../packages/store/src/db/scratch.js';
 import { createScratchDatabase } from '../../packages/store/src/db/scratch.js';
 import { repoRoot } from '../support/vectors.js';

@@ -20,6 +20,7 @@ import type { DemoFlags } from './commands/demo.js';
 import type { InspectFlags } from './commands/inspect.js';
 import type { IssueFlags } from './commands/issue.js';
 import type { KeygenFlags } from './commands/keygen.js';
+import type { LogProofFlags } from './commands/log.js';
 import type { RenewFlags } from './commands/renew.js';
 import type { RevokeFlags } from './commands/revoke.js';
 import type { ServeFlags } from './commands/serve.js';
@@ -183,6 +184,12 @@ function buildProgram(
     .option('--state <file>', 'verifier state file: rollback and clock defense across runs')
     .option('--revocations <file>', 'apply a signed revocation list')
     .option('--device-key <file>', "this device's private key file, for bound licenses")
+    .option(
+      '--log-key <key>',
+      "require an issuance log proof under this log key (origin+id+base64, the store's log.key), or @FILE of keys; repeatable",
+      many,
+    )
+    .option('--log-proof <file>', 'the log proof of the token (licensekit log proof writes it)')
     .action(async (token: string | undefined, flags: VerifyFlags) =>
       setExit(await (await import('./commands/verify.js')).verify(token, flags, io)),
     );
@@ -254,6 +261,27 @@ function buildProgram(
     .option('--now <time>', 'flag certificates expired at this time (default: the clock)')
     .action(async (files: string[], flags: AuditCertFlags) =>
       setExit(await (await import('./commands/audit.js')).auditCert(files, flags, io)),
+    );
+
+  const log = command('log').description("a store's issuance log: proofs that a token is in it");
+  command('proof', log)
+    .description(
+      "fetch the proof that a token is in a store's issuance log, to keep beside it (verify --log-proof)",
+    )
+    .argument('[token]', 'the token, or - for standard input')
+    .option('--file <file>', 'read the token from FILE')
+    .option(
+      '--store <url>',
+      'the store (default: LICENSEKIT_STORE_URL, else http://127.0.0.1:8787)',
+    )
+    .option(
+      '--log-key <key>',
+      'check the proof against this log key (or @FILE) first; repeatable',
+      many,
+    )
+    .option('--out <file>', 'write the proof to FILE instead of standard output')
+    .action(async (token: string | undefined, flags: LogProofFlags) =>
+      setExit(await (await import('./commands/log.js')).logProof(token, flags, io)),
     );
 
   command('demo')

@@ -1,4 +1,4 @@
-import { isNoteKeyName } from '@licensekit/core';
+import { isNoteKeyName } from '@licensekit/core/log';
 import { ConfigurationError } from './config.js';
 
 /** The issuance log's settings (README "Issuance log"). */

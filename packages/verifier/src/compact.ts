@@ -3,10 +3,10 @@
  * that need to know whether a license is valid and what it grants. It reads CWT tokens
  * only (a JWT is `malformed`) and checks each token on its own: signature, certificate
  * chain, product, device binding and the time statuses. It keeps no state, so it has no
- * rollback or clock-tamper marks, offline quota, revocation lists or refresh: those are
- * in the main entry, `@licensekit/verifier`.
+ * rollback or clock-tamper marks, offline quota, revocation lists, issuance log proofs
+ * (`requireLogProof`) or refresh: those are in the main entry, `@licensekit/verifier`.
  */
-import { decodeCwtDocument, defaultBackend } from '@licensekit/core';
+import { ConfigError, decodeCwtDocument, defaultBackend } from '@licensekit/core';
 import { Acceptor } from './acceptor.js';
 import { describe } from './describe.js';
 import { checkBinding, timeVerdict } from './evaluate.js';
@@ -15,14 +15,15 @@ import type { VerifyResult } from './result.js';
 import { rejection } from './result.js';
 import { readClock, readSettings } from './settings.js';
 import { emptyState } from './state/state.js';
+import type { TrustOptions } from './trust.js';
 import { TrustStore } from './trust.js';
 import type { VerifierOptions } from './types.js';
 import { Verdict } from './verdict.js';
 
 export type CompactVerifierOptions = Omit<
   VerifierOptions,
-  'state' | 'revocations' | 'clockTolerance'
->;
+  'state' | 'revocations' | 'clockTolerance' | 'requireLogProof' | 'trust'
+> & { trust: Omit<TrustOptions, 'logKeys'> };
 
 export interface CompactVerifier {
   /** Verifies a CWT license offline. Never throws for a bad token; returns a result. */
@@ -39,6 +40,10 @@ export interface CompactVerifier {
  */
 export function createVerifier(options: CompactVerifierOptions): CompactVerifier {
   const settings = readSettings(options);
+  // No log proofs here: refusing the option beats silently accepting tokens without one.
+  if ((options as VerifierOptions).requireLogProof) {
+    throw new ConfigError('requireLogProof needs the full entry, @licensekit/verifier');
+  }
   let acceptor: Promise<Acceptor> | undefined;
   const getAcceptor = () => {
     acceptor ??= (async () => {

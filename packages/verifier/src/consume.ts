@@ -4,7 +4,7 @@ import type { Engine } from './engine.js';
 import type { Consumption } from './ledger.js';
 import { consume } from './ledger.js';
 import type { VerifyResult } from './result.js';
-import type { ConsumeResult } from './types.js';
+import type { CheckOptions, ConsumeResult } from './types.js';
 
 /**
  * Offline quota: verify the token, then — in the same state transaction that moves the
@@ -16,6 +16,7 @@ export async function consumeQuota(
   token: unknown,
   quota: string,
   amount: number,
+  options: CheckOptions = {},
 ): Promise<ConsumeResult> {
   if (!Number.isSafeInteger(amount) || amount < 1)
     throw new ConfigError('amount must be a positive whole number');
@@ -29,7 +30,7 @@ export async function consumeQuota(
     ? accepted.claims.quota[quota]
     : undefined;
   if (spec === undefined) {
-    const { result } = await engine.decide(accepted, now, checkedAt);
+    const { result } = await engine.decide(accepted, now, checkedAt, options);
     // The license's own status first: an ended license is "expired", not "no such quota".
     if (!result.valid) return refusal(result, quota, amount, result.status, result.message);
     return refusal(
@@ -40,15 +41,13 @@ export async function consumeQuota(
       `The license has no quota named ${JSON.stringify(quota)}.`,
     );
   }
-  const { result, actionValue } = await engine.decide<Consumption>(
-    accepted,
-    now,
-    checkedAt,
-    (data) => {
+  const { result, actionValue } = await engine.decide<Consumption>(accepted, now, checkedAt, {
+    action: (data) => {
       const spent = consume(data, accepted.claims, quota, spec, amount, now);
       return { changed: spent.granted, value: spent };
     },
-  );
+    logProof: options.logProof,
+  });
   if (!result.valid || actionValue === undefined)
     return refusal(result, quota, amount, result.status, result.message);
   const view = result.quotas[quota]!;

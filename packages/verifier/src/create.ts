@@ -6,8 +6,8 @@ import type { Verifier, VerifierOptions } from './types.js';
 
 /**
  * Builds a verifier around a decoder (both formats, or CWT only). Verification and
- * offline quota are always loaded; revocation lists, refresh and usage reports are
- * imported on first use so that apps that never call them never load them.
+ * offline quota are always loaded; revocation lists, log proofs, refresh and usage reports
+ * are imported on first use so that apps that never call them never load them.
  */
 export function createVerifierWith(decode: Decode, options: VerifierOptions): Verifier {
   const engine = new Engine(decode, options, () => import('./revocation-registry.js'));
@@ -15,10 +15,11 @@ export function createVerifierWith(decode: Decode, options: VerifierOptions): Ve
   return {
     product: engine.product,
     device: engine.device,
-    verify: async (token) => (await engine.check(token)).result,
-    consume: (token, quota, amount = 1) => consumeQuota(engine, token, quota, amount),
-    async usage(token) {
-      const { result, usage } = await engine.check(token);
+    verify: async (token, options) => (await engine.check(token, options)).result,
+    consume: (token, quota, amount = 1, options = {}) =>
+      consumeQuota(engine, token, quota, amount, options),
+    async usage(token, options) {
+      const { result, usage } = await engine.check(token, options);
       return { license: result, usage };
     },
     async updateRevocations(listToken) {
@@ -30,9 +31,9 @@ export function createVerifierWith(decode: Decode, options: VerifierOptions): Ve
       const { refreshIfDue } = await import('./refresh-run.js');
       return refreshIfDue(engine, backoff, token, refresh);
     },
-    async usageReport(token) {
+    async usageReport(token, options) {
       const { usageReport } = await import('./usage-report.js');
-      return usageReport(engine, token);
+      return usageReport(engine, token, options);
     },
   };
 }

@@ -7,11 +7,12 @@ import { describe } from './describe.js';
 import { evaluate, recordAcceptance } from './evaluate.js';
 import type { LedgerEntry } from './ledger.js';
 import { usageSnapshot } from './ledger.js';
+import type { LogProofChecker } from './log-proofs.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
 import type { Settings } from './settings.js';
-import { readClock, readSettings } from './settings.js';
+import { readClock, readLogKeys, readSettings } from './settings.js';
 import { memoryState } from './state/memory.js';
 import type { StateData, StateStore } from './state/state.js';
 import { emptyState } from './state/state.js';
@@ -32,6 +33,16 @@ interface Ready {
   backend: Ed25519Backend;
 }
 
+/** How `decide` runs beyond the verdict. */
+export interface DecideOptions<T> {
+  /** Runs in the same critical section when the token is valid (a quota spend). */
+  action?: ((state: StateData) => { changed: boolean; value: T }) | undefined;
+  /** False: read the marks, never move them (a refreshed token under examination). */
+  record?: boolean | undefined;
+  /** The token's issuance log proof, read only with `requireLogProof`. */
+  logProof?: unknown;
+}
+
 /**
  * The verification core behind every Verifier method: configuration (validated at
  * construction, so misuse throws at createVerifier), lazy set-up of the backend and trust
@@ -44,8 +55,11 @@ export class Engine {
   readonly device: VerifierOptions['device'];
   readonly state: StateStore;
   readonly stateless: boolean;
+  /** The log verifier keys when `requireLogProof` is on. */
+  readonly logKeys: readonly string[] | undefined;
   private readonly settings: Settings;
   private ready: Promise<Ready> | undefined;
+  private logChecker: Promise<LogProofChecker> | undefined;
   revocations: RevocationRegistry | undefined;
   private revocationsLoading: Promise<RevocationRegistry> | undefined;
 
@@ -59,6 +73,7 @@ export class Engine {
     private readonly loadRegistry: () => Promise<typeof import('./revocation-registry.js')>,
   ) {
     this.settings = readSettings(options);
+    this.logKeys = readLogKeys(options);
     this.product = this.settings.product;
     this.device = this.settings.device;
     this.stateless = options.state === false;
@@ -115,6 +130,28 @@ export class Engine {
     return this.revocationsLoading;
   }
 
+  /**
+   * The `not_logged` verdict of a trusted token (see log-proofs.ts), or undefined when its
+   * proof holds or proofs are not required. The checker is a chunk of its own, loaded on
+   * first use; key strings that do not parse reject this call with ConfigError.
+   */
+  async logVerdict(accepted: Accepted, proof: unknown): Promise<Verdict | undefined> {
+    const keys = this.logKeys;
+    if (keys === undefined) return undefined;
+    const { backend } = await this.getReady();
+    if (this.logChecker === undefined) {
+      const loading = import('./log-proofs.js').then(({ LogProofChecker }) =>
+        LogProofChecker.create(keys, backend),
+      );
+      // A failure (keys that do not parse) is reported to this call and tried again on the next.
+      loading.catch(() => {
+        if (this.logChecker === loading) this.logChecker = undefined;
+      });
+      this.logChecker = loading;
+    }
+    return (await this.logChecker).check(accepted, proof);
+  }
+
   clock(): { now: number; checkedAt: Date } {
     return readClock(this.settings);
   }
@@ -137,17 +174,18 @@ export class Engine {
   }
 
   /**
-   * Phase two, in one state transaction so the marks read are the marks written:
-   * evaluate, and when valid move the marks and run `action` (a quota spend) in the same
-   * critical section.
+   * Phase two: the log proof when required (asynchronous, so before the transaction),
+   * then, in one state transaction so the marks read are the marks written, evaluate, and
+   * when valid move the marks and run `action` (a quota spend) in the same critical section.
    */
   async decide<T>(
     accepted: Accepted,
     now: number,
     checkedAt: Date,
-    action?: (state: StateData) => { changed: boolean; value: T },
-    record = true,
+    options: DecideOptions<T> = {},
   ): Promise<Checked & { actionValue?: T }> {
+    const { action, record = true } = options;
+    const unlogged = await this.logVerdict(accepted, options.logProof);
     const view = this.revocations?.current;
     const context = {
       now,
@@ -156,6 +194,7 @@ export class Engine {
       product: this.product,
       device: this.device?.thumbprint,
       revocations: view,
+      unlogged,
     };
     interface Decision {
       verdict: Verdict;
@@ -197,10 +236,10 @@ export class Engine {
    * Verifies a token. With `record` false the marks are read but never moved (a token
    * received from the store is examined before it is accepted into the lineage).
    */
-  async check(token: unknown, record = true): Promise<Checked> {
+  async check(token: unknown, options: DecideOptions<never> = {}): Promise<Checked> {
     const { now, checkedAt } = this.clock();
     const accepted = await this.accept(token, now, checkedAt);
     if ('valid' in accepted) return { result: accepted, usage: {} };
-    return this.decide(accepted, now, checkedAt, undefined, record);
+    return this.decide(accepted, now, checkedAt, options);
   }
 }

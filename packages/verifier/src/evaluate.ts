@@ -1,6 +1,7 @@
 import type { LicenseClaims } from '@licensekit/core';
 import { timeStatus } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
+import { STATE_MESSAGES } from './messages.js';
 import type { RevocationView } from './revocations.js';
 import type { StateData } from './state/state.js';
 import { getOwn, setOwn } from './state/state.js';
@@ -14,32 +15,38 @@ export interface EvaluationContext {
   /** Thumbprint of this device's key, when the app has one. */
   device: string | undefined;
   revocations: RevocationView | undefined;
+  /** The `not_logged` verdict of the log-proof check (requireLogProof), made beforehand. */
+  unlogged?: Verdict | undefined;
 }
 
 /**
- * The checks after the signature, in DESIGN.md order: revoked, wrong product, wrong
- * device, rolled back, clock tampered, then the time statuses. Pure over the state; the
- * caller runs it inside a state transaction so the marks it reads are current.
+ * The checks after the signature, in DESIGN.md order: not logged, revoked, wrong product,
+ * wrong device, rolled back, clock tampered, then the time statuses. Pure over the state;
+ * the caller runs it inside a state transaction so the marks it reads are current (the
+ * log proof, which needs hashing and a signature check, is checked before it).
  */
 export function evaluate(
   state: StateData,
   accepted: Accepted,
   context: EvaluationContext,
 ): Verdict {
+  if (context.unlogged) return context.unlogged;
   const { claims } = accepted;
   const revoked = context.revocations?.match(accepted.kid, claims.sub, claims.jti);
-  if (revoked) return new Verdict('revoked', revoked);
+  if (revoked) return new Verdict('revoked', revoked, STATE_MESSAGES.revoked);
   const binding = checkBinding(claims, context.product, context.device);
   if (binding) return binding;
   const highest = getOwn(state.licenses, claims.sub);
   if (highest !== undefined) {
-    if (claims.seq < highest.seq) return new Verdict('rolled_back', 'older_seq');
+    if (claims.seq < highest.seq) {
+      return new Verdict('rolled_back', 'older_seq', STATE_MESSAGES.rolled_back);
+    }
     if (claims.seq === highest.seq && hashed(accepted) !== highest.hash) {
-      return new Verdict('rolled_back', 'same_seq_different_token');
+      return new Verdict('rolled_back', 'same_seq_different_token', STATE_MESSAGES.rolled_back);
     }
   }
   if (context.now < state.highWater - context.clockTolerance) {
-    return new Verdict('clock_tampered', 'clock_behind_high_water');
+    return new Verdict('clock_tampered', 'clock_behind_high_water', STATE_MESSAGES.clock_tampered);
   }
   return timeVerdict(claims, context.now, context.leeway);
 }

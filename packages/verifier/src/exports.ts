@@ -10,8 +10,9 @@ export {
 export type { IndexedDbDeviceKeyOptions } from './device/indexeddb.js';
 export { indexedDbDeviceKey } from './device/indexeddb.js';
 export type { LedgerEntry } from './ledger.js';
+export type { NotLoggedReason } from './log-messages.js';
 export type { RefreshOptions, RefreshOutcome } from './refresh.js';
-export { REFRESH_PATH } from './refresh.js';
+export { LOG_PROOF_PATH, REFRESH_PATH } from './refresh.js';
 export type { PendingChangeView, QuotaStatus, VerifyResult, VerifyStatus } from './result.js';
 export { isValidStatus, STATUSES } from './result.js';
 export type { RevocationUpdate } from './revocation-registry.js';
@@ -27,7 +28,9 @@ export type { AsyncKeyValue, WebStorageLike } from './state/web-storage.js';
 export { keyValueState, webStorageState } from './state/web-storage.js';
 export type { TrustOptions } from './trust.js';
 export type {
+  CheckOptions,
   ConsumeResult,
+  LogProof,
   UsageReport,
   UsageReportOutcome,
   Verifier,

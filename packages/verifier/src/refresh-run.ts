@@ -1,17 +1,58 @@
-import { base64urlEncode } from '@licensekit/core';
+import { base64urlEncode, tokenHash } from '@licensekit/core';
 import { hashOf } from './acceptor.js';
 import type { DeviceKey } from './device/device-key.js';
 import { deviceProof } from './device/device-key.js';
 import type { Engine } from './engine.js';
 import type { Backoff, RefreshOptions, RefreshOutcome } from './refresh.js';
-import { isDue, REFRESH_PATH } from './refresh.js';
+import { isDue, LOG_PROOF_PATH, REFRESH_PATH } from './refresh.js';
+import type { LogProof } from './types.js';
+
+/** A store endpoint relative to its base URL, keeping its path (https://vendor.example/licensing). */
+function endpoint(storeUrl: string, path: string): string {
+  return new URL(path.slice(1), storeUrl.replace(/\/*$/, '/')).toString();
+}
+
+/**
+ * The log proof of a token received from the store (requireLogProof): the one the refresh
+ * answer carries, else the store's proof endpoint, asked by the token's hash. A proof that
+ * turns out wrong is caught by the check that follows; here only getting one can fail.
+ */
+async function logProofOf(
+  engine: Engine,
+  token: string,
+  carried: unknown,
+  options: RefreshOptions,
+): Promise<{ proof?: unknown; error?: string }> {
+  if (carried !== undefined) return { proof: carried };
+  let hash: string;
+  try {
+    hash = await tokenHash(engine.decode(token, 'license').bytes);
+  } catch {
+    return {}; // not a license at all: the check reports it
+  }
+  const url = `${endpoint(options.storeUrl, LOG_PROOF_PATH)}?hash=${hash}`;
+  try {
+    const response = await (options.fetch ?? fetch)(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    if (response.status !== 200)
+      return { error: `its log proof: the store answered ${response.status}` };
+    return { proof: await response.json() };
+  } catch (error) {
+    return {
+      error: `its log proof could not be fetched (${error instanceof Error ? error.message : String(error)})`,
+    };
+  }
+}
 
 /**
  * refreshIfDue, loaded on first use (a chunk of its own in browser bundles): asks the
  * store for the next token of this license's lineage and accepts it only if it verifies,
  * is valid, has the same `sub`, a higher `seq` and — when it is the direct successor —
  * `prev` equal to the hash of the current token. Checking the new token records it, so
- * from then on the old one is rolled back.
+ * from then on the old one is rolled back. With `requireLogProof`, the new token must come
+ * with a valid log proof (in the answer as `logProof`, or from the store's proof endpoint).
  */
 export async function refreshIfDue(
   engine: Engine,
@@ -19,7 +60,7 @@ export async function refreshIfDue(
   token: string | Uint8Array,
   options: RefreshOptions,
 ): Promise<RefreshOutcome> {
-  const { result, accepted } = await engine.check(token);
+  const { result, accepted } = await engine.check(token, { logProof: options.logProof });
   const nowMs = result.checkedAt.getTime();
   if (!options.force && !isDue(result, nowMs)) return { kind: 'not_due', result };
   if (accepted === undefined) {
@@ -39,8 +80,7 @@ export async function refreshIfDue(
     result,
   });
 
-  // Relative to the store's base URL, keeping its path (https://vendor.example/licensing).
-  const url = new URL(REFRESH_PATH.slice(1), options.storeUrl.replace(/\/*$/, '/')).toString();
+  const url = endpoint(options.storeUrl, REFRESH_PATH);
   const body = JSON.stringify({
     token: typeof token === 'string' ? token : base64urlEncode(token),
   });
@@ -90,9 +130,18 @@ export async function refreshIfDue(
   }
   if (response.status !== 200 || typeof reply?.token !== 'string')
     return failed(`the store answered ${response.status}`);
+  let logProof: unknown;
+  if (engine.logKeys !== undefined) {
+    const fetched = await logProofOf(engine, reply.token, reply.logProof, options);
+    if (fetched.error !== undefined) return failed(`the store sent a token but ${fetched.error}`);
+    logProof = fetched.proof;
+  }
   // Examine the new token without recording it; only a token that extends the lineage is
   // then checked again for real, which moves the marks (the old token is rolled back).
-  const next = await engine.check(reply.token, false);
+  const next = await engine.check(reply.token, { record: false, logProof });
+  if (next.result.status === 'not_logged') {
+    return failed(`the store sent a token without a valid log proof (${next.result.reason})`);
+  }
   const claims = next.accepted?.claims;
   const extendsLineage =
     claims !== undefined &&
@@ -104,9 +153,15 @@ export async function refreshIfDue(
       `the store sent a token that does not extend this license (${next.result.status})`,
     );
   }
-  const recorded = await engine.check(reply.token);
+  const recorded = await engine.check(reply.token, { logProof });
   if (!recorded.result.valid)
     return failed(`the new token was not accepted (${recorded.result.status})`);
   backoff.succeed();
-  return { kind: 'refreshed', token: reply.token, result: recorded.result };
+  const refreshed: RefreshOutcome = {
+    kind: 'refreshed',
+    token: reply.token,
+    result: recorded.result,
+  };
+  if (logProof !== undefined) refreshed.logProof = logProof as LogProof;
+  return refreshed;
 }

@@ -1,4 +1,5 @@
 import type { VerifyResult } from './result.js';
+import type { LogProof } from './types.js';
 
 /** How the app reaches its store; `fetch` is injectable for tests, proxies and Electron. */
 export interface RefreshOptions {
@@ -9,11 +10,19 @@ export interface RefreshOptions {
   force?: boolean;
   /** Abort the request after this many ms. Default 10 000. */
   timeoutMs?: number;
+  /**
+   * With `requireLogProof`: the current token's log proof. Without it the current token is
+   * `not_logged`, which is not due (`force` still asks).
+   */
+  logProof?: LogProof | undefined;
 }
 
 export type RefreshOutcome =
-  /** A newer token of the same lineage was received, verified and recorded. */
-  | { kind: 'refreshed'; token: string; result: VerifyResult }
+  /**
+   * A newer token of the same lineage was received, verified and recorded. With
+   * `requireLogProof`, `logProof` is the proof it was accepted with: keep it beside the token.
+   */
+  | { kind: 'refreshed'; token: string; logProof?: LogProof; result: VerifyResult }
   /** Nothing to do: the token is not due for refresh. */
   | { kind: 'not_due'; result: VerifyResult }
   /** A previous attempt failed recently; the next try is allowed at `retryAt`. */
@@ -31,6 +40,12 @@ export type RefreshOutcome =
 
 /** The refresh endpoint of the reference store (packages/store). */
 export const REFRESH_PATH = '/v1/licenses/refresh';
+
+/**
+ * The reference store's proof endpoint: `GET …?hash=<base64url SHA-256 of the token's
+ * bytes>` answers a proof bundle (with `kind`) under its newest checkpoint.
+ */
+export const LOG_PROOF_PATH = '/v1/log/proof';
 
 const DUE: ReadonlySet<string> = new Set(['refresh_due', 'grace', 'expired']);
 

@@ -2,12 +2,17 @@ import type { LicenseClaims, PendingChange, TokenFormat } from '@licensekit/core
 
 /**
  * Verification statuses in the order they are checked (DESIGN.md "Verification result");
- * the first that applies wins. The last four are valid.
+ * the first that applies wins. The last four are valid. `not_logged` (only with
+ * `requireLogProof`) follows the signature: whether the issuance itself is genuine comes
+ * before anything about the license's validity, so a signed token the log does not
+ * contain — a stolen issuer key at work — is reported as such even when it is also
+ * revoked or expired.
  */
 export const STATUSES = [
   'malformed',
   'untrusted_key',
   'invalid_signature',
+  'not_logged',
   'revoked',
   'wrong_product',
   'wrong_device',

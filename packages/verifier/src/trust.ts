@@ -26,6 +26,12 @@ import type { Decode } from './decode.js';
 export interface TrustOptions {
   roots?: readonly unknown[];
   issuers?: readonly unknown[];
+  /**
+   * The issuance log's keys, for `requireLogProof` (full entry only): C2SP signed-note
+   * verifier keys `<origin>+<8 hex key ID>+<base64 key>`, as the store publishes them
+   * (`log.key` of `GET /v1/keys`). A checkpoint must be signed by one whose name is its origin.
+   */
+  logKeys?: readonly string[];
 }
 
 interface TrustedKey {

@@ -1,4 +1,5 @@
 import type { Ed25519Backend } from '@licensekit/core';
+import type { LogProofBundle } from '@licensekit/core/log';
 import type { DeviceKey } from './device/device-key.js';
 import type { LedgerEntry } from './ledger.js';
 import type { RefreshOptions, RefreshOutcome } from './refresh.js';
@@ -10,7 +11,10 @@ import type { TrustOptions } from './trust.js';
 /** The public types of the verifier (options, results, the Verifier itself). */
 
 export interface VerifierOptions {
-  /** Root keys (they certify issuer keys) and/or issuer keys, as public JWKs. */
+  /**
+   * Root keys (they certify issuer keys) and/or issuer keys, as public JWKs; with
+   * `requireLogProof`, the issuance log's verifier keys as `logKeys`.
+   */
   trust: TrustOptions;
   /** The product id of this app; a license for another product is `wrong_product`. */
   product: string;
@@ -39,6 +43,14 @@ export interface VerifierOptions {
   device?: DeviceKey | { thumbprint: string };
   /** A revocation list token to apply from the start (a newer one in the state wins). */
   revocations?: string;
+  /**
+   * Accept a license only with a proof that the store's issuance log contains it: an
+   * inclusion proof under a checkpoint signed by one of `trust.logKeys`, passed as
+   * `{ logProof }` to each call. Without a valid one the result is `not_logged`. This
+   * catches tokens signed outside the store (a stolen issuer key), which the log would not
+   * hold. Default false: proofs are then ignored entirely. Not in the compact entry.
+   */
+  requireLogProof?: boolean;
   /** Ed25519 implementation; by default the best one of the platform. */
   backend?: Ed25519Backend;
   /**
@@ -47,6 +59,19 @@ export interface VerifierOptions {
    * call). 0 disables. Default 16.
    */
   cacheSize?: number;
+}
+
+/**
+ * A proof bundle (core's `LogProofBundle`) as the store's `GET /v1/log/proof` returns it —
+ * `{ index, treeSize, inclusion, checkpoint }`, optionally with `kind: "license"` — parsed
+ * or as its JSON text. Untrusted input: anything else is `not_logged`, never a throw.
+ */
+export type LogProof = (LogProofBundle & { readonly kind?: string }) | string;
+
+/** What a call may carry beside the token. */
+export interface CheckOptions {
+  /** The token's issuance log proof; read only when the verifier has `requireLogProof`. */
+  logProof?: LogProof | undefined;
 }
 
 export interface ConsumeResult {
@@ -89,31 +114,41 @@ export interface UsageReportOutcome {
 }
 
 export interface Verifier {
-  /** Verifies a license token offline. Never throws for a bad token; returns a result. */
-  verify(token: string | Uint8Array): Promise<VerifyResult>;
+  /**
+   * Verifies a license token offline. Never throws for a bad token (or a bad log proof);
+   * returns a result.
+   */
+  verify(token: string | Uint8Array, options?: CheckOptions): Promise<VerifyResult>;
   /**
    * Spends `amount` units of a quota offline, atomically against the state: never past
    * the limit (then `granted` is false, `remaining` 0 and `resetsAt` the next reset).
    */
-  consume(token: string | Uint8Array, quota: string, amount?: number): Promise<ConsumeResult>;
+  consume(
+    token: string | Uint8Array,
+    quota: string,
+    amount?: number,
+    options?: CheckOptions,
+  ): Promise<ConsumeResult>;
   /** Applies a newer signed revocation list; an older or equal one never replaces it. */
   updateRevocations(listToken: string): Promise<RevocationUpdate>;
   /**
    * Fetches a newer token from the store when this one is due (refresh_due, grace,
    * expired, or a pending change has taken effect). Never blocks `verify`; backs off after
    * failures; accepts only a valid token that extends this license's lineage. While the
-   * store is unreachable the app keeps working until grace ends.
+   * store is unreachable the app keeps working until grace ends. With `requireLogProof`
+   * the new token is installed only with a valid log proof (`outcome.logProof`).
    */
   refreshIfDue(token: string | Uint8Array, options: RefreshOptions): Promise<RefreshOutcome>;
   /** The usage ledger of a license: units used in the current window of each quota. */
   usage(
     token: string | Uint8Array,
+    options?: CheckOptions,
   ): Promise<{ license: VerifyResult; usage: Record<string, LedgerEntry> }>;
   /**
    * The ledger as a report for the store's usage endpoint, signed by the device key
    * (compact JWS, typ "lic-usage+jwt") when the license is bound and the device can sign.
    */
-  usageReport(token: string | Uint8Array): Promise<UsageReportOutcome>;
+  usageReport(token: string | Uint8Array, options?: CheckOptions): Promise<UsageReportOutcome>;
   readonly product: string;
   readonly device: DeviceKey | { thumbprint: string } | undefined;
 }

@@ -1,7 +1,7 @@
 import type { DeviceKey } from './device/device-key.js';
 import { signWithDevice } from './device/device-key.js';
 import type { Engine } from './engine.js';
-import type { UsageReport, UsageReportOutcome } from './types.js';
+import type { CheckOptions, UsageReport, UsageReportOutcome } from './types.js';
 import { USAGE_REPORT_TYPE } from './types.js';
 
 /**
@@ -12,8 +12,9 @@ import { USAGE_REPORT_TYPE } from './types.js';
 export async function usageReport(
   engine: Engine,
   token: string | Uint8Array,
+  options: CheckOptions = {},
 ): Promise<UsageReportOutcome> {
-  const { result, usage, accepted } = await engine.check(token);
+  const { result, usage, accepted } = await engine.check(token, options);
   if (accepted === undefined) return { license: result };
   const report: UsageReport = {
     license: accepted.claims.sub,

@@ -1,6 +1,7 @@
 import type { QuotaStatus, VerifyResult } from '@licensekit/verifier';
 import { formatDuration } from '../lib/duration.js';
-import { EXIT } from '../lib/errors.js';
+import { EXIT, UsageError } from '../lib/errors.js';
+import { readTextFile } from '../lib/files.js';
 import { json, table, when } from '../lib/format.js';
 import type { Io } from '../lib/io.js';
 import {
@@ -14,12 +15,18 @@ import { readToken } from '../lib/token-input.js';
 export interface VerifyFlags extends VerifierFlags {
   file?: string;
   json?: boolean;
+  /** A proof bundle file (JSON), as `licensekit log proof` or GET /v1/log/proof give it. */
+  logProof?: string;
 }
+
+/** A bundle is a few hashes and one signed note; a bigger file is the wrong file. */
+const MAX_PROOF_FILE = 64 * 1024;
 
 /**
  * `licensekit verify (TOKEN | --file F) --trust KEY …`: a readable summary, or with --json
  * the verify result itself. Exit 0 when the license is valid (active, trial, refresh_due,
- * grace), 1 when it is not.
+ * grace), 1 when it is not (with --log-key, also when --log-proof is missing or does not
+ * show the token in the log: not_logged).
  */
 export async function verify(
   token: string | undefined,
@@ -27,12 +34,30 @@ export async function verify(
   io: Io,
 ): Promise<number> {
   const text = await readToken({ token, file: flags.file }, io);
+  if (flags.logProof !== undefined && flags.logKey === undefined) {
+    throw new UsageError(
+      "--log-proof needs --log-key, the log's verifier key to check it against (log.key of the store's /v1/keys)",
+    );
+  }
   const opened = await openVerifier(flags, text);
-  const result = await opened.verifier.verify(text);
+  // The proof file is passed as it is: a damaged one is the license's problem (not_logged,
+  // exit 1), like a damaged signature, not a mistake on the command line.
+  const logProof =
+    flags.logProof === undefined
+      ? undefined
+      : await readTextFile(flags.logProof, '--log-proof file', MAX_PROOF_FILE);
+  const result = await opened.verifier.verify(text, { logProof });
   if (flags.json) io.out(json(result));
   // Not a license token at all: the input is wrong, not the license (exit 2, one line).
   if (result.status === 'malformed') throw malformedInput(result);
-  if (!flags.json) io.out(summary(result, opened));
+  if (!flags.json) {
+    io.out(summary(result, opened));
+    if (result.reason === 'log_proof_missing') {
+      io.out(
+        'get the proof with: licensekit log proof --store URL --file TOKEN --out proof.json, then pass --log-proof proof.json\n',
+      );
+    }
+  }
   return result.valid ? EXIT.ok : EXIT.no;
 }
 
@@ -55,7 +80,7 @@ export function quotaLine(
 /** The human summary of a verify result. */
 export function summary(
   result: VerifyResult,
-  opened: Pick<OpenedVerifier, 'productChecked' | 'fixedNow'>,
+  opened: Pick<OpenedVerifier, 'productChecked' | 'fixedNow' | 'logRequired'>,
 ): string {
   const { productChecked } = opened;
   const now = Math.floor(result.checkedAt.getTime() / 1000);
@@ -91,6 +116,14 @@ export function summary(
         : `${change.kind}${change.plan ? ` to ${change.plan}` : ''}${change.seats !== undefined ? ` to ${change.seats} seats` : ''} at ${when(change.at, now)}`,
     ],
     ['device', claims.cnf === undefined ? undefined : `bound to ${claims.cnf.jkt}`],
+    [
+      'issuance log',
+      opened.logRequired
+        ? result.status === 'not_logged'
+          ? 'not shown to be logged'
+          : 'logged: the proof checks against --log-key'
+        : undefined,
+    ],
     ['warnings', result.warnings.length > 0 ? result.warnings.join(', ') : undefined],
   ];
   const trailer: [string, string | undefined][] = [

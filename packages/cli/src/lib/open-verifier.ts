@@ -8,7 +8,7 @@ import {
 import { quote, UsageError } from './errors.js';
 import { fileExists, readTextFile } from './files.js';
 import { parseTime } from './time.js';
-import { readTrustKeys } from './trust.js';
+import { readLogKeys, readTrustKeys } from './trust.js';
 
 /** The flags `verify` and `consume` share. */
 export interface VerifierFlags {
@@ -18,6 +18,8 @@ export interface VerifierFlags {
   state?: string | undefined;
   revocations?: string | undefined;
   deviceKey?: string | undefined;
+  /** Log verifier keys (or @files of them): the license must come with a log proof. */
+  logKey?: string[] | undefined;
 }
 
 export interface OpenedVerifier {
@@ -27,6 +29,8 @@ export interface OpenedVerifier {
   productChecked: boolean;
   /** The fixed clock of --now, in seconds, or undefined for the system clock. */
   fixedNow: number | undefined;
+  /** True with --log-key: the verifier requires an issuance log proof. */
+  logRequired: boolean;
 }
 
 /** The `aud` of a license token, read without any check, or undefined when it has none. */
@@ -42,7 +46,8 @@ function ownProduct(token: string): string | undefined {
  * Builds the verifier the flags describe. A `--trust` key is trusted both as a root (it may
  * certify issuer keys) and as an issuer (it may sign licenses itself), so one flag serves
  * both set-ups. Without --product, the token's own product is used, which checks
- * everything but the product (the summary says so).
+ * everything but the product (the summary says so). With `--log-key` the verifier requires
+ * an issuance log proof (`requireLogProof`): the caller passes it to each check.
  * @throws UsageError
  */
 export async function openVerifier(flags: VerifierFlags, token: string): Promise<OpenedVerifier> {
@@ -51,11 +56,14 @@ export async function openVerifier(flags: VerifierFlags, token: string): Promise
     throw new UsageError('--product is empty; give the product id of the app');
   }
   const keys = await readTrustKeys(flags.trust ?? []);
+  const logKeys = flags.logKey === undefined ? [] : await readLogKeys(flags.logKey);
   const options: VerifierOptions = {
-    trust: { roots: keys, issuers: keys },
+    trust:
+      logKeys.length > 0 ? { roots: keys, issuers: keys, logKeys } : { roots: keys, issuers: keys },
     // Never empty: a token without a readable product is reported as malformed anyway.
     product: flags.product ?? ownProduct(token) ?? '(unknown)',
   };
+  if (logKeys.length > 0) options.requireLogProof = true;
   if (fixedNow !== undefined) options.clock = () => fixedNow * 1000;
   if (flags.state !== undefined) {
     const { fileState } = await import('@licensekit/verifier/node');
@@ -91,6 +99,7 @@ export async function openVerifier(flags: VerifierFlags, token: string): Promise
     product: options.product,
     productChecked: flags.product !== undefined,
     fixedNow,
+    logRequired: logKeys.length > 0,
   };
 }
 

@@ -4,7 +4,8 @@ import {
   parsePublicJwk,
   parseStrictJson,
 } from '@licensekit/core';
-import { UsageError } from './errors.js';
+import { parseVerifierKey } from '@licensekit/core/log';
+import { quote, UsageError } from './errors.js';
 import { readTextFile } from './files.js';
 
 /** `key.json` → `key.pub.json`: the public file that goes with a private key file. */
@@ -64,4 +65,49 @@ export async function readTrustKeys(
     );
   }
   return Promise.all(paths.map((path) => readTrustKey(path)));
+}
+
+/**
+ * Reads the `--log-key` values: each a log verifier key string
+ * (`<origin>+<8 hex key ID>+<base64 key>`, as the store publishes it in `log.key` of
+ * `GET /v1/keys`), or `@FILE` (or a FILE path) holding such keys one a line, blank lines
+ * and `#` comments ignored. Each key's ID is checked against its name and key, so a key
+ * pasted incompletely or under another name is a usage error here, not a `not_logged` later.
+ * @throws UsageError
+ */
+export async function readLogKeys(
+  values: readonly string[],
+  flag = '--log-key',
+): Promise<string[]> {
+  const keys: string[] = [];
+  for (const value of values) {
+    const file = value.startsWith('@') ? value.slice(1) : value.includes('+') ? undefined : value;
+    if (file === undefined) {
+      keys.push(await checkedLogKey(value, `${flag} ${quote(value)}`));
+      continue;
+    }
+    const text = await readTextFile(file, `${flag} file`, 64 * 1024);
+    const lines = text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0 && !line.startsWith('#'));
+    if (lines.length === 0) {
+      throw new UsageError(`${flag} ${file} holds no key; put the log's verifier key in it`);
+    }
+    for (const [i, line] of lines.entries()) {
+      keys.push(await checkedLogKey(line, `${flag} ${file}, key ${i + 1},`));
+    }
+  }
+  return keys;
+}
+
+async function checkedLogKey(text: string, where: string): Promise<string> {
+  try {
+    await parseVerifierKey(text);
+    return text;
+  } catch {
+    throw new UsageError(
+      `${where} is not a log verifier key (<origin>+<key ID>+<base64 key>); copy "log.key" from the store's /v1/keys whole`,
+    );
+  }
 }

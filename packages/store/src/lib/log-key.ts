@@ -1,13 +1,8 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NoteSigningKey, NoteVerifierKey } from '@licensekit/core';
-import {
-  base64urlDecode,
-  defaultBackend,
-  formatVerifierKey,
-  noteVerifierKey,
-  publicKeyBytes,
-} from '@licensekit/core';
+import { base64urlDecode, defaultBackend, publicKeyBytes } from '@licensekit/core';
+import type { NoteSigningKey, NoteVerifierKey } from '@licensekit/core/log';
+import { formatVerifierKey, noteVerifierKey } from '@licensekit/core/log';
 import { generateKeyPair, readPrivateKeyFile, writeKeyPair } from '@licensekit/issuer';
 import { writeAtomically } from '@licensekit/verifier/node';
 

@@ -1,5 +1,6 @@
-import type { DocumentKind, Frontier, NodeAddress, TreeReader } from '@licensekit/core';
-import { HASH_LENGTH, LOG_ENTRY_TAG } from '@licensekit/core';
+import type { DocumentKind } from '@licensekit/core';
+import type { Frontier, NodeAddress, TreeReader } from '@licensekit/core/log';
+import { HASH_LENGTH, LOG_ENTRY_TAG } from '@licensekit/core/log';
 import type { Queryable } from '../db/client.js';
 
 /**

@@ -1,7 +1,8 @@
-import type { DocumentKind, LogProofBundle } from '@licensekit/core';
+import type { DocumentKind } from '@licensekit/core';
+import { base64urlDecode, tokenHash, utf8Encode } from '@licensekit/core';
+import type { LogProofBundle } from '@licensekit/core/log';
 import {
   appendLeaf,
-  base64urlDecode,
   consistencyProof,
   createProofBundle,
   frontierRoot,
@@ -9,9 +10,7 @@ import {
   LOG_ENTRY_TAG,
   leafHash,
   signCheckpoint,
-  tokenHash,
-  utf8Encode,
-} from '@licensekit/core';
+} from '@licensekit/core/log';
 import type { Db, Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import type { LogKey } from '../lib/log-key.js';

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogProofBundle } from '@licensekit/core';
+import { base64urlDecode, LogProofError } from '@licensekit/core';
+import type { LogProofBundle } from '@licensekit/core/log';
 import {
-  base64urlDecode,
-  LogProofError,
   openCheckpoint,
   parseVerifierKey,
   verifyCheckpointConsistency,
   verifyLoggedEntry,
-} from '@licensekit/core';
+} from '@licensekit/core/log';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { documentBytes } from '../../services/issuance-log.js';
 import type { TestStore } from '../../testing/harness.js';

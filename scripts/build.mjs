@@ -136,7 +136,14 @@ async function cli() {
 
 const builds = {
   core: () =>
-    library('core', ['index.ts', 'log/index.ts', 'write.ts', 'ed25519/node.ts', 'ed25519/web.ts']),
+    library('core', [
+      'index.ts',
+      'log/index.ts',
+      'offline/index.ts',
+      'write.ts',
+      'ed25519/node.ts',
+      'ed25519/web.ts',
+    ]),
   issuer: () => library('issuer', ['index.ts']),
   verifier: async () => {
     await library('verifier', ['index.ts', 'compact.ts', 'node/index.ts'], ['browser']);

@@ -14,9 +14,11 @@ import type {
   RevokeLicenseFlags,
 } from './commands/admin.js';
 import type { AuditCertFlags, AuditChainFlags } from './commands/audit.js';
+import type { AuditStoreFlags } from './commands/audit-store.js';
 import type { CertFlags } from './commands/cert.js';
 import type { ConsumeFlags } from './commands/consume.js';
 import type { DemoFlags } from './commands/demo.js';
+import type { ExportFlags } from './commands/export.js';
 import type { InspectFlags } from './commands/inspect.js';
 import type { IssueFlags } from './commands/issue.js';
 import type { KeygenFlags } from './commands/keygen.js';
@@ -261,6 +263,52 @@ function buildProgram(
     .option('--now <time>', 'flag certificates expired at this time (default: the clock)')
     .action(async (files: string[], flags: AuditCertFlags) =>
       setExit(await (await import('./commands/audit.js')).auditCert(files, flags, io)),
+    );
+
+  // Auditable issuance: export a whole store, then audit the export offline.
+  command('store', audit)
+    .description(
+      'audit a store export: key chain, signatures, lineages vs orders, log vs checkpoints; exit 0 clean, 1 findings',
+    )
+    .argument('<dir>', 'an export directory written by licensekit export')
+    .option('--trust <file>', 'trusted root public key (root.pub.json); repeatable', many)
+    .option(
+      '--log-key <key>',
+      "the log's verifier key (origin+id+base64), or @FILE holding it; repeatable",
+      many,
+    )
+    .option('--json', 'print the findings as JSON (schema licensekit.audit-store/1)')
+    .option('--html <file>', 'also write a self-contained HTML report to FILE')
+    .option(
+      '--checkpoint <file>',
+      'a checkpoint seen elsewhere that the log must extend; repeatable',
+      many,
+    )
+    .option(
+      '--token <file>',
+      'a token found in the field that must be in the log; repeatable',
+      many,
+    )
+    .option('--workers <n>', 'worker threads for signature checks (default: the cores; 0: none)')
+    .action(async (dir: string, flags: AuditStoreFlags) =>
+      setExit(await (await import('./commands/audit-store.js')).auditStore(dir, flags, io)),
+    );
+  command('export')
+    .description(
+      "export a store's issuance log, checkpoints, keys, catalogue, licenses and orders for an audit",
+    )
+    .requiredOption('--out <dir>', 'a new directory for the export')
+    .option(
+      '--store <url>',
+      'the store (default: LICENSEKIT_STORE_URL, else http://127.0.0.1:8787)',
+    )
+    .option('--token <token>', 'admin token (default: LICENSEKIT_ADMIN_TOKEN)')
+    .option(
+      '--data <dir>',
+      "a stopped store's data directory: run it in-process on loopback to export it",
+    )
+    .action(async (flags: ExportFlags) =>
+      setExit(await (await import('./commands/export.js')).exportStore(flags, io)),
     );
 
   const log = command('log').description("a store's issuance log: proofs that a token is in it");

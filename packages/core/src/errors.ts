@@ -49,7 +49,9 @@ export type MalformedReason =
   | 'bad_note'
   | 'bad_checkpoint'
   | 'bad_log_entry'
-  | 'bad_proof';
+  | 'bad_proof'
+  | 'bad_checksum'
+  | 'bad_offline_document';
 
 /** The input cannot be decoded or breaks the strict profile (DESIGN.md "Token formats"). */
 export class MalformedError extends LicenseKitError {

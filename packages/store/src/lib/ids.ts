@@ -29,11 +29,5 @@ export function newLicenseKey(): string {
   return `LK-${out.match(/.{1,5}/g)!.join('-')}`;
 }
 
-/** Normalises what a customer typed: case, spaces, Crockford's look-alikes. */
-export function normaliseLicenseKey(input: string): string {
-  const compact = input.toUpperCase().replace(/[\s-]/g, '');
-  const body = (compact.startsWith('LK') ? compact.slice(2) : compact)
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
-  return `LK-${(body.match(/.{1,5}/g) ?? []).join('-')}`;
-}
+/** Normalises what a customer typed (core: shared with apps that compute a key's hint). */
+export { normaliseLicenseKey } from '@licensekit/core/offline';

@@ -1,0 +1,302 @@
+/**
+ * The per-entry work of an audit, independent of every other entry: read one line of
+ * entries.jsonl, hash it into its Merkle leaf, decode the document under the strict
+ * profile, read its claims and check its signature. It is what the worker threads run
+ * (workers.ts), and what the main thread runs itself with `--workers 0`. Everything that
+ * depends on order (lineage, revocations in force, the tree) stays in the main thread.
+ */
+import {
+  base64urlDecode,
+  base64urlEncode,
+  type DecodedDocument,
+  type DocumentKind,
+  decodeDocument,
+  defaultBackend,
+  type Ed25519Backend,
+  type Ed25519PublicKey,
+  jwkThumbprint,
+  type LicenseClaims,
+  publicKeyBytes,
+  type RevocationListClaims,
+  readCertificateClaims,
+  readLicenseClaims,
+  readRevocationClaims,
+  tokenHash,
+  utf8Decode,
+} from '@licensekit/core';
+import { logEntryHash } from '@licensekit/core/log';
+
+/** A public key the audit trusts or has learned: its kid and JWK `x`. */
+export interface KnownKey {
+  readonly kid: string;
+  readonly x: string;
+}
+
+export type SignatureVerdict = 'valid' | 'invalid' | 'unknown_key';
+
+export interface CertificateFacts {
+  /** Token hash of the certificate's bytes: how the audit recognises a logged certificate. */
+  readonly hash: string;
+  /** kid of the certified issuer key. */
+  readonly kid: string;
+  readonly x: string;
+  /** kid of the key that signed the certificate. */
+  readonly signerKid: string;
+  /** Signed by a trusted root, and the signature verifies. */
+  readonly trusted: boolean;
+  readonly signature: SignatureVerdict;
+  readonly iss: string;
+  readonly nbf: number;
+  readonly exp: number;
+  readonly products: readonly string[];
+}
+
+export interface LicenseFacts {
+  readonly claims: LicenseClaims;
+  /** The certificate embedded in the token's header, when it has one. */
+  readonly embedded?: CertificateFacts;
+  /** Which key verified it: the embedded certificate's, a trusted key, or a logged issuer's. */
+  readonly signer: 'certificate' | 'trusted' | 'issuer' | 'none';
+}
+
+export interface RevocationFacts {
+  readonly claims: RevocationListClaims;
+  /** Signed by a trusted root (verifiers accept lists only from keys they trust directly). */
+  readonly trusted: boolean;
+}
+
+/** What one line of entries.jsonl says, after every order-independent check. */
+export interface EntryFacts {
+  /** 1-based line number in entries.jsonl. */
+  readonly line: number;
+  /** Why the line is not a log entry at all (then there is no leaf). */
+  readonly unreadable?: string;
+  readonly index?: number;
+  readonly kind?: DocumentKind;
+  /** When the store logged it, seconds. */
+  readonly loggedAt?: number;
+  /** RFC 9162 leaf hash of the entry (kind tag ‖ document). */
+  readonly leaf?: Uint8Array;
+  /** SHA-256 of the document's bytes, base64url (the token hash). */
+  readonly documentHash?: string;
+  /** The documentHash the line declares. */
+  readonly declaredHash?: string;
+  /** Why the document fails the strict profile or the claim model. */
+  readonly malformed?: string;
+  readonly kid?: string;
+  readonly signature?: SignatureVerdict;
+  /** For a signature no known key could check yet: what the main thread checks later. */
+  readonly deferred?: { readonly signingInput: Uint8Array; readonly signature: Uint8Array };
+  readonly license?: LicenseFacts;
+  readonly certificate?: CertificateFacts;
+  readonly revocations?: RevocationFacts;
+}
+
+const KINDS: ReadonlySet<string> = new Set(['license', 'certificate', 'revocations']);
+/** COSE_Sign1's tag 18 as the first CBOR byte: a logged CWT is its raw bytes. */
+const COSE_SIGN1_TAG = 0xd2;
+const MAX_CACHED_CERTIFICATES = 64;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Per-thread state: imported keys and certificates already checked. A store embeds the
+ * same certificate in every token, so it is verified once per thread, not once per token.
+ */
+export class Examiner {
+  readonly #backend: Ed25519Backend;
+  readonly #roots = new Map<string, KnownKey>();
+  readonly #issuers = new Map<string, KnownKey>();
+  readonly #handles = new Map<string, Promise<Ed25519PublicKey>>();
+  readonly #certificates = new Map<string, Promise<CertificateFacts | string>>();
+
+  private constructor(backend: Ed25519Backend, roots: readonly KnownKey[]) {
+    this.#backend = backend;
+    for (const root of roots) this.#roots.set(root.kid, root);
+  }
+
+  static async create(roots: readonly KnownKey[]): Promise<Examiner> {
+    return new Examiner(await defaultBackend(), roots);
+  }
+
+  /** Issuer keys the main thread has learned from logged, root-signed certificates. */
+  learnIssuers(keys: readonly KnownKey[]): void {
+    for (const key of keys) this.#issuers.set(key.kid, key);
+  }
+
+  #handle(key: KnownKey): Promise<Ed25519PublicKey> {
+    let handle = this.#handles.get(key.x);
+    if (handle === undefined) {
+      handle = this.#backend.importPublicKey(
+        publicKeyBytes({ kty: 'OKP', crv: 'Ed25519', x: key.x }),
+      );
+      this.#handles.set(key.x, handle);
+    }
+    return handle;
+  }
+
+  async #verify(key: KnownKey, document: DecodedDocument): Promise<boolean> {
+    return this.#backend.verify(await this.#handle(key), document.signingInput, document.signature);
+  }
+
+  async #certificateFacts(document: DecodedDocument, hash: string): Promise<CertificateFacts> {
+    const claims = readCertificateClaims(document);
+    const root = this.#roots.get(document.kid);
+    const signature: SignatureVerdict =
+      root === undefined
+        ? 'unknown_key'
+        : (await this.#verify(root, document))
+          ? 'valid'
+          : 'invalid';
+    return {
+      hash,
+      kid: await jwkThumbprint({ x: claims.key }),
+      x: claims.key,
+      signerKid: document.kid,
+      trusted: signature === 'valid',
+      signature,
+      iss: claims.iss,
+      nbf: claims.nbf,
+      exp: claims.exp,
+      products: claims.products,
+    };
+  }
+
+  /** An embedded certificate, checked once per thread; a string says why it is unreadable. */
+  #embedded(certificate: string | Uint8Array): Promise<CertificateFacts | string> {
+    const key = typeof certificate === 'string' ? certificate : base64urlEncode(certificate);
+    let facts = this.#certificates.get(key);
+    if (facts === undefined) {
+      facts = (async () => {
+        try {
+          const document = decodeDocument(certificate, 'certificate');
+          return await this.#certificateFacts(document, await tokenHash(document.bytes));
+        } catch (error) {
+          return message(error);
+        }
+      })();
+      if (this.#certificates.size >= MAX_CACHED_CERTIFICATES) this.#certificates.clear();
+      this.#certificates.set(key, facts);
+    }
+    return facts;
+  }
+
+  async #license(document: DecodedDocument): Promise<Partial<EntryFacts>> {
+    const claims = readLicenseClaims(document);
+    const embedded =
+      document.certificate === undefined ? undefined : await this.#embedded(document.certificate);
+    if (typeof embedded === 'string') {
+      return { malformed: `the embedded issuer certificate is malformed: ${embedded}` };
+    }
+    const withCertificate = embedded === undefined ? {} : { embedded };
+    // The key: the embedded certificate's when it certifies this kid and a root signed it,
+    // else a key trusted directly, else an issuer key from a logged certificate.
+    const certified =
+      embedded?.trusted === true && embedded.kid === document.kid ? embedded : undefined;
+    const candidates: [LicenseFacts['signer'], KnownKey | undefined][] = [
+      ['certificate', certified],
+      ['trusted', this.#roots.get(document.kid)],
+      ['issuer', this.#issuers.get(document.kid)],
+    ];
+    for (const [signer, key] of candidates) {
+      if (key === undefined) continue;
+      const valid = await this.#verify(key, document);
+      return {
+        signature: valid ? 'valid' : 'invalid',
+        license: { claims, ...withCertificate, signer },
+      };
+    }
+    return {
+      signature: 'unknown_key',
+      deferred: { signingInput: document.signingInput, signature: document.signature },
+      license: { claims, ...withCertificate, signer: 'none' },
+    };
+  }
+
+  async #revocations(document: DecodedDocument): Promise<Partial<EntryFacts>> {
+    const claims = readRevocationClaims(document);
+    const root = this.#roots.get(document.kid);
+    const key = root ?? this.#issuers.get(document.kid);
+    if (key === undefined) {
+      return { signature: 'unknown_key', revocations: { claims, trusted: false } };
+    }
+    const valid = await this.#verify(key, document);
+    return {
+      signature: valid ? 'valid' : 'invalid',
+      revocations: { claims, trusted: valid && root !== undefined },
+    };
+  }
+
+  /** Everything about one line that does not depend on any other line. */
+  async examine(text: string, line: number): Promise<EntryFacts> {
+    let record: Record<string, unknown>;
+    try {
+      const value: unknown = JSON.parse(text);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error();
+      record = value as Record<string, unknown>;
+    } catch {
+      return { line, unreadable: 'not a JSON object' };
+    }
+    const { index, kind, document, documentHash, loggedAt } = record;
+    if (!Number.isSafeInteger(index) || (index as number) < 0) {
+      return { line, unreadable: 'no index (a non-negative integer)' };
+    }
+    if (typeof kind !== 'string' || !KINDS.has(kind)) {
+      return { line, index: index as number, unreadable: `unknown kind ${JSON.stringify(kind)}` };
+    }
+    const place = { line, index: index as number, kind: kind as DocumentKind };
+    let bytes: Uint8Array;
+    let leaf: Uint8Array;
+    try {
+      if (typeof document !== 'string') throw new Error('document is not a string');
+      bytes = base64urlDecode(document, 'document');
+      leaf = await logEntryHash(place.kind, bytes);
+    } catch (error) {
+      return {
+        ...place,
+        unreadable: `the document is not base64url of a loggable document: ${message(error)}`,
+      };
+    }
+    const time = typeof loggedAt === 'string' ? Date.parse(loggedAt) : Number.NaN;
+    const hashed = {
+      ...place,
+      leaf,
+      documentHash: await tokenHash(bytes),
+      ...(typeof documentHash === 'string' ? { declaredHash: documentHash } : {}),
+      ...(Number.isNaN(time) ? {} : { loggedAt: Math.floor(time / 1000) }),
+    };
+    try {
+      const decoded = decodeLogged(bytes, place.kind);
+      const facts =
+        place.kind === 'license'
+          ? await this.#license(decoded)
+          : place.kind === 'revocations'
+            ? await this.#revocations(decoded)
+            : await this.#certificateEntry(decoded, hashed.documentHash);
+      return { ...hashed, kid: decoded.kid, ...facts };
+    } catch (error) {
+      return { ...hashed, malformed: message(error) };
+    }
+  }
+
+  async #certificateEntry(document: DecodedDocument, hash: string): Promise<Partial<EntryFacts>> {
+    const certificate = await this.#certificateFacts(document, hash);
+    return { signature: certificate.signature, certificate };
+  }
+}
+
+/**
+ * A logged document's bytes back to a decoded document: a CWT is logged as its raw
+ * COSE_Sign1 bytes (first byte 0xD2, tag 18), a JWT as the ASCII of its compact form.
+ * @throws MalformedError or Error
+ */
+function decodeLogged(bytes: Uint8Array, kind: DocumentKind): DecodedDocument {
+  if (bytes[0] === COSE_SIGN1_TAG) return decodeDocument(bytes, kind);
+  const text = utf8Decode(bytes);
+  if (!text.includes('.')) {
+    throw new Error('neither a COSE_Sign1 (CWT) nor a compact JWS (JWT)');
+  }
+  return decodeDocument(text, kind);
+}

@@ -157,6 +157,15 @@ export function revocationsService(
           'The root key cannot revoke itself; rotate the root key and ship a new app build.',
         );
       }
+      // Revoking the key the store signs with would leave it issuing tokens every verifier
+      // refuses (revoked): rotate first (new issuer key and certificate in dataDir/keys,
+      // restart), then revoke the old key.
+      if (entry.kind === 'key' && entry.value === keys.issuer.kid) {
+        throw new StoreError(
+          'CONFLICT',
+          "This is the store's current issuer key: every token it signs would be refused as revoked. Rotate the issuer key first (a new issuer.json and certificate in the data directory, then restart), then revoke this one.",
+        );
+      }
       const work = async (q: Queryable) => {
         const inserted = await q.query(
           `INSERT INTO revocations (kind, value, reason, created_at) VALUES ($1, $2, $3, $4)
@@ -229,6 +238,12 @@ export function revocationsService(
         );
         if (!ok) throw invalid('The signature of the list does not verify.');
         if (claims.iss !== keys.vendor) throw invalid('The list is for another vendor.');
+        if (claims.keys?.includes(keys.issuer.kid)) {
+          throw new StoreError(
+            'CONFLICT',
+            "The list revokes the store's current issuer key: every token it signs would be refused as revoked. Rotate the issuer key first, then publish the list.",
+          );
+        }
         seq = claims.seq;
       } catch (error) {
         if (error instanceof MalformedError || error instanceof ClaimError)

@@ -125,6 +125,10 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
     }
     const root = store.app.keys.rootPublicJwk.kid;
     expect((await post({ kind: 'key', value: root })).statusCode).toBe(409);
+    // Nor the issuer key the store signs with: its tokens would all be refused as revoked.
+    const issuing = await post({ kind: 'key', value: store.app.keys.issuer.kid });
+    expect(issuing.statusCode).toBe(409);
+    expect(issuing.json().error.message).toContain('Rotate the issuer key first');
 
     const listed = await store.app.inject({ url: '/v1/admin/revocations', headers: ADMIN });
     expect(listed.json()).toMatchObject({ signsLists: true, list: { seq: 3 } });
@@ -202,6 +206,18 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
         'REVOCATION_LIST_INVALID',
       );
       expect((await publish({ list: 42 })).statusCode).toBe(400);
+      // A list revoking the key the store signs with would make every new token revoked.
+      const revokesIssuer = await createRevocationList({
+        signer: root,
+        vendor: 'acme',
+        seq: 9,
+        now,
+        next: now + 86_400,
+        keys: [offline.app.keys.issuer.kid],
+      });
+      const refused = await publish({ list: revokesIssuer });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().error.message).toContain('Rotate the issuer key first');
     } finally {
       await offline?.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -69,6 +69,11 @@ export interface ExportedOrder {
   readonly test: boolean;
   readonly createdAt: string;
   readonly paidAt: string | null;
+  /**
+   * What the store priced the order from (plan changes: fromPlan, fromSeats, the new
+   * period), as the admin API gives it; {} from stores that do not say.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** A license as exported: ids, terms and state; no e-mail, no key hint. */

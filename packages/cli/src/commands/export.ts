@@ -53,6 +53,7 @@ function exportedOrder(order: Record<string, unknown>): ExportedOrder {
     test: order.test as boolean,
     createdAt: order.createdAt as string,
     paidAt: (order.paidAt as string | null) ?? null,
+    details: (order.details as Record<string, unknown> | undefined) ?? {},
   };
 }
 

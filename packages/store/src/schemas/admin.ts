@@ -77,6 +77,10 @@ export const AdminOrder = Type.Object({
   test: Type.Boolean(),
   createdAt: DateTime,
   paidAt: NullableDateTime,
+  details: Type.Record(Type.String(), Type.Unknown(), {
+    description:
+      'What the order was priced from: for a plan change fromPlan, fromSeats and the new period (periodStart, periodEnd, anchor).',
+  }),
 });
 
 export const OrderStatus = Type.Union([

@@ -133,6 +133,11 @@ export interface AdminOrder {
   test: boolean;
   createdAt: Date;
   paidAt: Date | null;
+  /**
+   * What the order was priced from (a plan change: fromPlan, fromSeats, the new period):
+   * what an auditor needs to recompute a prorated charge. No secret is ever in it.
+   */
+  details: Record<string, unknown>;
 }
 
 interface OrderRow {
@@ -152,6 +157,7 @@ interface OrderRow {
   test: boolean;
   created_at: Date;
   paid_at: Date | null;
+  details: Record<string, unknown> | null;
 }
 
 function toAdminOrder(row: OrderRow): AdminOrder {
@@ -171,11 +177,13 @@ function toAdminOrder(row: OrderRow): AdminOrder {
     test: row.test,
     createdAt: row.created_at,
     paidAt: row.paid_at,
+    details: row.details ?? {},
   };
 }
 
 const ORDER_SELECT = `SELECT o.id, o.customer_id, c.email, o.product_id, o.plan_id, o.license_id, o.kind,
-    o.seats, o.amount_minor, o.currency, o.provider, o.provider_ref, o.status, o.test, o.created_at, o.paid_at
+    o.seats, o.amount_minor, o.currency, o.provider, o.provider_ref, o.status, o.test, o.created_at, o.paid_at,
+    o.details
   FROM orders o JOIN customers c ON c.id = o.customer_id`;
 
 export interface OrderFilters {

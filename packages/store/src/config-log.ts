@@ -9,6 +9,12 @@ export interface LogConfig {
    */
   checkpointIntervalMs: number;
   /**
+   * Documents issued are queued in their own transaction and moved into the tree by a
+   * sequencer this often (0: only when a checkpoint or a proof needs it). Default 500 ms:
+   * LICENSEKIT_LOG_SEQUENCE_MS.
+   */
+  sequenceIntervalMs: number;
+  /**
    * The log's origin (the first line of every checkpoint, and the log key's name). Absent:
    * the one recorded beside the log key, or `<public host>/licensekit/log` when the key is
    * first made. LICENSEKIT_LOG_ORIGIN.
@@ -23,6 +29,7 @@ export interface LogConfig {
 
 export interface LogInput {
   checkpointIntervalMs?: number | undefined;
+  sequenceIntervalMs?: number | undefined;
   origin?: string | undefined;
   append?: boolean | undefined;
 }
@@ -36,9 +43,20 @@ export function logConfig(input: LogInput = {}, env: NodeJS.ProcessEnv = process
       'the log checkpoint interval is a whole number of milliseconds ≥ 0',
     );
   }
+  const sequence =
+    input.sequenceIntervalMs ??
+    (env.LICENSEKIT_LOG_SEQUENCE_MS ? Number(env.LICENSEKIT_LOG_SEQUENCE_MS) : 500);
+  if (!Number.isInteger(sequence) || sequence < 0) {
+    throw new ConfigurationError('the log sequence interval is a whole number of milliseconds ≥ 0');
+  }
   const origin = input.origin ?? (env.LICENSEKIT_LOG_ORIGIN || undefined);
   if (origin !== undefined && !isNoteKeyName(origin)) {
     throw new ConfigurationError('the log origin is one word without spaces, "+" or controls');
   }
-  return { checkpointIntervalMs: interval, origin, append: input.append ?? true };
+  return {
+    checkpointIntervalMs: interval,
+    sequenceIntervalMs: sequence,
+    origin,
+    append: input.append ?? true,
+  };
 }

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { loadLogKey } from '../lib/log-key.js';
-import { appendOnce, documentBytes, IssuanceLog } from '../services/issuance-log.js';
+import { issuanceLogRepository } from '../repositories/issuance-log.js';
+import {
+  appendOnce,
+  documentBytes,
+  IssuanceLog,
+  sequenceQueued,
+} from '../services/issuance-log.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,9 +17,10 @@ declare module 'fastify' {
 
 /**
  * The issuance log of this store: its key (dataDir/keys/log.json), the issuer certificates
- * logged once each (at start and after a renewal), and a checkpoint signed every
+ * logged once each (at start and after a renewal), the sequencer that moves queued
+ * documents into the tree every `log.sequenceIntervalMs`, and a checkpoint signed every
  * `log.checkpointIntervalMs` when the log has grown. Tokens and revocation lists are
- * appended where they are recorded (services/tokens.ts, services/revocations.ts).
+ * queued where they are recorded (services/tokens.ts, services/revocations.ts).
  */
 async function issuanceLog(fastify: FastifyInstance) {
   const { config, keys, db, clock } = fastify;
@@ -33,25 +40,37 @@ async function issuanceLog(fastify: FastifyInstance) {
   };
   await logCertificates();
 
-  const { checkpointIntervalMs } = config.log;
-  if (checkpointIntervalMs === 0) return;
-  let running: Promise<unknown> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    running ??= logCertificates()
-      .then(() => log.checkpoint())
-      .catch((error) => fastify.log.error({ err: error }, 'issuance log checkpoint failed'))
-      .finally(() => {
-        running = undefined;
-      });
+  const timers: NodeJS.Timeout[] = [];
+  const running = new Set<Promise<unknown>>();
+  /** Runs `work` every `ms` (0: never), one run at a time, errors logged. */
+  const every = (ms: number, what: string, work: () => Promise<unknown>) => {
+    if (ms === 0) return;
+    let current: Promise<unknown> | undefined;
+    const tick = () => {
+      if (current) return;
+      current = work()
+        .catch((error) => fastify.log.error({ err: error }, `issuance log ${what} failed`))
+        .finally(() => {
+          running.delete(current!);
+          current = undefined;
+        });
+      running.add(current);
+    };
+    timers.push(setInterval(tick, ms));
   };
   fastify.addHook('onReady', async () => {
-    timer = setInterval(tick, checkpointIntervalMs);
-    timer.unref();
+    // The sequencer: cheap when nothing is queued (one indexed read).
+    every(config.log.sequenceIntervalMs, 'sequencer', async () => {
+      if (await issuanceLogRepository(db).hasQueued()) await sequenceQueued(db, clock.now());
+    });
+    every(config.log.checkpointIntervalMs, 'checkpoint', () =>
+      logCertificates().then(() => log.checkpoint()),
+    );
+    for (const timer of timers) timer.unref();
   });
   fastify.addHook('onClose', async () => {
-    if (timer) clearInterval(timer);
-    await running;
+    for (const timer of timers) clearInterval(timer);
+    await Promise.all(running);
   });
 }
 

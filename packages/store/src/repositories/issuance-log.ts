@@ -72,6 +72,14 @@ function toEntry(row: EntryRow): LogEntryRecord {
   };
 }
 
+/** A document queued for the tree. */
+export interface PendingRecord {
+  id: number;
+  kind: DocumentKind;
+  document: Uint8Array;
+  documentHash: string;
+}
+
 export interface NewEntry {
   kind: DocumentKind;
   document: Uint8Array;
@@ -81,10 +89,7 @@ export interface NewEntry {
 
 export function issuanceLogRepository(db: Queryable) {
   return {
-    /**
-     * The head, locked until the transaction ends: the next appender on any instance waits
-     * here, so entry indices stay dense whatever commits or rolls back.
-     */
+    /** The head, locked until the sequencer's transaction ends. */
     async lockHead(): Promise<Frontier> {
       const [row] = await db.query<{ size: number | string; frontier: Uint8Array }>(
         'SELECT size, frontier FROM log_head WHERE id FOR UPDATE',
@@ -103,36 +108,105 @@ export function issuanceLogRepository(db: Queryable) {
     },
 
     /**
-     * Writes entry `index`, the subtrees it completes and the new head, in one statement
-     * (the head row is already locked by lockHead in this transaction).
+     * Queues a document for the tree, in the caller's transaction: one INSERT that takes
+     * no lock other transactions wait for. A document already queued is not queued twice
+     * (false); one already in the tree is dropped by the sequencer.
      */
-    async append(
-      index: number,
-      entry: NewEntry,
+    async queue(
+      kind: NewEntry['kind'],
+      document: Uint8Array,
+      documentHash: string,
+      now: Date,
+    ): Promise<boolean> {
+      const rows = await db.query(
+        `INSERT INTO log_pending (kind, document, document_hash, queued_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (document_hash) DO NOTHING RETURNING id`,
+        [LOG_ENTRY_TAG[kind], document, documentHash, now],
+      );
+      return rows.length > 0;
+    },
+
+    /** Whether anything waits for the sequencer. */
+    async hasQueued(): Promise<boolean> {
+      const rows = await db.query('SELECT 1 FROM log_pending LIMIT 1');
+      return rows.length > 0;
+    },
+
+    /** Whether a document is queued and not yet in the tree. */
+    async isQueued(documentHash: string): Promise<boolean> {
+      const rows = await db.query('SELECT 1 FROM log_pending WHERE document_hash = $1', [
+        documentHash,
+      ]);
+      return rows.length > 0;
+    },
+
+    /**
+     * The oldest committed queued documents (at most `limit`), locked for the sequencer,
+     * minus those already in the tree (deleted on the way).
+     */
+    async takeQueued(limit: number): Promise<PendingRecord[]> {
+      await db.query(
+        `DELETE FROM log_pending p USING log_entries e WHERE e.document_hash = p.document_hash`,
+      );
+      const rows = await db.query<{
+        id: number | string;
+        kind: number;
+        document: Uint8Array;
+        document_hash: string;
+      }>(
+        `SELECT id, kind, document, document_hash FROM log_pending ORDER BY id LIMIT $1 FOR UPDATE`,
+        [limit],
+      );
+      return rows.map((row) => {
+        const kind = KIND_OF_TAG.get(row.kind);
+        if (kind === undefined)
+          throw new Error(`queued log document ${row.id} has kind ${row.kind}`);
+        return {
+          id: Number(row.id),
+          kind,
+          document: bytes(row.document),
+          documentHash: row.document_hash,
+        };
+      });
+    },
+
+    /**
+     * Writes entries from index `start` on, the subtrees they complete and the new head,
+     * and removes them from the queue, in one statement (the head is locked by lockHead).
+     */
+    async appendBatch(
+      start: number,
+      entries: readonly (NewEntry & { pendingId: number })[],
       completed: readonly (NodeAddress & { hash: Uint8Array })[],
       frontier: Frontier,
       now: Date,
     ): Promise<void> {
       const nodes = completed.filter((node) => node.level > 0);
+      const hex = (value: Uint8Array) => `\\x${Buffer.from(value).toString('hex')}`;
       await db.query(
-        `WITH entry AS (
+        `WITH added AS (
            INSERT INTO log_entries (idx, kind, document, leaf_hash, document_hash, logged_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
+           SELECT $1::bigint + n - 1, kind, document, leaf_hash, document_hash, $2
+             FROM unnest($3::smallint[], $4::text[]::bytea[], $5::text[]::bytea[], $6::text[])
+                  WITH ORDINALITY AS e(kind, document, leaf_hash, document_hash, n)
          ), nodes AS (
            INSERT INTO log_nodes (level, idx, hash)
            SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::text[]::bytea[])
+         ), dequeued AS (
+           DELETE FROM log_pending WHERE id = ANY($10::bigint[])
          )
-         UPDATE log_head SET size = $10, frontier = $11 WHERE id`,
+         UPDATE log_head SET size = $11, frontier = $12 WHERE id`,
         [
-          index,
-          LOG_ENTRY_TAG[entry.kind],
-          entry.document,
-          entry.leafHash,
-          entry.documentHash,
+          start,
           now,
+          entries.map((entry) => LOG_ENTRY_TAG[entry.kind]),
+          entries.map((entry) => hex(entry.document)),
+          entries.map((entry) => hex(entry.leafHash)),
+          entries.map((entry) => entry.documentHash),
           nodes.map((node) => node.level),
           nodes.map((node) => node.index),
-          nodes.map((node) => `\\x${Buffer.from(node.hash).toString('hex')}`),
+          nodes.map((node) => hex(node.hash)),
+          entries.map((entry) => entry.pendingId),
           frontier.size,
           packFrontier(frontier),
         ],

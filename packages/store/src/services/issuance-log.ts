@@ -2,7 +2,7 @@ import type { DocumentKind } from '@licensekit/core';
 import { base64urlDecode, tokenHash, utf8Encode } from '@licensekit/core';
 import type { LogProofBundle } from '@licensekit/core/log';
 import {
-  appendLeaf,
+  appendLeaves,
   consistencyProof,
   createProofBundle,
   frontierRoot,
@@ -29,17 +29,11 @@ export function documentBytes(text: string): Uint8Array {
   return text.includes('.') ? utf8Encode(text) : base64urlDecode(text, 'document');
 }
 
-/** Where an appended document sits. */
-export interface LoggedEntry {
-  index: number;
-  documentHash: string;
-}
-
 /**
- * Appends a document in `tx` (which must commit for the entry to exist). The head row is
- * locked until then: appenders on every instance line up, and an entry whose transaction
- * rolls back leaves no gap — the next appender takes its index. O(log n) hashes and two
- * statements, whatever the size of the log.
+ * Records a document for the log in `tx`, the transaction that records what it signed: if
+ * that commits, the document is in the log's queue and will be in the tree; if it rolls
+ * back, neither. One INSERT with no lock shared with other issuing transactions — the
+ * tree itself is extended by the sequencer (sequenceQueued), in batches.
  */
 export async function appendToLog(
   tx: Queryable,
@@ -47,46 +41,88 @@ export async function appendToLog(
   document: Uint8Array,
   now: Date,
   documentHash?: string,
-): Promise<LoggedEntry> {
-  const entry = new Uint8Array(1 + document.length);
-  entry[0] = LOG_ENTRY_TAG[kind];
-  entry.set(document, 1);
-  const [leaf, hash] = await Promise.all([
-    leafHash(entry),
-    documentHash === undefined ? tokenHash(document) : Promise.resolve(documentHash),
-  ]);
-  const log = issuanceLogRepository(tx);
-  const head = await log.lockHead();
-  const { frontier, completed } = await appendLeaf(head, leaf);
-  await log.append(
-    head.size,
-    { kind, document, leafHash: leaf, documentHash: hash },
-    completed,
-    frontier,
-    now,
-  );
-  return { index: head.size, documentHash: hash };
+): Promise<{ documentHash: string }> {
+  const hash = documentHash ?? (await tokenHash(document));
+  await issuanceLogRepository(tx).queue(kind, document, hash, now);
+  return { documentHash: hash };
 }
 
 /**
- * Appends a document unless it is already in the log (issuer certificates, read from
- * files at every start): checked under the head lock, so two instances starting together
- * log it once.
+ * Records a document unless it is already queued or in the log (issuer certificates,
+ * read from files at every start): log_pending's unique document hash and the sequencer's
+ * check against the tree keep it to one entry, however many instances start together.
  */
 export async function appendOnce(
   db: Db,
   kind: DocumentKind,
   document: Uint8Array,
   now: Date,
-): Promise<LoggedEntry> {
+): Promise<{ documentHash: string }> {
   const documentHash = await tokenHash(document);
-  return db.transaction(async (tx) => {
-    const log = issuanceLogRepository(tx);
-    await log.lockHead();
-    const existing = await log.byDocumentHash(documentHash);
-    if (existing) return { index: existing.index, documentHash };
-    return appendToLog(tx, kind, document, now, documentHash);
-  });
+  const log = issuanceLogRepository(db);
+  if (await log.byDocumentHash(documentHash)) return { documentHash };
+  await log.queue(kind, document, documentHash, now);
+  return { documentHash };
+}
+
+/** Queued documents moved into the tree per sequencer transaction. */
+const SEQUENCE_BATCH = 1000;
+/** Serialises sequencers across instances (an arbitrary constant, like the migration lock). */
+const SEQUENCER_LOCK = 7_406_811_502;
+
+/**
+ * The sequencer: moves committed queued documents into the tree, in queue order, giving
+ * them the next dense indices, hashing O(log n) nodes per entry and storing the perfect
+ * subtrees they complete. One sequencer at a time across instances (an advisory lock: the
+ * periodic run leaves the work to an instance that holds it; `wait` queues behind it, for
+ * a checkpoint or a proof that must include what was just issued), and the head row locked
+ * too, so the tree never forks. Returns how many documents it added.
+ */
+export async function sequenceQueued(
+  db: Db,
+  now: Date,
+  options: { wait?: boolean } = {},
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const added = await db.transaction(async (tx) => {
+      if (options.wait) {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
+      } else {
+        const [lock] = await tx.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_xact_lock($1) AS ok',
+          [SEQUENCER_LOCK],
+        );
+        if (!lock?.ok) return 0;
+      }
+      const log = issuanceLogRepository(tx);
+      const head = await log.lockHead();
+      const queued = await log.takeQueued(SEQUENCE_BATCH);
+      if (queued.length === 0) return 0;
+      const entries = await Promise.all(
+        queued.map(async (item) => {
+          const entry = new Uint8Array(1 + item.document.length);
+          entry[0] = LOG_ENTRY_TAG[item.kind];
+          entry.set(item.document, 1);
+          return {
+            kind: item.kind,
+            document: item.document,
+            documentHash: item.documentHash,
+            leafHash: await leafHash(entry),
+            pendingId: item.id,
+          };
+        }),
+      );
+      const { frontier, completed } = await appendLeaves(
+        head,
+        entries.map((entry) => entry.leafHash),
+      );
+      await log.appendBatch(head.size, entries, completed, frontier, now);
+      return entries.length;
+    });
+    total += added;
+    if (added < SEQUENCE_BATCH) return total;
+  }
 }
 
 /** Proofs and checkpoints over the committed log, signed with the log key. */
@@ -118,10 +154,23 @@ export class IssuanceLog {
    * signing the same size writes the same note (Ed25519 is deterministic), kept once.
    */
   checkpoint(): Promise<CheckpointRecord> {
-    this.signing ??= this.signHead().finally(() => {
+    this.signing ??= this.sequenceAndSign().finally(() => {
       this.signing = undefined;
     });
     return this.signing;
+  }
+
+  /**
+   * Moves what is queued into the tree now, waiting for a sequencer of another instance
+   * if one runs: a checkpoint or a proof asked for right after issuing must include it.
+   */
+  sequence(): Promise<number> {
+    return sequenceQueued(this.db, this.now(), { wait: true });
+  }
+
+  private async sequenceAndSign(): Promise<CheckpointRecord> {
+    await this.sequence();
+    return this.signHead();
   }
 
   private async signHead(): Promise<CheckpointRecord> {
@@ -160,7 +209,13 @@ export class IssuanceLog {
 
   /** The bundle of a document by the base64url SHA-256 of its bytes (a token's hash). */
   async bundleFor(documentHash: string): Promise<LogProofBundle & { kind: DocumentKind }> {
-    const entry = await issuanceLogRepository(this.db).byDocumentHash(documentHash);
+    const log = issuanceLogRepository(this.db);
+    let entry = await log.byDocumentHash(documentHash);
+    if (!entry && (await log.isQueued(documentHash))) {
+      // Issued a moment ago: sequence it now rather than make the client come back.
+      await this.sequence();
+      entry = await log.byDocumentHash(documentHash);
+    }
     if (!entry) throw new StoreError('NOT_FOUND', 'No log entry for this document.');
     return { ...(await this.bundle(entry.index)), kind: entry.kind };
   }

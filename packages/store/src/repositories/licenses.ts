@@ -202,6 +202,19 @@ export function licensesRepository(db: Queryable) {
       return rows.map((row) => row.id);
     },
 
+    /**
+     * Gives the license a new key (its keyed hash and hint): the old key stops finding it.
+     * Not a change of terms (updated_at stays): tokens already issued remain current.
+     */
+    async replaceKey(id: string, keyHash: string, keyHint: string): Promise<LicenseRecord> {
+      const [row] = await db.query<LicenseRow>(
+        `UPDATE licenses SET key_hash = $2, key_hint = $3 WHERE id = $1 RETURNING ${LICENSE_COLUMNS}`,
+        [id, keyHash, keyHint],
+      );
+      if (!row) throw new Error(`license ${id} vanished during a key replacement`);
+      return toLicense(row);
+    },
+
     async byKeyHash(keyHash: string): Promise<LicenseRecord | undefined> {
       const [row] = await db.query<LicenseRow>(
         `SELECT ${LICENSE_COLUMNS} FROM licenses WHERE key_hash = $1`,

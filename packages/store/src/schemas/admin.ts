@@ -1,20 +1,25 @@
 import { Type } from 'typebox';
-import { ErrorResponse, Identifier, Money, QuotaSpec } from './common.js';
+import { Identifier, Money, QuotaSpec } from './common.js';
+import { ADMIN_TOKEN, DATABASE, EVERY_OPERATION, JSON_BODY, VALIDATED } from './error-responses.js';
 
 /** Schemas of the admin API (routes/admin). Dates are ISO strings. */
 
 const DateTime = Type.String({ format: 'date-time' });
 const NullableDateTime = Type.Union([DateTime, Type.Null()]);
 
-/** Error answers every admin route can give (401 without the admin token). */
-export const adminErrors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-} as const;
-
-export const bodyErrors = { 413: ErrorResponse, 415: ErrorResponse } as const;
+/**
+ * Error specs every admin route has (401 without the admin token, before anything else),
+ * for `errorResponses(...ADMIN_ROUTE, …)`; routes with a path, query or body add theirs.
+ */
+export const ADMIN_ROUTE = [EVERY_OPERATION, DATABASE, ADMIN_TOKEN] as const;
+/** An admin route with a path or query schema. */
+export const ADMIN_VALIDATED = [...ADMIN_ROUTE, VALIDATED] as const;
+/**
+ * An admin POST or DELETE: Fastify reads a body of these methods and the admin plugin
+ * takes JSON only, so even a route without a body schema answers 413, 415 and 400 for a
+ * body it cannot take.
+ */
+export const ADMIN_WRITE = [...ADMIN_ROUTE, JSON_BODY] as const;
 
 /**
  * Query strings arrive as text and the store's validator never coerces types, so numbers

@@ -1,5 +1,7 @@
+import type { FastifySchemaValidationError } from 'fastify';
 import type { Static } from 'typebox';
 import { Type } from 'typebox';
+import { StoreError } from '../errors.js';
 import { Identifier } from './common.js';
 
 export const TokenFormat = Type.Union([Type.Literal('jwt'), Type.Literal('cwt')], {
@@ -26,9 +28,35 @@ export const CheckoutBody = Type.Object(
 );
 export type CheckoutBody = Static<typeof CheckoutBody>;
 
+/** A checkout without the header is refused (IDEMPOTENCY_KEY_REQUIRED), so it is required. */
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })),
+  'idempotency-key': Type.String({
+    maxLength: 255,
+    description:
+      'Any unique string (a UUID): the same key and request replay the same answer for 24 hours.',
+  }),
 });
+
+/**
+ * The checkout's schema error formatter: a missing Idempotency-Key keeps its own code,
+ * IDEMPOTENCY_KEY_REQUIRED (as when the header was optional and the service refused it);
+ * every other refusal is worded as Fastify words it (`<where><path> <message>`, joined),
+ * which the error handler answers as BAD_REQUEST.
+ */
+export function checkoutSchemaErrors(
+  errors: FastifySchemaValidationError[],
+  dataVar: string,
+): Error {
+  const missingKey = errors.some(
+    (error) =>
+      error.keyword === 'required' &&
+      (error.params as { missingProperty?: unknown }).missingProperty === 'idempotency-key',
+  );
+  if (dataVar === 'headers' && missingKey) return new StoreError('IDEMPOTENCY_KEY_REQUIRED');
+  return new Error(
+    errors.map((error) => `${dataVar}${error.instancePath} ${error.message}`).join(', '),
+  );
+}
 
 export const OrderView = Type.Object({
   id: Type.String(),
@@ -40,14 +68,25 @@ export const OrderView = Type.Object({
   test: Type.Boolean(),
 });
 
-export const CheckoutResponse = Type.Object({
-  order: OrderView,
-  license: Type.Object({
-    id: Type.String(),
-    key: Type.String({ description: 'Shown in this response only.' }),
-    status: Type.String(),
+export const CheckoutResponse = Type.Object(
+  {
+    order: OrderView,
+    license: Type.Object({
+      id: Type.String(),
+      key: Type.String({ description: 'Shown in this response only.' }),
+      status: Type.String(),
+      test: Type.Boolean(),
+      token: Type.Optional(Type.String()),
+    }),
     test: Type.Boolean(),
-    token: Type.Optional(Type.String()),
-  }),
-  test: Type.Boolean(),
-});
+  },
+  {
+    description:
+      'The order, the license with its key (shown in this answer only) and its first token when paid. A replay of the same request answers the same body with `idempotent-replayed: true`.',
+    headers: {
+      'idempotent-replayed': Type.Literal('true', {
+        description: 'Present on a replay of an earlier request with the same key.',
+      }),
+    },
+  },
+);

@@ -1,3 +1,4 @@
+import type { TSchema } from 'typebox';
 import { Type } from 'typebox';
 
 /** Schemas shared by many routes. Every route declares a response schema per status. */
@@ -37,14 +38,16 @@ export const Money = Type.Object({
   currency: Type.String({ pattern: '^[A-Z]{3}$' }),
 });
 
-/** Error responses every authenticated license route can give (503: the database is down). */
-export const licenseErrors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  402: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  429: ErrorResponse,
-  500: ErrorResponse,
-  503: ErrorResponse,
-} as const;
+/**
+ * A response schema with the description the OpenAPI document gives its answer (without
+ * one it says "Default Response"). A copy with every property, TypeBox's hidden ones too:
+ * shared schemas keep their own description elsewhere.
+ */
+export function described<Schema extends TSchema>(schema: Schema, description: string): Schema {
+  const copy = Object.create(
+    Object.getPrototypeOf(schema),
+    Object.getOwnPropertyDescriptors(schema),
+  ) as Schema & { description: string };
+  copy.description = description;
+  return copy;
+}

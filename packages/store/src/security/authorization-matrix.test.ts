@@ -46,6 +46,7 @@ const ADMIN_MATRIX: Record<string, { body?: (a: Victim) => unknown; contentType?
   'GET /v1/admin/licenses': {},
   'GET /v1/admin/licenses/:licenseId': {},
   'POST /v1/admin/licenses/:licenseId/revoke': { body: () => ({ reason: 'taken over' }) },
+  'POST /v1/admin/licenses/:licenseId/offline': { body: () => ({ request: 'LK1-REQ.x.y' }) },
   'GET /v1/admin/webhooks': {},
   'POST /v1/admin/webhooks': { body: () => ({ url: 'https://attacker.example/hooks' }) },
   'GET /v1/admin/webhooks/:endpointId': {},
@@ -73,6 +74,11 @@ const PORTAL_MATRIX: Record<
 > = {
   'GET /portal': { open: true },
   'POST /portal/sign-in': { open: true, form: () => ({ licenseKey: '' }) },
+  'GET /portal/email': { open: true },
+  'POST /portal/email': { open: true, form: () => ({ email: 'someone@example.com' }) },
+  'GET /portal/link': { open: true, url: () => '/portal/link?token=x' },
+  'POST /portal/link': { open: true, form: (a) => ({ token: 'x', licenseId: a.licenseId }) },
+  'POST /portal/key': {},
   'POST /portal/sign-out': {},
   'GET /portal/license': {},
   'POST /portal/devices/deactivate': { form: (a) => ({ deviceId: a.deviceId }) },
@@ -83,6 +89,15 @@ const PORTAL_MATRIX: Record<
   'GET /portal/cancel': {},
   'POST /portal/cancel': {},
   'POST /portal/cancel/undo': {},
+  'GET /portal/license/offline': {},
+  'POST /portal/license/offline': { form: () => ({ request: 'LK1-REQ.x.y' }) },
+  'POST /portal/license/offline/confirm': { form: () => ({ request: 'LK1-REQ.x.y' }) },
+  'GET /portal/license/offline/responses/:requestHash': {
+    url: () => `/portal/license/offline/responses/${'A'.repeat(43)}`,
+  },
+  'GET /portal/license/offline/responses/:requestHash/file': {
+    url: () => `/portal/license/offline/responses/${'A'.repeat(43)}/file`,
+  },
 };
 
 /** Customer A: what must not reach anyone else. */
@@ -516,7 +531,8 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
         const what = `${probe.method} ${url} with ${variant.name}`;
         if (isOpen(probe)) {
           // The sign-in form is for everyone; its post needs the form's own token.
-          expectRefused(response, what, probe.method === 'POST' ? [403] : [200]);
+          // A made-up sign-in link is gone (410), never a session.
+          expectRefused(response, what, probe.method === 'POST' ? [403] : [200, 410]);
         } else if (probe.method === 'POST') {
           expectRefused(response, what, [401]);
         } else {

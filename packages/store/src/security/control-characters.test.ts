@@ -196,6 +196,7 @@ const SAMPLES: Record<string, Sample> = {
     },
   },
   '/v1/licenses/deactivate': { body: { deviceId: 'dev_nope' } },
+  '/v1/licenses/offline': { body: { request: 'LK1-REQ.x.y', format: 'jwt' } },
   '/v1/licenses/refresh': { body: { token: 'not-a-token', format: 'jwt' } },
   '/v1/licenses/usage': {
     body: { license: 'lic_x', product: 'photon', seq: 1, generatedAt: 1, quotas: {} },
@@ -220,6 +221,7 @@ const SAMPLES: Record<string, Sample> = {
     },
   },
   '/v1/admin/licenses/:licenseId/revoke': { body: { reason: 'chargeback' } },
+  '/v1/admin/licenses/:licenseId/offline': { body: { request: 'LK1-REQ.x.y', format: 'jwt' } },
   '/v1/admin/orders/:orderId/mark-paid': { body: { note: 'paid by transfer' } },
   '/v1/admin/revocations': { body: { kind: 'license', value: 'lic_x', reason: 'fraud' } },
   '/v1/admin/revocation-lists': { body: { list: 'eyJhbGciOiJFZERTQSJ9.e30.sig' } },
@@ -240,6 +242,9 @@ const SAMPLES: Record<string, Sample> = {
 
 /** The pages' forms, with every field each one reads (values need not be valid). */
 const FORMS: Record<string, Record<string, string>> = {
+  '/portal/email': { email: 'someone@example.com', csrf: 'token' },
+  '/portal/link': { token: 'A'.repeat(43), licenseId: 'lic_x', csrf: 'token' },
+  '/portal/key': { csrf: 'token' },
   '/checkout': {
     productId: 'photon',
     planId: 'pro-monthly',
@@ -255,6 +260,8 @@ const FORMS: Record<string, Record<string, string>> = {
   '/portal/plan': { planId: 'pro-yearly', seats: '2', quote: '100', csrf: 'token' },
   '/portal/cancel': { csrf: 'token' },
   '/portal/cancel/undo': { csrf: 'token' },
+  '/portal/license/offline': { request: 'LK1-REQ.x.y', csrf: 'token' },
+  '/portal/license/offline/confirm': { request: 'LK1-REQ.x.y', csrf: 'token' },
 };
 
 /** Every string in a value, by JSON Pointer. */

@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { createOfflineRequest } from '@licensekit/core/offline';
 import type { DeviceKey } from '@licensekit/verifier';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -90,6 +91,8 @@ describe.skipIf(postgresUnavailable)('fuzzing every operation of the OpenAPI doc
   let target: Purchase;
   let device: DeviceKey;
   let deviceId: string;
+  /** An offline activation request of the holder's license, from a device of its own. */
+  let offlineRequest: string;
   let endpointId: string;
   let photonAttachment: string;
   let lampAttachment: string;
@@ -118,6 +121,14 @@ describe.skipIf(postgresUnavailable)('fuzzing every operation of the OpenAPI doc
     target = await buy(store);
     device = await deviceKey();
     deviceId = (await activate(store, holder.key, device)).json().device.id;
+    offlineRequest = (
+      await createOfflineRequest(await deviceKey(), {
+        kind: 'activate',
+        product: 'photon',
+        license: holder.licenseId,
+        iat: seconds(store.clock.now()),
+      })
+    ).text;
     const admin = (method: 'POST', url: string, payload: unknown) =>
       store.app.inject({ method, url, headers: ADMIN, payload: payload as object });
     await admin('POST', '/v1/admin/products', { id: 'fuzz-lamp', name: 'Lamp' });
@@ -196,6 +207,8 @@ describe.skipIf(postgresUnavailable)('fuzzing every operation of the OpenAPI doc
       limit: '10',
       status: 'paid',
       test: 'true',
+      request: offlineRequest,
+      parts: offlineRequest,
     };
     return (name) => values[name];
   }

@@ -14,6 +14,7 @@ import type { TestDatabase, TestStore } from '../testing/harness.js';
 import { openTestDatabase, postgresUnavailable, testDatabaseKind } from '../testing/harness.js';
 import { activate, deviceKey, keyPost, STORE_URL, storeVerifier } from '../testing/licensing.js';
 import { binaryNeedles, licenseKeyBytes, textNeedles } from '../testing/needles.js';
+import { formFields, LICENSE_KEY_PATTERN } from '../testing/pages.js';
 import { listRoutes } from '../testing/routes.js';
 
 /**
@@ -25,8 +26,11 @@ import { listRoutes } from '../testing/routes.js';
  * data directory are searched for the license key, the root and issuer private keys, the
  * store secret, the admin token, the webhook secret and the Idempotency-Key, each in the
  * encodings they could be stored in. The license key may appear only where it is shown
- * once (the checkout answer and its idempotent replay); the webhook secret only in the
- * answer that creates the endpoint.
+ * once (the checkout answer and its idempotent replay) and in the receipt mail, which is
+ * where the store delivers it; a replaced key only in the answer of the replacement; a
+ * sign-in link's token only in its mail and the page it opens; the webhook secret only in
+ * the answer that creates the endpoint. Mail is searched as received by the store's
+ * development SMTP server (both parts and the headers); the mail outbox is a table.
  */
 
 interface Place {
@@ -54,6 +58,9 @@ describe.skipIf(postgresUnavailable)(
     const logLines: string[] = [];
     const responses: Place[] = [];
     const licenseKeys: string[] = [];
+    const replacedKeys: string[] = [];
+    const linkTokens: string[] = [];
+    let mails: Place[] = [];
     let webhookSecret: string;
     const idempotencyKey = randomUUID();
     let tableDump: Place[] = [];
@@ -277,6 +284,57 @@ describe.skipIf(postgresUnavailable)(
         expect(page.statusCode).toBe(200);
       }
 
+      // The key lost: sign in with an e-mail link, replace the key (the new one shown once).
+      if (listRoutes(store.app).some((route) => route.pattern === '/portal/email')) {
+        const post = (cookie: string, fields: Record<string, string>): InjectOptions => ({
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams(fields).toString(),
+        });
+        const form = await record('e-mail sign-in page', {
+          url: '/portal/email',
+          headers: { accept: 'text/html' },
+        });
+        const cookie = cookiesOf(form);
+        const asked = await record('e-mail sign-in request', {
+          ...post(cookie, { ...formFields(form.body, '/portal/email'), email: 'ada@example.com' }),
+          url: '/portal/email',
+        });
+        expect(asked.statusCode).toBe(200);
+        await store.app.mail.worker.flush();
+        const linkMail = await store.app.mail.devInbox!.waitFor((mail) =>
+          mail.subject.startsWith('Sign in'),
+        );
+        const link = /https?:\/\/[^/\s]+(\/portal\/link\?token=([\w-]+))/.exec(linkMail.text)!;
+        linkTokens.push(link[2]!);
+        const linkPage = await record('sign-in link page', {
+          url: link[1]!,
+          headers: { accept: 'text/html', cookie },
+        });
+        const used = await record('sign-in link use', {
+          ...post(cookie, formFields(linkPage.body, '/portal/link')),
+          url: '/portal/link',
+        });
+        expect(used.statusCode, used.body).toBe(303);
+        const session = [cookie, cookiesOf(used)].join('; ');
+        const page = await record('portal license page (e-mail session)', {
+          url: '/portal/license',
+          headers: { cookie: session },
+        });
+        const replaced = await record('portal key replacement', {
+          ...post(session, formFields(page.body, '/portal/key')),
+          url: '/portal/key',
+        });
+        expect(replaced.statusCode).toBe(200);
+        const newKey = LICENSE_KEY_PATTERN.exec(replaced.body)![0];
+        replacedKeys.push(newKey);
+        const status = await record('status with the new key', {
+          url: '/v1/licenses/status',
+          headers: { authorization: `Bearer ${newKey}` },
+        });
+        expect(status.statusCode).toBe(200);
+      }
+
       // Admin views of the same license, order and webhook deliveries.
       for (const url of [
         `/v1/admin/licenses/${licenseId}`,
@@ -300,6 +358,17 @@ describe.skipIf(postgresUnavailable)(
         });
       }
 
+      // Every mail the store sent, as the development SMTP server received it.
+      await store.app.mail.worker.flush();
+      const receipt = await store.app.mail.devInbox!.waitFor(
+        (mail) => mail.subject === 'Your Photon license key',
+      );
+      expect(receipt.text).toContain(key);
+      mails = store.app.mail.devInbox!.messages().map((mail) => ({
+        where: `mail "${mail.subject}"`,
+        text: `${[...mail.headers.values()].join('\n')}\n${mail.text}\n${mail.html ?? ''}`,
+      }));
+
       // Every table, every row (bytea as hex and base64).
       tableDump = await dumpTables(store.db);
       expect(tableDump.map((place) => place.where)).toEqual(
@@ -308,6 +377,8 @@ describe.skipIf(postgresUnavailable)(
           'table tokens',
           'table idempotency_keys',
           'table webhook_endpoints',
+          'table mail_outbox',
+          'table sign_in_links',
         ]),
       );
       expect(tableDump.find((place) => place.where === 'table licenses')?.text).toContain(
@@ -343,8 +414,20 @@ describe.skipIf(postgresUnavailable)(
           name: 'license key',
           text: textNeedles(key, licenseKeyBytes(key)),
           bytes: binaryNeedles(licenseKeyBytes(key)),
-          allowedIn: /^response to checkout( replay)? \(201\)$/,
+          allowedIn: /^response to checkout( replay)? \(201\)$|^mail "Your Photon license key"$/,
         },
+        ...replacedKeys.map((replaced) => ({
+          name: 'replaced license key',
+          text: textNeedles(replaced, licenseKeyBytes(replaced)),
+          bytes: binaryNeedles(licenseKeyBytes(replaced)),
+          allowedIn: /^response to portal key replacement \(200\)$/,
+        })),
+        ...linkTokens.map((token) => ({
+          name: 'sign-in link token',
+          text: textNeedles(token, Buffer.from(token, 'base64url')),
+          bytes: binaryNeedles(Buffer.from(token, 'base64url')),
+          allowedIn: /^mail "Sign in to the acme store"$|^response to sign-in link page \(200\)$/,
+        })),
         ...['root.json', 'issuer.json', 'log.json'].map((file) => {
           const d = privateKey(file);
           return {
@@ -380,6 +463,7 @@ describe.skipIf(postgresUnavailable)(
 
       const places: Place[] = [
         ...responses,
+        ...mails,
         ...logLines.map((line, index) => ({ where: `log line ${index + 1}`, text: line })),
         ...tableDump,
       ];
@@ -408,6 +492,19 @@ describe.skipIf(postgresUnavailable)(
       expect(
         responses.filter((place) => place.text.includes(key)).map((place) => place.where),
       ).toEqual(['response to checkout (201)', 'response to checkout replay (201)']);
+      expect(mails.filter((place) => place.text.includes(key)).map((place) => place.where)).toEqual(
+        ['mail "Your Photon license key"'],
+      );
+      if (replacedKeys.length > 0) {
+        expect(
+          responses
+            .filter((place) => place.text.includes(replacedKeys[0]!))
+            .map((place) => place.where),
+        ).toEqual(['response to portal key replacement (200)']);
+        expect(
+          mails.filter((place) => place.text.includes(linkTokens[0]!)).map((p) => p.where),
+        ).toEqual(['mail "Sign in to the acme store"']);
+      }
     });
 
     test('key files are 0600, the data and keys directories 0700', () => {

@@ -17,7 +17,7 @@ import {
   planTotal,
   seatsOn,
 } from './licensing.js';
-import { licenseProvider, placeOrder } from './orders.js';
+import { emitPaymentFailed, licenseProvider, placeOrder } from './orders.js';
 
 /**
  * The billing cycle. At the end of a license's period (or trial) it applies the pending
@@ -69,9 +69,41 @@ export async function advanceLicense(
     ) {
       return current;
     }
+    const before = current;
     current = await endPeriod(tx, ctx, current, now);
+    await announceAppliedChange(tx, before, current, now);
   }
   return current;
+}
+
+/**
+ * license.plan_changed when a scheduled downgrade or seat change takes effect at the
+ * period end (it went out once when scheduled, with its future effectiveAt; this one has
+ * effectiveAt = the period end that applied it), so that receivers and the customer's
+ * mail hear of it when it happens, as they do of an upgrade.
+ */
+async function announceAppliedChange(
+  tx: Queryable,
+  before: LicenseRecord,
+  after: LicenseRecord,
+  now: Date,
+): Promise<void> {
+  const change = before.pendingChange;
+  if (change?.kind !== 'downgrade' && change?.kind !== 'seats') return;
+  if (after.pendingChange !== null || after.status === 'expired') return;
+  if (after.planId === before.planId && after.seats === before.seats) return;
+  await emitEvent(
+    tx,
+    'license.plan_changed',
+    licenseEventData(after, {
+      kind: change.kind,
+      fromPlan: before.planId,
+      toPlan: after.planId,
+      toSeats: after.seats,
+      effectiveAt: before.periodEnd!.toISOString(),
+    }),
+    now,
+  );
 }
 
 async function endPeriod(
@@ -136,7 +168,9 @@ async function endPeriod(
   }
   // Pending with an admin or a processor, or failed: 402 until the order is paid. Apps
   // keep working through their token's grace.
-  return licenses.update(license.id, { ...terms, status: 'past_due' }, now);
+  const pastDue = await licenses.update(license.id, { ...terms, status: 'past_due' }, now);
+  if (order.status === 'failed') await emitPaymentFailed(tx, pastDue, order, now);
+  return pastDue;
 }
 
 async function endWithCancellation(

@@ -25,7 +25,8 @@ import {
   planTotal,
   seatsOn,
 } from './licensing.js';
-import { placeOrder } from './orders.js';
+import { queueReceipt } from './mail-receipt.js';
+import { emitPaymentFailed, placeOrder } from './orders.js';
 import { applyPlanOrder } from './plan-changes.js';
 import { issueLicenseToken } from './tokens.js';
 
@@ -146,6 +147,12 @@ async function checkoutIn(
   if (isUsable(license.status)) {
     await emitEvent(tx, 'license.created', licenseEventData(license, { orderId: order.id }), now);
   }
+  await queueReceipt(
+    tx,
+    ctx.secrets,
+    { customerId: customer.id, licenseId: license.id, orderId: order.id, key },
+    now,
+  );
   const result: CheckoutResult = {
     order: orderView(order),
     license: { id: license.id, key, status: license.status, test: license.test },
@@ -231,6 +238,7 @@ export async function settleOrder(
   }
   const settled = await orders.settle(order.id, { status: outcome, at: now });
   if (outcome === 'paid' && license) license = await applyPaidOrder(tx, ctx, settled, license, now);
+  if (outcome === 'failed' && license) await emitPaymentFailed(tx, license, settled, now);
   return { order: orderView(settled), license: view(license), changed: true };
 }
 

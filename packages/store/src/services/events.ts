@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/client.js';
 import { newId } from '../lib/ids.js';
+import { queueEventMail } from './mail-events.js';
 
 /** Webhook event types (DESIGN.md "Store": outgoing webhooks). */
 export const EVENT_TYPES = [
@@ -11,6 +12,8 @@ export const EVENT_TYPES = [
   'quota.low',
   'quota.exhausted',
   'quota.overused',
+  'license.payment_failed',
+  'license.key_replaced',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -18,7 +21,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /**
  * Records an event in the durable outbox, in the caller's transaction: one message per
  * active endpoint subscribed to the type. If the transaction rolls back, no webhook goes
- * out; once it commits, delivery survives restarts (the outbox is a table).
+ * out; once it commits, delivery survives restarts (the outbox is a table). The customer's
+ * e-mail about the same change, if it has one, is queued with it (services/mail-events.ts).
  * Returns the message ids.
  */
 export async function emitEvent(
@@ -42,5 +46,6 @@ export async function emitEvent(
     );
     ids.push(id);
   }
+  await queueEventMail(tx, type, data, at);
   return ids;
 }

@@ -8,6 +8,8 @@ import type { OrderDetails, OrderKind, OrderRecord } from '../repositories/order
 import { ordersRepository } from '../repositories/orders.js';
 import type { Plan } from '../schemas/catalogue.js';
 import type { StoreContext } from './context.js';
+import { emitEvent } from './events.js';
+import { licenseEventData } from './licensing.js';
 
 /** Orders: created for every charge (purchase, trial, upgrade, seats, renewal) and settled. */
 
@@ -77,4 +79,29 @@ export async function licenseProvider(
 ): Promise<PaymentProvider> {
   const name = await ordersRepository(tx).providerOfLicense(licenseId);
   return (name && paymentProvider(ctx.config, name)) || manualProvider;
+}
+
+/**
+ * license.payment_failed: the provider refused an order that stays on the books (a renewal
+ * charged at the period end, or a processor's `order.failed`); the customer is mailed too.
+ * A checkout or a plan change whose charge fails at once rolls back instead, and says so
+ * in its answer.
+ */
+export async function emitPaymentFailed(
+  tx: Queryable,
+  license: LicenseRecord,
+  order: OrderRecord,
+  now: Date,
+): Promise<void> {
+  await emitEvent(
+    tx,
+    'license.payment_failed',
+    licenseEventData(license, {
+      orderId: order.id,
+      orderKind: order.kind,
+      amount: order.amount,
+      currency: order.currency,
+    }),
+    now,
+  );
 }

@@ -22,8 +22,8 @@ export const SITE_CSS = `
 }
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
-html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; color: var(--text); background: #fff; }
-body { margin: 0; }
+html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; color: var(--text); background: #fff; -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body { margin: 0; overflow-wrap: break-word; }
 a { color: var(--accent); text-underline-offset: 0.15em; }
 a:hover { color: var(--accent-dark); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
@@ -82,14 +82,45 @@ button[disabled] { opacity: 0.6; cursor: progress; }
 .notice { border-left: 6px solid var(--ok-border); background: var(--ok-bg); padding: 0.75rem 1rem; margin: 0 0 1.25rem; }
 .warning { border-left: 6px solid var(--warning-border); background: var(--warning-bg); padding: 0.75rem 1rem; margin: 1rem 0; }
 .license-key { display: inline-block; font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 1.25rem; padding: 0.5rem 0.75rem; border: 2px dashed var(--text); background: var(--surface); word-break: break-all; user-select: all; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
-dl.summary { display: grid; grid-template-columns: minmax(9rem, max-content) 1fr; gap: 0.4rem 1.5rem; margin: 0 0 1rem; }
+/* Ids, thumbprints and keys have no spaces: they may break anywhere rather than widen the page. */
+code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+dl.summary { display: grid; grid-template-columns: minmax(9rem, max-content) minmax(0, 1fr); gap: 0.4rem 1.5rem; margin: 0 0 1rem; }
 dl.summary dt { font-weight: 600; }
-dl.summary dd { margin: 0; }
+dl.summary dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 0 0 1rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.5rem; }
 th, td { text-align: left; padding: 0.5rem 0.75rem 0.5rem 0; border-bottom: 1px solid var(--border); vertical-align: top; }
+/*
+ * A table wider than a phone scrolls inside its own box, never the page: the class goes on
+ * the table itself (focusable, so a keyboard can scroll it) or on a labelled region around
+ * it. Positioned, so that visually hidden text in a cell (absolutely placed) is clipped with
+ * the table instead of widening the page.
+ */
+.table-scroll { position: relative; max-width: 100%; overflow-x: auto; margin: 0 0 1rem; }
+table.table-scroll { display: block; }
+.table-scroll table { margin: 0; }
 td form { margin: 0; }
 .meter { font-variant-numeric: tabular-nums; }
+/*
+ * Phones (360–414 px): nothing may make the page wider than the screen. Less padding, one
+ * column for label/value lists, tighter tables (headers and actions wrap already).
+ */
+@media (max-width: 40rem) {
+  .site-header { padding: 0.75rem 1rem; gap: 0.5rem 1rem; }
+  .test-banner { padding: 0.5rem 1rem; }
+  main { padding: 1rem; }
+  .site-footer { padding: 1rem 1rem 2rem; }
+  h1 { font-size: 1.625rem; }
+  dl.summary { grid-template-columns: minmax(0, 1fr); gap: 0.1rem; }
+  dl.summary dd { margin-bottom: 0.5rem; }
+  table { font-size: 0.9375rem; }
+  th, td { padding: 0.4rem 0.5rem 0.4rem 0; }
+  .plan-option { padding: 0.75rem; }
+  .license-key { font-size: 1.05rem; }
+}
+/* The smallest phones (360 px): a little more room for a five-column table. */
+@media (max-width: 23rem) {
+  main { padding: 1rem 0.75rem; }
+}
 @media (prefers-reduced-motion: no-preference) { html { scroll-behavior: smooth; } }
 `;

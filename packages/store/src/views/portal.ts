@@ -1,8 +1,11 @@
+import { prorate } from '@licensekit/core';
+import { seconds } from '../lib/clock.js';
 import type { Plan, Product } from '../schemas/catalogue.js';
 import type { QuotaState } from '../schemas/usage.js';
 import type { DeviceDetails } from '../services/activation.js';
 import type { Attachment } from '../services/attachments.js';
 import type { LicenseView, PendingChangeView } from '../services/licensing.js';
+import { planTotal } from '../services/licensing.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../services/plan-changes.js';
 import { formatCount, formatMoney, planPrice, statusLabel, time } from './format.js';
 import type { HtmlValue, SafeHtml } from './html.js';
@@ -52,6 +55,7 @@ ${fieldError(errors, 'licenseKey')}
 </div>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
+<p>Lost your key? <a href="/portal/email">Sign in with an e-mail link</a>, then replace the key.</p>
 <p>No license yet? <a href="/">See the products</a>.</p>`,
   });
 }
@@ -72,6 +76,11 @@ export interface LicensePageData {
   /** The free plan a cancellation falls back to. */
   freePlan: Plan | undefined;
   notice?: string | undefined;
+  /**
+   * Replacing the key: offered in a session opened by an e-mail link ('allowed'), else a
+   * pointer to e-mail sign-in ('needs-link'); absent: the section is not shown.
+   */
+  keyReplacement?: 'allowed' | 'needs-link' | undefined;
 }
 
 function planName(product: Product, planId: string | undefined): string {
@@ -180,7 +189,15 @@ function changePlanForm(data: LicensePageData): HtmlValue {
 <legend>New plan</legend>
 ${targets.map(
   (plan) => html`<div class="plan-option">
-<input${attrs({ type: 'radio', name: 'plan', id: `change-${plan.id}`, value: plan.id, required: true })}>
+<input${attrs({
+    type: 'radio',
+    name: 'plan',
+    id: `change-${plan.id}`,
+    value: plan.id,
+    required: true,
+    // A single plan to change to is no choice: it is selected already.
+    checked: targets.length === 1,
+  })}>
 <label for="change-${plan.id}">${plan.name}${plan.id === data.plan.id && ' (change the seats)'} – ${planPrice(plan)}</label>
 </div>
 `,
@@ -232,7 +249,7 @@ ${
 ${
   Object.keys(data.quotas).length === 0
     ? html`<p>This plan has no quotas.</p>`
-    : html`<table>
+    : html`<table class="table-scroll" tabindex="0">
 <caption>Usage in the current period, as reported by your devices and downloads</caption>
 <thead><tr><th scope="col">Quota</th><th scope="col">Limit</th><th scope="col">Used</th><th scope="col">Remaining</th><th scope="col">Resets</th></tr></thead>
 <tbody>
@@ -244,7 +261,7 @@ ${Object.entries(data.quotas).map(([name, state]) => quotaRow(name, state))}
 ${
   data.devices.length === 0
     ? html`<p>No device is activated. Your app activates one with your license key.</p>`
-    : html`<table>
+    : html`<table class="table-scroll" tabindex="0">
 <caption>Active devices (each takes one seat)</caption>
 <thead><tr><th scope="col">Device</th><th scope="col">Key</th><th scope="col">Activated</th><th scope="col">Last seen</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>
@@ -253,6 +270,8 @@ ${data.devices.map((device) => deviceRow(device, data.csrfToken))}
 </table>
 <p class="hint">A deactivated device keeps the token it holds until that expires, but cannot refresh it.</p>`
 }
+<p>A computer that is never online? <a href="/portal/license/offline">Activate or refresh it offline</a> with the request its app shows.</p>
+${keyReplacementSection(data)}
 <h2 id="downloads">Downloads</h2>
 <ul>
 <li><a href="/portal/token" download>Download the current license token</a> (a <code>.lic</code> file your app can import)</li>
@@ -294,6 +313,152 @@ const KIND_TEXT: Record<string, string> = {
   switch: 'Change',
 };
 
+// ------------------------------------------------------------------ how the amount is computed
+
+/** The period a quote prorates, and when the quote was made (the route reads both). */
+export interface ChargeBasis {
+  periodStart: Date;
+  periodEnd: Date;
+  /** The clock just before and just after the quote: its instant lies between them. */
+  quotedBetween: readonly [Date, Date];
+}
+
+/** The sum behind a quoted amount, in words and with its numbers. */
+export interface ChargeExplanation {
+  /** "Charged now = (new price − current price) × time left … = ($120.00 − $15.00) × 20.5 days ÷ 31 days = $69.44" */
+  formula: string;
+  /** The prices and the exact times the formula uses, and the rounding. */
+  detail: string;
+}
+
+const DAY_SECONDS = 86_400;
+
+/** "31 days", "1 day", "20.25 days": a duration in days, to two decimals at most. */
+function daysText(duration: number): string {
+  const days = Math.round((duration / DAY_SECONDS) * 100) / 100;
+  return `${formatCount(days)} ${days === 1 ? 'day' : 'days'}`;
+}
+
+function perPeriod(plan: Plan): string {
+  return plan.interval === 'month' ? 'a month' : plan.interval === 'year' ? 'a year' : 'once';
+}
+
+/** "$600.00 a year (5 seats × $120.00)" or "$15.00 a month": what a plan costs in total. */
+function totalText(plan: Plan, seats: number): string {
+  const { currency } = plan.price;
+  const total = `${formatMoney(planTotal(plan, seats), currency)} ${perPeriod(plan)}`;
+  if (!plan.perSeat) return total;
+  return `${total} (${seats} ${seats === 1 ? 'seat' : 'seats'} × ${formatMoney(plan.price.amount, currency)})`;
+}
+
+/** "Team, $600.00 a year (5 seats × $120.00)" */
+function priceText(plan: Plan, seats: number): string {
+  return `${plan.name}, ${totalText(plan, seats)}`;
+}
+
+/**
+ * How the store computed the amount an immediate change charges, with the numbers —
+ * recomputed here with core's `prorate`, exactly as services/plan-changes.ts does:
+ *
+ * - same interval: (new price − current price) × time left ÷ length of the period;
+ * - a longer interval or a one-time plan: new price − the unused part of the current
+ *   period (current price × time left ÷ length), never below zero; a new period starts.
+ *
+ * Prices are totals (price × seats on per-seat plans); times are seconds; the result is
+ * rounded once, half away from zero. The instant of the quote is the second between
+ * `quotedBetween` that gives the quoted amount; when none does (the license changed in
+ * between), there is no explanation rather than a wrong one.
+ */
+export function explainCharge(options: {
+  from: Plan;
+  fromSeats: number;
+  to: Plan;
+  quote: Pick<PlanChangeOutcome, 'amount' | 'currency' | 'seats'>;
+  basis: ChargeBasis;
+}): ChargeExplanation | undefined {
+  const { from, to, quote, basis } = options;
+  const periodStart = seconds(basis.periodStart);
+  const periodEnd = seconds(basis.periodEnd);
+  if (periodEnd <= periodStart) return undefined;
+  const current = planTotal(from, options.fromSeats);
+  const next = planTotal(to, quote.seats);
+  const sameInterval = to.interval === from.interval && to.interval !== 'once';
+  const unused = (now: number) =>
+    -prorate({ oldPrice: current, newPrice: 0, periodStart, periodEnd, now });
+  const charge = (now: number) =>
+    sameInterval
+      ? prorate({ oldPrice: current, newPrice: next, periodStart, periodEnd, now })
+      : Math.max(0, next - unused(now));
+  let at: number | undefined;
+  for (let now = seconds(basis.quotedBetween[1]); now >= seconds(basis.quotedBetween[0]); now--) {
+    if (charge(now) === quote.amount) {
+      at = now;
+      break;
+    }
+  }
+  if (at === undefined) return undefined;
+  const length = periodEnd - periodStart;
+  const left = Math.min(Math.max(periodEnd - at, 0), length);
+  const money = (amount: number) => formatMoney(amount, quote.currency);
+  const times = `${daysText(left)} ÷ ${daysText(length)}`;
+  const exact = `Time is counted to the second (${formatCount(left)} of the period’s ${formatCount(length)} seconds are left) and the result is rounded to the nearest ${money(1)}.`;
+  if (sameInterval) {
+    return {
+      formula: `Charged now = (new price − current price) × time left in the period ÷ length of the period = (${money(next)} − ${money(current)}) × ${times} = ${money(quote.amount)}`,
+      detail: `New price: ${priceText(to, quote.seats)}. Current price: ${priceText(from, options.fromSeats)}. ${exact}`,
+    };
+  }
+  const credit = unused(at);
+  const floor = next - credit < 0 ? ' (never less than zero: the rest is not paid out)' : '';
+  const starts =
+    to.interval === 'once'
+      ? 'The one-time plan starts now.'
+      : `A new period of ${to.name} starts now.`;
+  return {
+    formula: `Charged now = new price − unused part of the current period = ${money(next)} − (${money(current)} × ${times}) = ${money(next)} − ${money(credit)} = ${money(quote.amount)}${floor}`,
+    detail: `New price: ${priceText(to, quote.seats)}. Current price: ${priceText(from, options.fromSeats)}. ${starts} ${exact}`,
+  };
+}
+
+// ------------------------------------------------------------------ replacing a scheduled change
+
+/** A scheduled change the confirmation would replace, for the page to say so. */
+export interface ScheduledChange {
+  change: PendingChangeView;
+  product: Product;
+  freePlan: Plan | undefined;
+}
+
+/**
+ * The scheduled change as the customer saw it, sent back with the confirmation: the
+ * portal refuses a confirmation whose value is not the change scheduled now, so a change
+ * scheduled meanwhile (another tab) is never replaced unseen.
+ */
+export function scheduledChangeToken(change: PendingChangeView): string {
+  return [change.kind, change.at, change.plan ?? '', change.seats ?? ''].join('|');
+}
+
+/**
+ * What a confirmation page says when it would replace (or, for an immediate change,
+ * withdraw) a scheduled change — never silently — and the form field that names the
+ * change it replaces. Its button says so too.
+ */
+function replaceScheduled(
+  scheduled: ScheduledChange | undefined,
+  outcome: 'replaces' | 'withdraws',
+  replacement = 'this one',
+): { notice: HtmlValue; field: HtmlValue } {
+  if (!scheduled) return { notice: '', field: '' };
+  const what = pendingChangeText(scheduled, scheduled.change);
+  const notice = html`<div class="warning" role="note" id="replaces-scheduled"><p><strong>This ${outcome} a scheduled change.</strong> Scheduled now: ${what}. ${
+    outcome === 'replaces'
+      ? `Only one change can be scheduled: confirming schedules ${replacement} instead.`
+      : 'This change takes effect at once; the scheduled one will then not happen.'
+  }</p></div>`;
+  const field = html`<input type="hidden" name="replaces" value="${scheduledChangeToken(scheduled.change)}">`;
+  return { notice, field };
+}
+
 /** The preview of a plan change: the prorated amount and the effective date, then Confirm. */
 export function planPreviewPage(options: {
   vendor: string;
@@ -305,11 +470,23 @@ export function planPreviewPage(options: {
   /** The change takes effect now (an upgrade or switch), not at the period end. */
   immediate: boolean;
   test: boolean;
+  /** How the amount was computed (immediate changes), when the route could tell. */
+  explanation?: ChargeExplanation | undefined;
+  /** The change scheduled now, which confirming replaces or withdraws. */
+  scheduled?: ScheduledChange | undefined;
   notice?: string | undefined;
 }): SafeHtml {
   const { quote, from, to } = options;
   const charged = formatMoney(quote.amount, quote.currency);
   const deferred = !options.immediate;
+  const replace = replaceScheduled(options.scheduled, deferred ? 'replaces' : 'withdraws');
+  const confirm =
+    quote.amount > 0
+      ? `Confirm and pay ${charged}`
+      : options.scheduled && deferred
+        ? `Replace the scheduled change with ${to.name}`
+        : `Confirm the change to ${to.name}`;
+  const explanation = options.explanation;
   const body = html`<h1>Review your plan change</h1>
 ${notice(options.notice)}
 <dl class="summary">
@@ -319,20 +496,28 @@ ${notice(options.notice)}
 <dt>Charged now</dt><dd><strong id="prorated-amount">${charged}</strong>${quote.amount > 0 && ' (prorated for the rest of the period)'}</dd>
 <dt>Takes effect</dt><dd>${time(quote.effectiveAt)}${deferred && ' (the end of your current period)'}</dd>
 </dl>
+${
+  explanation &&
+  html`<h2 id="charge-heading">How the amount is computed</h2>
+<p id="charge-formula">${explanation.formula}</p>
+<p class="hint" id="charge-detail">${explanation.detail}</p>`
+}
 <p>${
     quote.amount > 0
       ? `Confirming charges ${charged} now${options.test ? ' (test payment: no money moves)' : ''} and the new plan starts at once.`
       : deferred
-        ? 'Nothing is charged now. Until the change takes effect you keep your current plan.'
+        ? `Nothing is charged now. Until the change takes effect you keep your current plan; from then on the price is ${totalText(to, quote.seats)}.`
         : 'Nothing is charged; the new plan starts at once.'
   }</p>
+${replace.notice}
 <form method="post" action="/portal/plan" data-submit-once>
 <input type="hidden" name="csrf" value="${options.csrfToken}">
 <input type="hidden" name="plan" value="${to.id}">
 <input type="hidden" name="seats" value="${quote.seats}">
 <input type="hidden" name="expectedAmount" value="${quote.amount}">
+${replace.field}
 <div class="actions">
-<button type="submit">${quote.amount > 0 ? `Confirm and pay ${charged}` : `Confirm the change to ${to.name}`}</button>
+<button type="submit">${confirm}</button>
 <a href="/portal/license">Keep the current plan</a>
 </div>
 </form>`;
@@ -393,18 +578,25 @@ export function cancelConfirmPage(options: {
   immediate: boolean;
   freePlan: Plan | undefined;
   test: boolean;
+  /** A scheduled downgrade or seat change the cancellation replaces. */
+  scheduled?: ScheduledChange | undefined;
+  notice?: string | undefined;
 }): SafeHtml {
   const { plan, freePlan } = options;
+  const replace = replaceScheduled(options.scheduled, 'replaces', 'the cancellation');
   const body = html`<h1>Cancel the ${plan.name} plan?</h1>
+${notice(options.notice)}
 <dl class="summary">
 <dt>Takes effect</dt><dd>${options.immediate ? html`At once (${time(options.effectiveAt)})` : time(options.effectiveAt)}</dd>
 <dt>Afterwards</dt><dd>${freePlan ? `The license moves to the ${freePlan.name} plan (free).` : 'The license ends.'}</dd>
 </dl>
 ${!options.immediate && html`<p>Until then everything keeps working, and you can change your mind here.</p>`}
+${replace.notice}
 <form method="post" action="/portal/cancel" data-submit-once>
 <input type="hidden" name="csrf" value="${options.csrfToken}">
+${replace.field}
 <div class="actions">
-<button type="submit" class="danger">Cancel the ${plan.name} plan</button>
+<button type="submit" class="danger">${options.scheduled ? `Replace the scheduled change and cancel the ${plan.name} plan` : `Cancel the ${plan.name} plan`}</button>
 <a href="/portal/license">Keep the ${plan.name} plan</a>
 </div>
 </form>`;
@@ -438,5 +630,54 @@ export function cancelledPage(options: {
     testMode: outcome.test,
     signedIn: { csrfToken: options.csrfToken },
     body,
+  });
+}
+
+// ------------------------------------------------------------------ replacing the key
+
+/**
+ * "Replace my license key" on the license page. Only a session opened by an e-mail link
+ * may replace it: one opened with the key proves only that the key is known, and a thief
+ * who has the key must not be able to take the license from its owner.
+ */
+function keyReplacementSection(data: LicensePageData): HtmlValue {
+  if (data.keyReplacement === undefined) return '';
+  const heading = html`<h2 id="replace-key">Replace your license key</h2>`;
+  if (data.license.status === 'revoked')
+    return html`${heading}\n<p>The key of a revoked license cannot be replaced.</p>`;
+  if (data.keyReplacement === 'needs-link') {
+    return html`${heading}
+<p>Lost your key, or think someone else has it? <a href="/portal/email">Sign in with an e-mail link</a> to the address of your order; then you can replace the key here.</p>`;
+  }
+  return html`${heading}
+<p>Lost your key, or think someone else has it? Replace it: you get a new key, shown once, and the old one stops working at once. Activated devices stay activated and their tokens keep refreshing; anything that still uses the old key needs the new one.</p>
+<form method="post" action="/portal/key" data-submit-once>
+<input type="hidden" name="csrf" value="${data.csrfToken}">
+<button type="submit" class="secondary">Replace my license key</button>
+</form>`;
+}
+
+/** The new key after a replacement: like the checkout's confirmation, shown once. */
+export function keyReplacedPage(options: {
+  vendor: string;
+  csrfToken: string;
+  productName: string;
+  key: string;
+  test: boolean;
+}): SafeHtml {
+  const title = 'Your new license key';
+  return layout({
+    title,
+    vendor: options.vendor,
+    testMode: options.test,
+    signedIn: { csrfToken: options.csrfToken },
+    body: html`<h1>${title}</h1>
+<div class="warning" role="note">
+<p><strong>Copy this key and keep it safe now: it will not be shown again.</strong> The old key of your ${options.productName} license no longer works; we sent you an e-mail about the change.</p>
+</div>
+<p><code class="license-key" id="license-key">${options.key}</code></p>
+<p class="actions"><button type="button" class="secondary" data-copy="license-key" data-status="copy-status" hidden>Copy the key</button> <span id="copy-status" role="status"></span></p>
+<p>Activated devices stay activated and keep refreshing their tokens. Give the new key to anything that still uses the old one.</p>
+<p><a href="/portal/license">Back to your license</a></p>`,
   });
 }

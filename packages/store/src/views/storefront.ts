@@ -97,7 +97,8 @@ ${plans.map(
     id: `plan-${plan.id}`,
     value: plan.id,
     required: true,
-    checked: form.planId === plan.id,
+    // ?plan= preselects; a product with a single plan has nothing to choose.
+    checked: form.planId === plan.id || plans.length === 1,
     'aria-describedby': `plan-${plan.id}-details`,
   })}>
 <label for="plan-${plan.id}">${plan.name} – ${planPrice(plan)}</label>

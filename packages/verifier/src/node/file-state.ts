@@ -159,8 +159,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Writes `text` to `path` so that readers see the old or the new content, never a mix. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` so that readers see the old or the new content, never a mix.
+ * Mode 0600 by default (state and keys); documents meant to be carried elsewhere (an
+ * offline request, its QR codes) pass 0o644.
+ */
+export async function writeAtomically(
+  path: string,
+  text: string | Uint8Array,
+  mode = 0o600,
+): Promise<void> {
   const temporary = join(
     dirname(path),
     `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
@@ -168,11 +176,11 @@ export async function writeAtomically(path: string, text: string): Promise<void>
   const handle = await open(
     temporary,
     constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
-    0o600,
+    mode,
   );
   try {
     await handle.writeFile(text);
-    await handle.chmod(0o600);
+    await handle.chmod(mode);
     await handle.sync();
   } finally {
     await handle.close();

@@ -14,6 +14,26 @@ export interface StateData {
   usage: Record<string, Record<string, QuotaUsage>>;
   /** The newest trusted revocation list, as its token, with its `seq`. */
   revocations?: { token: string; seq: number };
+  /**
+   * Offline requests written and not yet answered (`@licensekit/verifier/offline`), so that
+   * only an answer to one of them is installed. Added after version 1 was fixed: a state
+   * without it has none pending, and code that predates it keeps the member as it is. Read
+   * leniently (offline/pending.ts): a damaged entry counts as not pending, never as a
+   * corrupt state that would lose the marks.
+   */
+  pendingRequests?: PendingRequest[];
+}
+
+/** An offline request this verifier wrote: what an answer must name to be installed. */
+export interface PendingRequest {
+  /** The request's nonce and hash (core's OfflineRequest), both echoed by the response. */
+  nonce: string;
+  hash: string;
+  kind: 'activate' | 'refresh';
+  /** When it was written, seconds (the verifier's clock). */
+  at: number;
+  /** The license a refresh request names; the answer must be a token of it. */
+  license?: string;
 }
 
 export interface AcceptedToken {

@@ -3,6 +3,8 @@ import { licensing } from './0002_licensing.js';
 import { operations } from './0003_operations.js';
 import { keyGuesses } from './0004_key_guesses.js';
 import { issuanceLog } from './0005_issuance_log.js';
+import { mail } from './0006_mail.js';
+import { offlineRequests } from './0007_offline_requests.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -15,4 +17,6 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: 'operations', sql: operations },
   { version: 4, name: 'key_guesses', sql: keyGuesses },
   { version: 5, name: 'issuance_log', sql: issuanceLog },
+  { version: 6, name: 'mail', sql: mail },
+  { version: 7, name: 'offline_requests', sql: offlineRequests },
 ];

@@ -5,14 +5,15 @@ import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
 import { storeContext } from '../../lib/store-context.js';
 import {
+  ADMIN_VALIDATED,
+  ADMIN_WRITE,
   AdminAttachment,
   AttachmentId,
-  adminErrors,
-  bodyErrors,
   RegisterAttachmentInput,
   UploadAttachmentQuery,
 } from '../../schemas/admin.js';
-import { Identifier } from '../../schemas/common.js';
+import { described, Identifier } from '../../schemas/common.js';
+import { errorResponses } from '../../schemas/error-responses.js';
 import type { Attachment } from '../../services/attachments.js';
 import {
   deleteAttachment,
@@ -45,8 +46,11 @@ export default async function attachments(instance: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ attachments: Type.Array(AdminAttachment) }),
-          ...adminErrors,
+          200: Type.Object(
+            { attachments: Type.Array(AdminAttachment) },
+            { description: 'The attachments, of one product or all.' },
+          ),
+          ...errorResponses(...ADMIN_VALIDATED),
         },
       },
     },
@@ -64,7 +68,10 @@ export default async function attachments(instance: FastifyInstance) {
         summary: 'Register a file already inside dataDir/files',
         security: [{ bearer: [] }],
         body: RegisterAttachmentInput,
-        response: { 201: AdminAttachment, ...adminErrors, ...bodyErrors },
+        response: {
+          201: described(AdminAttachment, 'The attachment, registered.'),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['PRODUCT_NOT_FOUND', 'NOT_FOUND'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -88,7 +95,10 @@ export default async function attachments(instance: FastifyInstance) {
           summary: 'Upload a file (Content-Type: application/octet-stream)',
           security: [{ bearer: [] }],
           querystring: UploadAttachmentQuery,
-          response: { 201: AdminAttachment, ...adminErrors, ...bodyErrors },
+          response: {
+            201: described(AdminAttachment, 'The attachment, uploaded and registered.'),
+            ...errorResponses(...ADMIN_WRITE, { 404: ['PRODUCT_NOT_FOUND'] }),
+          },
         },
       },
       async (request, reply) => {
@@ -128,7 +138,13 @@ export default async function attachments(instance: FastifyInstance) {
         summary: 'Remove an attachment (its file stays on disk)',
         security: [{ bearer: [] }],
         params: Type.Object({ attachmentId: AttachmentId }),
-        response: { 200: Type.Object({ deleted: Type.Literal(true) }), ...adminErrors },
+        response: {
+          200: Type.Object(
+            { deleted: Type.Literal(true) },
+            { description: 'Removed (the file stays on disk).' },
+          ),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['ATTACHMENT_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {

@@ -4,13 +4,15 @@ import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
 import { catalogueRepository } from '../../repositories/catalogue.js';
 import {
+  ADMIN_ROUTE,
+  ADMIN_WRITE,
   AdminProduct,
-  adminErrors,
-  bodyErrors,
   PlanParams,
   ProductParams,
 } from '../../schemas/admin.js';
 import { PlanInput, ProductInput } from '../../schemas/catalogue.js';
+import { described } from '../../schemas/common.js';
+import { errorResponses } from '../../schemas/error-responses.js';
 import { adminCatalogue, deactivateProduct } from '../../services/admin.js';
 import { refusedByDatabase } from './db-errors.js';
 
@@ -53,7 +55,13 @@ export default async function catalogue(instance: FastifyInstance) {
         tags,
         summary: 'Every product with every plan (inactive ones too)',
         security: [{ bearer: [] }],
-        response: { 200: Type.Object({ products: Type.Array(AdminProduct) }), ...adminErrors },
+        response: {
+          200: Type.Object(
+            { products: Type.Array(AdminProduct) },
+            { description: 'Every product with every plan, inactive ones too.' },
+          ),
+          ...errorResponses(...ADMIN_ROUTE),
+        },
       },
     },
     async () => ({ products: await adminCatalogue(fastify.db) }),
@@ -68,7 +76,11 @@ export default async function catalogue(instance: FastifyInstance) {
         summary: 'Create or update a product',
         security: [{ bearer: [] }],
         body: ProductInput,
-        response: { 200: AdminProduct, 201: AdminProduct, ...adminErrors, ...bodyErrors },
+        response: {
+          200: described(AdminProduct, 'The product, updated.'),
+          201: described(AdminProduct, 'The product, created.'),
+          ...errorResponses(...ADMIN_WRITE, { 409: ['CONFLICT'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -86,7 +98,10 @@ export default async function catalogue(instance: FastifyInstance) {
         summary: 'Deactivate a product: all its plans leave the storefront; licenses keep working',
         security: [{ bearer: [] }],
         params: ProductParams,
-        response: { 200: AdminProduct, ...adminErrors },
+        response: {
+          200: described(AdminProduct, 'The product with all its plans inactive.'),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['PRODUCT_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {
@@ -106,7 +121,14 @@ export default async function catalogue(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         params: ProductParams,
         body: PlanInput,
-        response: { 200: AdminProduct, 201: AdminProduct, ...adminErrors, ...bodyErrors },
+        response: {
+          200: described(AdminProduct, 'The product, with the plan updated (and active).'),
+          201: described(AdminProduct, 'The product, with the plan created.'),
+          ...errorResponses(...ADMIN_WRITE, {
+            404: ['PRODUCT_NOT_FOUND'],
+            409: ['CONFLICT'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -132,7 +154,10 @@ export default async function catalogue(instance: FastifyInstance) {
         summary: 'Deactivate a plan (no new sales; licenses on it keep working)',
         security: [{ bearer: [] }],
         params: PlanParams,
-        response: { 200: AdminProduct, ...adminErrors },
+        response: {
+          200: described(AdminProduct, 'The product, with the plan inactive.'),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['PLAN_NOT_FOUND', 'PRODUCT_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {

@@ -5,17 +5,18 @@ import { StoreError } from '../../errors.js';
 import { emptyBodyAsObject } from '../../lib/raw-json.js';
 import type { LicenseRecord } from '../../repositories/licenses.js';
 import {
+  ADMIN_VALIDATED,
+  ADMIN_WRITE,
   AdminLicense,
   AdminLicenseDetail,
-  adminErrors,
-  bodyErrors,
   LicenseId,
   LicenseStatus,
   PageQuery,
   pageLimit,
   RevokeBody,
 } from '../../schemas/admin.js';
-import { Identifier } from '../../schemas/common.js';
+import { described, Identifier } from '../../schemas/common.js';
+import { errorResponses } from '../../schemas/error-responses.js';
 import { QuotaState } from '../../schemas/usage.js';
 import { getLicenseDetail, listLicenses } from '../../services/admin.js';
 import { revokeLicense } from '../../services/revocations.js';
@@ -90,11 +91,14 @@ export default async function licenses(instance: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            licenses: Type.Array(AdminLicense),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...adminErrors,
+          200: Type.Object(
+            {
+              licenses: Type.Array(AdminLicense),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            },
+            { description: 'A page of licenses; pass `nextCursor` as `cursor` for the next.' },
+          ),
+          ...errorResponses(...ADMIN_VALIDATED),
         },
       },
     },
@@ -117,7 +121,13 @@ export default async function licenses(instance: FastifyInstance) {
         summary: 'One license with its devices, tokens and quotas',
         security: [{ bearer: [] }],
         params: Type.Object({ licenseId: LicenseId }),
-        response: { 200: LicenseDetailResponse, ...adminErrors },
+        response: {
+          200: described(
+            LicenseDetailResponse,
+            'The license with its devices, the tokens issued and its quota state.',
+          ),
+          ...errorResponses(...ADMIN_VALIDATED, { 404: ['NOT_FOUND'] }),
+        },
       },
     },
     async (request) => detail(request.params.licenseId),
@@ -137,12 +147,14 @@ export default async function licenses(instance: FastifyInstance) {
         params: Type.Object({ licenseId: LicenseId }),
         body: RevokeBody,
         response: {
-          200: Type.Object({
-            license: AdminLicense,
-            revocationList: Type.Union([Type.Object({ seq: Type.Integer() }), Type.Null()]),
-          }),
-          ...adminErrors,
-          ...bodyErrors,
+          200: Type.Object(
+            {
+              license: AdminLicense,
+              revocationList: Type.Union([Type.Object({ seq: Type.Integer() }), Type.Null()]),
+            },
+            { description: 'The license, revoked, and the revocation list that names it.' },
+          ),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['NOT_FOUND'] }),
         },
       },
     },

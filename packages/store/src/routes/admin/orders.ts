@@ -4,14 +4,16 @@ import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
 import { storeContext } from '../../lib/store-context.js';
 import {
+  ADMIN_VALIDATED,
+  ADMIN_WRITE,
   AdminOrder,
-  adminErrors,
   OrderId,
   OrderStatus,
   PageQuery,
   pageLimit,
 } from '../../schemas/admin.js';
-import { Identifier } from '../../schemas/common.js';
+import { described, Identifier } from '../../schemas/common.js';
+import { errorResponses } from '../../schemas/error-responses.js';
 import type { AdminOrder as Order } from '../../services/admin.js';
 import { getOrder, listOrders } from '../../services/admin.js';
 import { markOrderPaid } from '../../services/checkout.js';
@@ -49,11 +51,14 @@ export default async function orders(instance: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            orders: Type.Array(AdminOrder),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...adminErrors,
+          200: Type.Object(
+            {
+              orders: Type.Array(AdminOrder),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            },
+            { description: 'A page of orders; pass `nextCursor` as `cursor` for the next.' },
+          ),
+          ...errorResponses(...ADMIN_VALIDATED),
         },
       },
     },
@@ -76,7 +81,10 @@ export default async function orders(instance: FastifyInstance) {
         summary: 'One order',
         security: [{ bearer: [] }],
         params: Type.Object({ orderId: OrderId }),
-        response: { 200: AdminOrder, ...adminErrors },
+        response: {
+          200: described(AdminOrder, 'The order.'),
+          ...errorResponses(...ADMIN_VALIDATED, { 404: ['ORDER_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {
@@ -95,17 +103,20 @@ export default async function orders(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         params: Type.Object({ orderId: OrderId }),
         response: {
-          200: Type.Object({
-            order: AdminOrder,
-            /** The license the order belongs to, as it is after the payment. */
-            license: Type.Union([
-              Type.Object({ id: Type.String(), status: Type.String(), test: Type.Boolean() }),
-              Type.Null(),
-            ]),
-            /** False when the order was already paid (nothing changed). */
-            changed: Type.Boolean(),
-          }),
-          ...adminErrors,
+          200: Type.Object(
+            {
+              order: AdminOrder,
+              /** The license the order belongs to, as it is after the payment. */
+              license: Type.Union([
+                Type.Object({ id: Type.String(), status: Type.String(), test: Type.Boolean() }),
+                Type.Null(),
+              ]),
+              /** False when the order was already paid (nothing changed). */
+              changed: Type.Boolean(),
+            },
+            { description: 'The order, paid, and its license as it is after the payment.' },
+          ),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['ORDER_NOT_FOUND'], 409: ['CONFLICT'] }),
         },
       },
     },

@@ -2,12 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
-  adminErrors,
-  bodyErrors,
+  ADMIN_ROUTE,
+  ADMIN_WRITE,
   Revocation,
   RevocationInput,
   RevocationListInfo,
 } from '../../schemas/admin.js';
+import { described } from '../../schemas/common.js';
+import { errorResponses } from '../../schemas/error-responses.js';
 import type { RevocationListRecord } from '../../services/revocations.js';
 import { revokeLicense } from '../../services/revocations.js';
 
@@ -30,13 +32,16 @@ export default async function revocations(instance: FastifyInstance) {
         summary: 'Revocations in force and the list being served',
         security: [{ bearer: [] }],
         response: {
-          200: Type.Object({
-            revocations: Type.Array(Revocation),
-            /** Whether this store signs lists itself (it has the root key). */
-            signsLists: Type.Boolean(),
-            list: Type.Union([RevocationListInfo, Type.Null()]),
-          }),
-          ...adminErrors,
+          200: Type.Object(
+            {
+              revocations: Type.Array(Revocation),
+              /** Whether this store signs lists itself (it has the root key). */
+              signsLists: Type.Boolean(),
+              list: Type.Union([RevocationListInfo, Type.Null()]),
+            },
+            { description: 'Revocations in force, and the list being served.' },
+          ),
+          ...errorResponses(...ADMIN_ROUTE),
         },
       },
     },
@@ -60,16 +65,15 @@ export default async function revocations(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         body: RevocationInput,
         response: {
-          200: Type.Object({
-            created: Type.Boolean(),
-            list: Type.Union([RevocationListInfo, Type.Null()]),
-          }),
-          201: Type.Object({
-            created: Type.Boolean(),
-            list: Type.Union([RevocationListInfo, Type.Null()]),
-          }),
-          ...adminErrors,
-          ...bodyErrors,
+          200: Type.Object(
+            { created: Type.Boolean(), list: Type.Union([RevocationListInfo, Type.Null()]) },
+            { description: 'Already revoked: nothing changed.' },
+          ),
+          201: Type.Object(
+            { created: Type.Boolean(), list: Type.Union([RevocationListInfo, Type.Null()]) },
+            { description: 'Revoked, and the list served now.' },
+          ),
+          ...errorResponses(...ADMIN_WRITE, { 409: ['CONFLICT'] }),
         },
       },
     },
@@ -104,7 +108,10 @@ export default async function revocations(instance: FastifyInstance) {
           { list: Type.String({ minLength: 1, maxLength: 1_000_000 }) },
           { additionalProperties: false },
         ),
-        response: { 201: RevocationListInfo, ...adminErrors, ...bodyErrors },
+        response: {
+          201: described(RevocationListInfo, 'The list, published: the store serves it now.'),
+          ...errorResponses(...ADMIN_WRITE, { 400: ['REVOCATION_LIST_INVALID'] }),
+        },
       },
     },
     async (request, reply) => {

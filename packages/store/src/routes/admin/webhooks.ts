@@ -2,7 +2,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
-import { adminErrors, bodyErrors, LimitQuery, pageLimit } from '../../schemas/admin.js';
+import {
+  ADMIN_ROUTE,
+  ADMIN_VALIDATED,
+  ADMIN_WRITE,
+  LimitQuery,
+  pageLimit,
+} from '../../schemas/admin.js';
+import { described } from '../../schemas/common.js';
+import { errorResponses } from '../../schemas/error-responses.js';
 import {
   CreatedWebhookEndpoint,
   WebhookEndpoint,
@@ -44,7 +52,13 @@ export default async function webhooks(instance: FastifyInstance) {
         tags,
         summary: 'Webhook endpoints with delivery counts',
         security: [{ bearer: [] }],
-        response: { 200: Type.Object({ endpoints: Type.Array(WebhookEndpoint) }), ...adminErrors },
+        response: {
+          200: Type.Object(
+            { endpoints: Type.Array(WebhookEndpoint) },
+            { description: 'Every endpoint with its pending, delivered and failed counts.' },
+          ),
+          ...errorResponses(...ADMIN_ROUTE),
+        },
       },
     },
     async () => ({ endpoints: (await service.list()).map(endpointJson) }),
@@ -59,7 +73,13 @@ export default async function webhooks(instance: FastifyInstance) {
         summary: 'Add an endpoint; the answer holds its signing secret, shown this once',
         security: [{ bearer: [] }],
         body: WebhookEndpointInput,
-        response: { 201: CreatedWebhookEndpoint, ...adminErrors, ...bodyErrors },
+        response: {
+          201: described(
+            CreatedWebhookEndpoint,
+            'The endpoint and its signing secret (shown in this answer only).',
+          ),
+          ...errorResponses(...ADMIN_WRITE),
+        },
       },
     },
     async (request, reply) => {
@@ -76,7 +96,10 @@ export default async function webhooks(instance: FastifyInstance) {
         summary: 'One endpoint',
         security: [{ bearer: [] }],
         params,
-        response: { 200: WebhookEndpoint, ...adminErrors },
+        response: {
+          200: described(WebhookEndpoint, 'The endpoint with its delivery counts.'),
+          ...errorResponses(...ADMIN_VALIDATED, { 404: ['WEBHOOK_ENDPOINT_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {
@@ -98,7 +121,13 @@ export default async function webhooks(instance: FastifyInstance) {
           { limit: Type.Optional(LimitQuery) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ messages: Type.Array(WebhookMessage) }), ...adminErrors },
+        response: {
+          200: Type.Object(
+            { messages: Type.Array(WebhookMessage) },
+            { description: 'Recent messages, newest first, with attempts and the last error.' },
+          ),
+          ...errorResponses(...ADMIN_VALIDATED, { 404: ['WEBHOOK_ENDPOINT_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {
@@ -120,7 +149,13 @@ export default async function webhooks(instance: FastifyInstance) {
         summary: 'Delete an endpoint and its undelivered messages',
         security: [{ bearer: [] }],
         params,
-        response: { 200: Type.Object({ deleted: Type.Literal(true) }), ...adminErrors },
+        response: {
+          200: Type.Object(
+            { deleted: Type.Literal(true) },
+            { description: 'Deleted, with its undelivered messages.' },
+          ),
+          ...errorResponses(...ADMIN_WRITE, { 404: ['WEBHOOK_ENDPOINT_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {

@@ -4,7 +4,14 @@ import { Type } from 'typebox';
 import { licenseFromKey } from '../../lib/license-auth.js';
 import { storeContext } from '../../lib/store-context.js';
 import { AttachmentId } from '../../schemas/admin.js';
-import { ErrorResponse, licenseErrors } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  LICENSE_KEY,
+  USABLE_LICENSE,
+  VALIDATED,
+} from '../../schemas/error-responses.js';
 import { listAttachments, streamAttachment } from '../../services/attachments.js';
 
 const PublicAttachment = Type.Object({
@@ -16,6 +23,19 @@ const PublicAttachment = Type.Object({
   quota: Type.Union([Type.String(), Type.Null()]),
   url: Type.String(),
 });
+
+/** A file download as the document shows it: bytes of any type, with the quota left. */
+function download(description: string) {
+  return {
+    description,
+    headers: {
+      'licensekit-quota-remaining': Type.Integer({
+        description: 'Units of the attachment’s quota left (metered files only).',
+      }),
+    },
+    content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+  };
+}
 
 /** Product files for license holders: list, and download with Range support. */
 export default async function attachments(instance: FastifyInstance) {
@@ -29,8 +49,11 @@ export default async function attachments(instance: FastifyInstance) {
         summary: 'Files of the licensed product',
         security: [{ bearer: [] }],
         response: {
-          200: Type.Object({ attachments: Type.Array(PublicAttachment) }),
-          ...licenseErrors,
+          200: Type.Object(
+            { attachments: Type.Array(PublicAttachment) },
+            { description: 'The files of the licensed product.' },
+          ),
+          ...errorResponses(EVERY_OPERATION, DATABASE, LICENSE_KEY),
         },
       },
     },
@@ -60,10 +83,13 @@ export default async function attachments(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         params: Type.Object({ attachmentId: AttachmentId }),
         response: {
-          200: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }),
-          206: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }),
-          ...licenseErrors,
-          416: ErrorResponse,
+          200: download('The whole file, in its own content type.'),
+          206: download('The byte range asked for (Content-Range says which).'),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, DATABASE, LICENSE_KEY, USABLE_LICENSE, {
+            403: ['QUOTA_EXHAUSTED'],
+            404: ['ATTACHMENT_NOT_FOUND'],
+            416: ['RANGE_NOT_SATISFIABLE'],
+          }),
         },
       },
     },

@@ -3,7 +3,13 @@ import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
 import { catalogueRepository } from '../../repositories/catalogue.js';
 import { Product } from '../../schemas/catalogue.js';
-import { ErrorResponse, Identifier } from '../../schemas/common.js';
+import { described, Identifier } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  VALIDATED,
+} from '../../schemas/error-responses.js';
 
 /** The public catalogue: products with their plans, one URL per product. */
 export default async function catalogue(fastify: FastifyInstance) {
@@ -15,7 +21,13 @@ export default async function catalogue(fastify: FastifyInstance) {
       schema: {
         tags: ['catalogue'],
         summary: 'List products and their plans',
-        response: { 200: Type.Object({ products: Type.Array(Product) }) },
+        response: {
+          200: Type.Object(
+            { products: Type.Array(Product) },
+            { description: 'Every product on sale with its active plans.' },
+          ),
+          ...errorResponses(EVERY_OPERATION, DATABASE),
+        },
       },
     },
     async () => ({ products: await repository.listProducts() }),
@@ -28,7 +40,12 @@ export default async function catalogue(fastify: FastifyInstance) {
         tags: ['catalogue'],
         summary: 'One product and its plans',
         params: Type.Object({ productId: Identifier }),
-        response: { 200: Product, 404: ErrorResponse },
+        response: {
+          200: described(Product, 'The product with its active plans.'),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, DATABASE, {
+            404: ['PRODUCT_NOT_FOUND'],
+          }),
+        },
       },
     },
     async (request) => {

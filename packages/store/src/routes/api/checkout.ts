@@ -2,8 +2,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { acceptJsonOnly } from '../../lib/raw-json.js';
 import { storeContext } from '../../lib/store-context.js';
-import { CheckoutBody, CheckoutResponse, IdempotencyHeaders } from '../../schemas/checkout.js';
-import { ErrorResponse } from '../../schemas/common.js';
+import {
+  CheckoutBody,
+  CheckoutResponse,
+  checkoutSchemaErrors,
+  IdempotencyHeaders,
+} from '../../schemas/checkout.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  JSON_BODY,
+  SIGNS_TOKENS,
+} from '../../schemas/error-responses.js';
 import { checkout } from '../../services/checkout.js';
 
 /** Checkout: one purchase (or trial) per Idempotency-Key. */
@@ -16,6 +27,9 @@ export default async function checkoutRoutes(instance: FastifyInstance) {
     '/v1/checkout',
     {
       bodyLimit: 8 * 1024,
+      // The Idempotency-Key is required in the schema (so the document says so); its
+      // absence keeps the code IDEMPOTENCY_KEY_REQUIRED.
+      schemaErrorFormatter: checkoutSchemaErrors,
       schema: {
         tags: ['licensing'],
         summary: 'Buy a plan (or start its trial): order, license, license key, first token',
@@ -25,14 +39,12 @@ export default async function checkoutRoutes(instance: FastifyInstance) {
         body: CheckoutBody,
         response: {
           201: CheckoutResponse,
-          400: ErrorResponse,
-          402: ErrorResponse,
-          404: ErrorResponse,
-          409: ErrorResponse,
-          413: ErrorResponse,
-          415: ErrorResponse,
-          500: ErrorResponse,
-          503: ErrorResponse,
+          ...errorResponses(EVERY_OPERATION, JSON_BODY, DATABASE, SIGNS_TOKENS, {
+            400: ['IDEMPOTENCY_KEY_REQUIRED'],
+            402: ['PAYMENT_REQUIRED'],
+            404: ['PRODUCT_NOT_FOUND', 'PLAN_NOT_FOUND'],
+            409: ['IDEMPOTENCY_CONFLICT', 'TRIAL_USED'],
+          }),
         },
       },
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { EVERY_OPERATION, errorResponses } from '../../schemas/error-responses.js';
 
 const PublicJwk = Type.Object({
   kty: Type.Literal('OKP'),
@@ -21,18 +22,29 @@ export default async function keys(fastify: FastifyInstance) {
         tags: ['keys'],
         summary: 'Root public key, issuer keys and their certificates',
         response: {
-          200: Type.Object({
-            vendor: Type.String(),
-            roots: Type.Array(PublicJwk),
-            issuers: Type.Array(
-              Type.Object({ key: PublicJwk, certificate: Type.String(), expiresAt: Type.String() }),
-            ),
-            log: Type.Object({
-              origin: Type.String(),
-              /** c2sp.org/signed-note verifier key: `<origin>+<key id>+<base64 key>`. */
-              key: Type.String(),
-            }),
-          }),
+          200: Type.Object(
+            {
+              vendor: Type.String(),
+              roots: Type.Array(PublicJwk),
+              issuers: Type.Array(
+                Type.Object({
+                  key: PublicJwk,
+                  certificate: Type.String(),
+                  expiresAt: Type.String(),
+                }),
+              ),
+              log: Type.Object({
+                origin: Type.String(),
+                /** c2sp.org/signed-note verifier key: `<origin>+<key id>+<base64 key>`. */
+                key: Type.String(),
+              }),
+            },
+            {
+              description:
+                'The public keys: the root (embed it in apps), the current issuer key with its certificate, and the issuance log key.',
+            },
+          ),
+          ...errorResponses(EVERY_OPERATION),
         },
       },
     },

@@ -5,7 +5,17 @@ import { errorBody } from '../../errors.js';
 import { licenseFromKey } from '../../lib/license-auth.js';
 import { acceptJsonOnly, emptyBodyAsObject, rawBody } from '../../lib/raw-json.js';
 import { storeContext } from '../../lib/store-context.js';
-import { ErrorResponse, licenseErrors } from '../../schemas/common.js';
+import { described } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  JSON_BODY,
+  LICENSE_KEY,
+  SIGNS_TOKENS,
+  USABLE_LICENSE,
+  VALIDATED,
+} from '../../schemas/error-responses.js';
 import {
   ActivateBody,
   ActivateResponse,
@@ -40,7 +50,8 @@ async function withLogProof<Answer extends { token: string }>(
   return { ...answer, logProof: { ...bundle, inclusion: [...bundle.inclusion] } };
 }
 
-const bodyErrors = { 413: ErrorResponse, 415: ErrorResponse };
+/** What every key-authenticated route of this file can answer besides its own codes. */
+const KEY_ROUTE = [EVERY_OPERATION, VALIDATED, DATABASE, LICENSE_KEY] as const;
 
 /**
  * The license API: activation, deactivation, refresh, status and the current token. The
@@ -63,7 +74,16 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: ActivateBody,
-        response: { 200: ActivateResponse, ...licenseErrors, 409: ErrorResponse, ...bodyErrors },
+        response: {
+          200: described(
+            ActivateResponse,
+            'The device (its seat taken) and a token bound to its key.',
+          ),
+          ...errorResponses(...KEY_ROUTE, JSON_BODY, USABLE_LICENSE, SIGNS_TOKENS, {
+            401: ['DEVICE_PROOF_INVALID'],
+            409: ['SEATS_FULL'],
+          }),
+        },
       },
     },
     async (request) => {
@@ -89,7 +109,10 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: DeactivateBody,
-        response: { 200: DeactivateResponse, ...licenseErrors, ...bodyErrors },
+        response: {
+          200: described(DeactivateResponse, 'The device, deactivated: its seat is free.'),
+          ...errorResponses(...KEY_ROUTE, JSON_BODY, { 404: ['DEVICE_NOT_FOUND'] }),
+        },
       },
     },
     async (request) => {
@@ -116,7 +139,16 @@ export default async function licenseRoutes(instance: FastifyInstance) {
           'Either { token } (what the verifier sends; a DPoP proof of the bound device for bound tokens) or the license key in Authorization (with { thumbprint } and a DPoP proof for a bound token).',
         headers: LicenseHeaders,
         body: RefreshBody,
-        response: { 200: TokenResponse, ...licenseErrors, ...bodyErrors },
+        response: {
+          200: described(
+            TokenResponse,
+            'The next token of the license (bound to the same device).',
+          ),
+          ...errorResponses(...KEY_ROUTE, JSON_BODY, USABLE_LICENSE, SIGNS_TOKENS, {
+            401: ['TOKEN_INVALID', 'DEVICE_PROOF_INVALID'],
+            404: ['DEVICE_NOT_FOUND'],
+          }),
+        },
       },
     },
     async (request) => {
@@ -154,7 +186,10 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         summary: 'Status and expiry of a license (402 with a subscribe link when unpaid)',
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
-        response: { 200: StatusResponse, ...licenseErrors },
+        response: {
+          200: described(StatusResponse, 'The license as the store knows it now.'),
+          ...errorResponses(...KEY_ROUTE, USABLE_LICENSE),
+        },
       },
     },
     async (request, reply) => {
@@ -180,7 +215,13 @@ export default async function licenseRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         querystring: CurrentTokenQuery,
-        response: { 200: CurrentTokenResponse, ...licenseErrors },
+        response: {
+          200: described(
+            CurrentTokenResponse,
+            'The newest unbound token that reflects the license (issued now if there is none).',
+          ),
+          ...errorResponses(...KEY_ROUTE, USABLE_LICENSE, SIGNS_TOKENS),
+        },
       },
     },
     async (request) => {

@@ -3,7 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
 import { issuanceLogRepository } from '../../repositories/issuance-log.js';
-import { ErrorResponse } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  VALIDATED,
+} from '../../schemas/error-responses.js';
 import { LogProofBundle, LogSize } from '../../schemas/log.js';
 
 /** A page of entries is at most this many (a page stays well under a megabyte). */
@@ -35,8 +40,13 @@ export default async function logRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['log'],
         summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint, text/plain)',
-        produces: ['text/plain'],
-        response: { 200: Type.String(), 503: ErrorResponse },
+        response: {
+          200: {
+            description: 'The newest checkpoint: a signed note (made now if none exists yet).',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          ...errorResponses(EVERY_OPERATION, DATABASE),
+        },
       },
     },
     async (_request, reply) => {
@@ -58,17 +68,20 @@ export default async function logRoutes(fastify: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            checkpoints: Type.Array(
-              Type.Object({
-                size: Size,
-                checkpoint: Type.String(),
-                createdAt: Type.String({ format: 'date-time' }),
-              }),
-            ),
-            next: Type.Union([Size, Type.Null()]),
-          }),
-          400: ErrorResponse,
+          200: Type.Object(
+            {
+              checkpoints: Type.Array(
+                Type.Object({
+                  size: Size,
+                  checkpoint: Type.String(),
+                  createdAt: Type.String({ format: 'date-time' }),
+                }),
+              ),
+              next: Type.Union([Size, Type.Null()]),
+            },
+            { description: 'A page of checkpoints; `next` is the size to start the next page at.' },
+          ),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, DATABASE),
         },
       },
     },
@@ -100,20 +113,26 @@ export default async function logRoutes(fastify: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            treeSize: Size,
-            entries: Type.Array(
-              Type.Object({
-                index: Size,
-                kind: Kind,
-                document: Type.String({ description: 'the signed bytes, base64url' }),
-                documentHash: DocumentHash,
-                loggedAt: Type.String({ format: 'date-time' }),
-              }),
-            ),
-            next: Type.Union([Size, Type.Null()]),
-          }),
-          400: ErrorResponse,
+          200: Type.Object(
+            {
+              treeSize: Size,
+              entries: Type.Array(
+                Type.Object({
+                  index: Size,
+                  kind: Kind,
+                  document: Type.String({ description: 'the signed bytes, base64url' }),
+                  documentHash: DocumentHash,
+                  loggedAt: Type.String({ format: 'date-time' }),
+                }),
+              ),
+              next: Type.Union([Size, Type.Null()]),
+            },
+            {
+              description:
+                'A page of entries with the tree size; `next` is the index to start the next page at.',
+            },
+          ),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, DATABASE),
         },
       },
     },
@@ -151,9 +170,10 @@ export default async function logRoutes(fastify: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Intersect([ProofBundle, Type.Object({ kind: Type.Optional(Kind) })]),
-          400: ErrorResponse,
-          404: ErrorResponse,
+          200: Type.Intersect([ProofBundle, Type.Object({ kind: Type.Optional(Kind) })], {
+            description: 'The proof bundle: the inclusion proof and the checkpoint it is under.',
+          }),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, DATABASE, { 404: ['NOT_FOUND'] }),
         },
       },
     },
@@ -178,8 +198,11 @@ export default async function logRoutes(fastify: FastifyInstance) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ first: Size, second: Size, proof: Type.Array(Type.String()) }),
-          400: ErrorResponse,
+          200: Type.Object(
+            { first: Size, second: Size, proof: Type.Array(Type.String()) },
+            { description: 'The consistency proof, hashes in padded base64.' },
+          ),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, DATABASE),
         },
       },
     },

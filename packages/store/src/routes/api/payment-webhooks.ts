@@ -7,7 +7,14 @@ import { acceptJsonOnly, rawBody } from '../../lib/raw-json.js';
 import { storeContext } from '../../lib/store-context.js';
 import { webhookProblem } from '../../payments/webhook.js';
 import { OrderView } from '../../schemas/checkout.js';
-import { ErrorResponse, Identifier } from '../../schemas/common.js';
+import { Identifier } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  JSON_BODY,
+  VALIDATED,
+} from '../../schemas/error-responses.js';
 import { applyPaymentEvent } from '../../services/checkout.js';
 
 /**
@@ -40,19 +47,23 @@ export default async function paymentWebhookRoutes(instance: FastifyInstance) {
           ),
         }),
         response: {
-          200: Type.Object({
-            received: Type.Literal(true),
-            duplicate: Type.Boolean(),
-            ignored: Type.Boolean(),
-            order: Type.Optional(OrderView),
+          200: Type.Object(
+            {
+              received: Type.Literal(true),
+              duplicate: Type.Boolean(),
+              ignored: Type.Boolean(),
+              order: Type.Optional(OrderView),
+            },
+            {
+              description:
+                'Acknowledged: applied, a replay of an event already applied (duplicate), or an event type the store ignores.',
+            },
+          ),
+          ...errorResponses(EVERY_OPERATION, VALIDATED, JSON_BODY, DATABASE, {
+            401: ['WEBHOOK_SIGNATURE_INVALID'],
+            404: ['NOT_FOUND', 'ORDER_NOT_FOUND'],
+            409: ['CONFLICT'],
           }),
-          400: ErrorResponse,
-          401: ErrorResponse,
-          404: ErrorResponse,
-          409: ErrorResponse,
-          413: ErrorResponse,
-          415: ErrorResponse,
-          500: ErrorResponse,
         },
       },
     },

@@ -3,7 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import { licenseFromKey } from '../../lib/license-auth.js';
 import { acceptJsonOnly, emptyBodyAsObject } from '../../lib/raw-json.js';
 import { storeContext } from '../../lib/store-context.js';
-import { ErrorResponse } from '../../schemas/common.js';
+import { described } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  JSON_BODY,
+  LICENSE_KEY,
+  SIGNS_TOKENS,
+  USABLE_LICENSE,
+  VALIDATED,
+} from '../../schemas/error-responses.js';
 import {
   CancelResponse,
   FormatBody,
@@ -21,19 +31,16 @@ import {
 } from '../../services/plan-changes.js';
 
 const BODY_LIMIT = 8 * 1024;
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  402: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  413: ErrorResponse,
-  415: ErrorResponse,
-  429: ErrorResponse,
-  500: ErrorResponse,
-  503: ErrorResponse,
-};
+/** What every route of this file can answer besides its own codes. */
+const CHANGE_ROUTE = [
+  EVERY_OPERATION,
+  VALIDATED,
+  JSON_BODY,
+  DATABASE,
+  SIGNS_TOKENS,
+  LICENSE_KEY,
+  USABLE_LICENSE,
+] as const;
 
 /** Plan changes, seat changes and cancellation, authenticated with the license key. */
 export default async function planChangeRoutes(instance: FastifyInstance) {
@@ -56,7 +63,16 @@ export default async function planChangeRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: PlanChangeBody,
-        response: { 200: PlanChangeResponse, ...errors },
+        response: {
+          200: described(
+            PlanChangeResponse,
+            'The quote (confirm: false), or the change made: charged and applied at once, or scheduled for the end of the period.',
+          ),
+          ...errorResponses(...CHANGE_ROUTE, {
+            404: ['PLAN_NOT_FOUND'],
+            409: ['PLAN_CHANGE_INVALID', 'SEATS_IN_USE'],
+          }),
+        },
       },
     },
     async (request) => {
@@ -75,7 +91,13 @@ export default async function planChangeRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: SeatChangeBody,
-        response: { 200: PlanChangeResponse, ...errors },
+        response: {
+          200: described(
+            PlanChangeResponse,
+            'The quote (confirm: false), or the change made: more seats at once (prorated), fewer at the end of the period.',
+          ),
+          ...errorResponses(...CHANGE_ROUTE, { 409: ['PLAN_CHANGE_INVALID', 'SEATS_IN_USE'] }),
+        },
       },
     },
     async (request) => {
@@ -95,7 +117,13 @@ export default async function planChangeRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: FormatBody,
-        response: { 200: CancelResponse, ...errors },
+        response: {
+          200: described(
+            CancelResponse,
+            'The cancellation, effective at the end of the period (at once when past due).',
+          ),
+          ...errorResponses(...CHANGE_ROUTE, { 409: ['PLAN_CHANGE_INVALID'] }),
+        },
       },
     },
     async (request) => {
@@ -115,7 +143,10 @@ export default async function planChangeRoutes(instance: FastifyInstance) {
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: FormatBody,
-        response: { 200: UndoResponse, ...errors },
+        response: {
+          200: described(UndoResponse, 'Nothing is pending any more; a token without `chg`.'),
+          ...errorResponses(...CHANGE_ROUTE, { 409: ['PLAN_CHANGE_INVALID'] }),
+        },
       },
     },
     async (request) => {

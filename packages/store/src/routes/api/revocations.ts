@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
-import { ErrorResponse } from '../../schemas/common.js';
+import { DATABASE, EVERY_OPERATION, errorResponses } from '../../schemas/error-responses.js';
 
 /**
  * The newest signed revocation list, for apps to pass to `verifier.updateRevocations`.
@@ -16,13 +16,16 @@ export default async function revocations(fastify: FastifyInstance) {
         tags: ['keys'],
         summary: 'The newest signed revocation list',
         response: {
-          200: Type.Object({
-            seq: Type.Integer(),
-            /** The list token (CWT, base64url; or JWS): pass it to updateRevocations. */
-            list: Type.String(),
-            issuedAt: Type.String({ format: 'date-time' }),
-          }),
-          404: ErrorResponse,
+          200: Type.Object(
+            {
+              seq: Type.Integer(),
+              /** The list token (CWT, base64url; or JWS): pass it to updateRevocations. */
+              list: Type.String(),
+              issuedAt: Type.String({ format: 'date-time' }),
+            },
+            { description: 'The newest list, signed by the root key.' },
+          ),
+          ...errorResponses(EVERY_OPERATION, DATABASE, { 404: ['REVOCATION_LIST_NOT_FOUND'] }),
         },
       },
     },

@@ -2,7 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { licenseFromKey } from '../../lib/license-auth.js';
 import { acceptJsonOnly } from '../../lib/raw-json.js';
-import { ErrorResponse, licenseErrors } from '../../schemas/common.js';
+import { described } from '../../schemas/common.js';
+import {
+  DATABASE,
+  EVERY_OPERATION,
+  errorResponses,
+  JSON_BODY,
+  LICENSE_KEY,
+} from '../../schemas/error-responses.js';
 import type { UsageReport } from '../../schemas/usage.js';
 import { QuotasResponse, UsageReportAccepted, UsageReportBody } from '../../schemas/usage.js';
 import { quotaStates, recordUsageReport, verifySignedReport } from '../../services/usage.js';
@@ -27,10 +34,15 @@ export default async function usage(instance: FastifyInstance) {
         security: [{ bearer: [] }, {}],
         body: UsageReportBody,
         response: {
-          202: UsageReportAccepted,
-          ...licenseErrors,
-          413: ErrorResponse,
-          415: ErrorResponse,
+          202: described(
+            UsageReportAccepted,
+            'Recorded: the highest count per quota, window and device is kept; quotas the plan lacks and windows ahead are ignored (listed).',
+          ),
+          ...errorResponses(EVERY_OPERATION, JSON_BODY, DATABASE, LICENSE_KEY, {
+            400: ['USAGE_REPORT_INVALID'],
+            401: ['USAGE_REPORT_UNTRUSTED'],
+            403: ['LICENSE_REVOKED'],
+          }),
         },
       },
     },
@@ -67,7 +79,13 @@ export default async function usage(instance: FastifyInstance) {
         tags: ['licenses'],
         summary: 'Limit, use, remaining and reset of each quota of the license',
         security: [{ bearer: [] }],
-        response: { 200: QuotasResponse, ...licenseErrors },
+        response: {
+          200: described(
+            QuotasResponse,
+            'Per quota of the plan: limit, used, remaining, overuse and the current window.',
+          ),
+          ...errorResponses(EVERY_OPERATION, DATABASE, LICENSE_KEY),
+        },
       },
     },
     async (request) => {

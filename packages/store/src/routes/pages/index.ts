@@ -2,8 +2,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { StoreError } from '../../errors.js';
 import { errorPage } from '../../views/errors.js';
 import { crossSiteRequest, sendPage } from './http.js';
+import devMailRoutes from './mail.js';
+import offlinePages from './offline.js';
 import portalRoutes from './portal.js';
 import { sessionOf } from './session.js';
+import signInLinkRoutes from './sign-in-link.js';
 import staticRoutes from './static.js';
 import storefrontRoutes from './storefront.js';
 
@@ -32,6 +35,11 @@ export default async function pages(fastify: FastifyInstance) {
   await fastify.register(staticRoutes);
   await fastify.register(storefrontRoutes);
   await fastify.register(portalRoutes);
+  await fastify.register(offlinePages);
+  await fastify.register(signInLinkRoutes);
+  // Only while mail goes to the in-process development server (never in production).
+  const inbox = fastify.mail.devInbox;
+  if (inbox) await fastify.register(devMailRoutes, { inbox });
 }
 
 /**

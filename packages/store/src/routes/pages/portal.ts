@@ -10,21 +10,27 @@ import { licensesRepository } from '../../repositories/licenses.js';
 import type { Plan, Product } from '../../schemas/catalogue.js';
 import { deactivateDevice, listDevices } from '../../services/activation.js';
 import { listAttachments, streamAttachment } from '../../services/attachments.js';
+import { replaceLicenseKey } from '../../services/key-replacement.js';
 import { licenseStatus } from '../../services/license-status.js';
-import { planOf } from '../../services/licensing.js';
+import { pendingChangeView, planOf } from '../../services/licensing.js';
+import { isLinkSession, recordLinkSession } from '../../services/mail-sign-in.js';
 import type { PlanChangeOutcome } from '../../services/plan-changes.js';
 import { cancelLicense, changePlan, undoPendingChange } from '../../services/plan-changes.js';
 import { endPortalSession } from '../../services/portal-sessions.js';
 import { currentToken } from '../../services/refresh.js';
 import { quotaStates } from '../../services/usage.js';
 import { errorPage } from '../../views/errors.js';
+import type { ScheduledChange } from '../../views/portal.js';
 import {
   cancelBlocked,
   cancelConfirmPage,
   cancelledPage,
+  explainCharge,
+  keyReplacedPage,
   licensePage,
   planChangedPage,
   planPreviewPage,
+  scheduledChangeToken,
   signInPage,
 } from '../../views/portal.js';
 import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
@@ -229,6 +235,45 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         attachments: await listAttachments(fastify.db, record.productId),
         freePlan: await catalogue().freePlan(record.productId),
         notice: noticeOf(request.query),
+        keyReplacement: (await isLinkSession(ctx, session)) ? 'allowed' : 'needs-link',
+      }),
+    );
+  });
+
+  // ------------------------------------------------------------ replacing the key
+
+  // Only in a session opened by an e-mail link (services/mail-sign-in.ts): the key alone
+  // must not be enough to take the license from its owner.
+  fastify.post('/portal/key', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
+    const session = sessionOf(request);
+    if (!(await isLinkSession(ctx, session))) {
+      return sendPage(
+        reply,
+        403,
+        errorPage({
+          status: 403,
+          vendor,
+          message: 'To replace your license key, sign in with an e-mail link first.',
+          link: { href: '/portal/email', text: 'Sign in with an e-mail link' },
+          signedIn: { csrfToken: session.csrfToken },
+        }),
+      );
+    }
+    const { key, license } = await replaceLicenseKey(ctx, session.licenseId);
+    // The replacement ended every session of the license; this browser gets a new one,
+    // which counts as opened by its e-mail link (so a lost page can be replaced again).
+    const fresh = await startSession(request, reply, license.id);
+    await recordLinkSession(ctx, fresh);
+    const product = await productOf(license.productId);
+    return sendPage(
+      reply,
+      200,
+      keyReplacedPage({
+        vendor,
+        csrfToken: fresh.csrfToken,
+        productName: product.name,
+        key,
+        test: license.test,
       }),
     );
   });
@@ -295,35 +340,81 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     return { plan, seats };
   }
 
+  /** The change scheduled on a license now, with what a page needs to name it. */
+  async function scheduledOf(record: LicenseRecord): Promise<ScheduledChange | undefined> {
+    const change = pendingChangeView(record.pendingChange);
+    if (!change) return undefined;
+    return {
+      change,
+      product: await productOf(record.productId),
+      freePlan: await catalogue().freePlan(record.productId),
+    };
+  }
+
+  /**
+   * Why a confirmation may not replace (or withdraw) the change scheduled now: it does not
+   * name that change — it was scheduled, or changed, after the page was shown (another
+   * tab, the billing cycle). The page is shown again, saying so, to be confirmed again.
+   */
+  function replacementRefused(
+    scheduled: ScheduledChange | undefined,
+    form: Record<string, string>,
+  ): { notice: string } | undefined {
+    const seen = form.replaces ?? '';
+    if (scheduled ? seen === scheduledChangeToken(scheduled.change) : seen === '') return undefined;
+    return {
+      notice: scheduled
+        ? 'A change is scheduled that this page did not show. Check it below: confirming replaces it.'
+        : 'The scheduled change this page showed is no longer scheduled. Check the change below and confirm again.',
+    };
+  }
+
   async function renderPreview(
     reply: FastifyReply,
     status: number,
     session: ActiveSession,
-    request: {
-      from: Plan;
-      fromSeats: number;
-      to: Plan;
-      seats?: number | undefined;
-    },
+    request: { to: Plan; seats?: number | undefined },
     notice?: string,
   ): Promise<FastifyReply> {
+    // The clock around the quote: the preview explains the amount of that instant.
+    const before = ctx.clock.now();
     const quote = await changePlan(ctx, session.licenseId, {
       planId: request.to.id,
       seats: request.seats,
       confirm: false,
     });
+    const after = ctx.clock.now();
+    // Read after the quote, so the billing step it ran (a period just ended) is in it.
+    const record = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+    const from = await planOf(fastify.db, config, record.productId, record.planId);
+    const immediate = Date.parse(quote.effectiveAt) <= after.getTime();
     return sendPage(
       reply,
       status,
       planPreviewPage({
         vendor,
         csrfToken: session.csrfToken,
-        from: request.from,
-        fromSeats: request.fromSeats,
+        from,
+        fromSeats: record.seats,
         to: request.to,
         quote,
-        immediate: Date.parse(quote.effectiveAt) <= ctx.clock.now().getTime(),
+        immediate,
         test: quote.test,
+        explanation:
+          immediate && record.periodEnd
+            ? explainCharge({
+                from,
+                fromSeats: record.seats,
+                to: request.to,
+                quote,
+                basis: {
+                  periodStart: record.periodStart,
+                  periodEnd: record.periodEnd,
+                  quotedBetween: [before, after],
+                },
+              })
+            : undefined,
+        scheduled: await scheduledOf(record),
         notice,
       }),
     );
@@ -335,13 +426,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     const { record } = await currentLicense(session);
     const product = await productOf(record.productId);
     const { plan, seats } = changeRequest(product, request.query as Record<string, unknown>);
-    const from = await planOf(fastify.db, config, record.productId, record.planId);
-    return renderPreview(reply, 200, session, {
-      from,
-      fromSeats: record.seats,
-      to: plan,
-      seats,
-    });
+    return renderPreview(reply, 200, session, { to: plan, seats });
   });
 
   fastify.post('/portal/plan', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
@@ -354,6 +439,8 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     if (!/^\d{1,15}$/.test(expected)) {
       throw new StoreError('BAD_REQUEST', 'Open the preview again and confirm from there.');
     }
+    const refused = replacementRefused(await scheduledOf(license), form);
+    if (refused) return renderPreview(reply, 409, session, { to: plan, seats }, refused.notice);
     let outcome: PlanChangeOutcome;
     try {
       outcome = await changePlan(ctx, session.licenseId, {
@@ -364,12 +451,11 @@ export default async function portalRoutes(fastify: FastifyInstance) {
       });
     } catch (error) {
       if (!(error instanceof StoreError) || error.code !== 'QUOTE_CHANGED') throw error;
-      const from = await planOf(fastify.db, config, license.productId, license.planId);
       return renderPreview(
         reply,
         409,
         session,
-        { from, fromSeats: license.seats, to: plan, seats },
+        { to: plan, seats },
         'The amount changed since your preview (time has passed or your plan changed). Check the new amount below and confirm again.',
       );
     }
@@ -382,8 +468,18 @@ export default async function portalRoutes(fastify: FastifyInstance) {
 
   // ------------------------------------------------------------ cancellation
 
-  fastify.get('/portal/cancel', portal, async (request, reply) => {
-    const session = sessionOf(request);
+  /** A cancellation replaces a scheduled downgrade or seat change; a cancellation, nothing. */
+  async function replacedByCancel(record: LicenseRecord): Promise<ScheduledChange | undefined> {
+    const scheduled = await scheduledOf(record);
+    return scheduled?.change.kind === 'cancel' ? undefined : scheduled;
+  }
+
+  async function renderCancel(
+    reply: FastifyReply,
+    status: number,
+    session: ActiveSession,
+    notice?: string,
+  ): Promise<FastifyReply> {
     const { view, record } = await currentLicense(session);
     const plan = await planOf(fastify.db, config, record.productId, record.planId);
     const blocked = cancelBlocked({ license: view, plan });
@@ -397,7 +493,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         : (record.periodEnd ?? now);
     return sendPage(
       reply,
-      200,
+      status,
       cancelConfirmPage({
         vendor,
         csrfToken: session.csrfToken,
@@ -406,13 +502,21 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         immediate,
         freePlan: await catalogue().freePlan(record.productId),
         test: record.test,
+        scheduled: await replacedByCancel(record),
+        notice,
       }),
     );
-  });
+  }
+
+  fastify.get('/portal/cancel', portal, async (request, reply) =>
+    renderCancel(reply, 200, sessionOf(request)),
+  );
 
   fastify.post('/portal/cancel', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
     const session = sessionOf(request);
     const before = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+    const refused = replacementRefused(await replacedByCancel(before), readForm(request.body));
+    if (refused) return renderCancel(reply, 409, session, refused.notice);
     const plan = await planOf(fastify.db, config, before.productId, before.planId);
     const outcome = await cancelLicense(ctx, session.licenseId);
     const product = await productOf(before.productId);

@@ -15,7 +15,6 @@ import {
   previewOfflineRequest,
   readOfflineInput,
 } from '../../services/offline-activation.js';
-import { errorPage } from '../../views/errors.js';
 import type { FieldError } from '../../views/layout.js';
 import {
   OFFLINE_PATH,
@@ -26,6 +25,7 @@ import {
   responsePath,
 } from '../../views/offline.js';
 import { readForm, seeOther, sendPage } from './http.js';
+import { sessionEndedPage, staleFormPage } from './portal-gate.js';
 import type { ActiveSession } from './session.js';
 import { csrfMatches, loadSession } from './session.js';
 
@@ -79,16 +79,7 @@ export default async function offlinePages(fastify: FastifyInstance) {
     const session = await loadSession(request);
     if (!session) {
       if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, '/portal');
-      return sendPage(
-        reply,
-        401,
-        errorPage({
-          status: 401,
-          vendor,
-          message: 'Your portal session has ended. Sign in again with your license key.',
-          link: { href: '/portal', text: 'Sign in' },
-        }),
-      );
+      return sessionEndedPage(reply, vendor);
     }
     if (
       request.method === 'POST' &&
@@ -99,20 +90,8 @@ export default async function offlinePages(fastify: FastifyInstance) {
     }
   });
 
-  function refuseCsrf(reply: FastifyReply, session: ActiveSession): FastifyReply {
-    return sendPage(
-      reply,
-      403,
-      errorPage({
-        status: 403,
-        vendor,
-        message:
-          'This form is missing its security token or has expired. Go back to your license page and try again.',
-        link: { href: '/portal/license', text: 'Back to your license' },
-        signedIn: { csrfToken: session.csrfToken },
-      }),
-    );
-  }
+  const refuseCsrf = (reply: FastifyReply, session: ActiveSession) =>
+    staleFormPage(reply, vendor, session);
 
   const sessionOf = async (request: FastifyRequest) => (await loadSession(request))!;
   const licenseOf = async (session: ActiveSession) =>

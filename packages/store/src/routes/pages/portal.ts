@@ -34,6 +34,7 @@ import {
   signInPage,
 } from '../../views/portal.js';
 import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
+import { sessionEndedPage, staleFormPage } from './portal-gate.js';
 import type { ActiveSession } from './session.js';
 import {
   clearSessionCookie,
@@ -79,30 +80,10 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     const session = await loadSession(request);
     if (!session) {
       if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, '/portal');
-      return sendPage(
-        reply,
-        401,
-        errorPage({
-          status: 401,
-          vendor,
-          message: 'Your portal session has ended. Sign in again with your license key.',
-          link: { href: '/portal', text: 'Sign in' },
-        }),
-      );
+      return sessionEndedPage(reply, vendor);
     }
     if (request.method === 'POST' && !csrfMatches(session, readForm(request.body).csrf)) {
-      return sendPage(
-        reply,
-        403,
-        errorPage({
-          status: 403,
-          vendor,
-          message:
-            'This form is missing its security token or has expired. Go back to your license page and try again.',
-          link: { href: '/portal/license', text: 'Back to your license' },
-          signedIn: { csrfToken: session.csrfToken },
-        }),
-      );
+      return staleFormPage(reply, vendor, session);
     }
   });
 

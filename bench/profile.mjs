@@ -5,11 +5,14 @@
  * time went: the functions with the most samples, self and inclusive, as shares of all
  * samples. Positions are those of the built dist/ files; find the source by function name.
  * With a second argument the profile is also written out, for Chrome DevTools.
+ * `node bench/profile.mjs --summarize <file.cpuprofile>` summarises a profile written
+ * elsewhere (`node --cpu-prof`) the same way.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { issue } from '../packages/issuer/dist/index.js';
 import { createVerifier, memoryState } from '../packages/verifier/dist/index.js';
 import { fileState } from '../packages/verifier/dist/node/index.js';
@@ -106,46 +109,74 @@ async function profile(name) {
   return { calls, result };
 }
 
-function summarize(profile, top = 20) {
+/**
+ * Shares of the samples by function, self and inclusive, most first. With `spans`, a list
+ * of [from, to] in the profile's clock (microseconds of CLOCK_MONOTONIC on Linux: the
+ * clock of process.hrtime in any other process), only the samples inside them count, so
+ * the profile of a whole process (`node --cpu-prof`) can be cut to the moments under load.
+ * @returns {{ samples: number, self: [string, number][], inclusive: [string, number][] }}
+ */
+export function profileShares(profile, { top = 20, spans } = {}) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parents = new Map();
   for (const node of profile.nodes) for (const id of node.children ?? []) parents.set(id, node.id);
   const label = ({ callFrame: frame }) =>
     `${frame.functionName || '(anonymous)'}  ${frame.url.split('/').slice(-3).join('/')}:${frame.lineNumber + 1}`;
+  let at = profile.startTime;
+  const samples = profile.samples.filter((_, index) => {
+    at += profile.timeDeltas?.[index] ?? 0;
+    return spans === undefined || spans.some(([from, to]) => at >= from && at <= to);
+  });
   const self = new Map();
   const inclusive = new Map();
-  for (const id of profile.samples) {
+  for (const id of samples) {
     const own = label(nodes.get(id));
     self.set(own, (self.get(own) ?? 0) + 1);
     const seen = new Set();
-    for (let at = id; at !== undefined; at = parents.get(at)) {
-      const name = label(nodes.get(at));
+    for (let node = id; node !== undefined; node = parents.get(node)) {
+      const name = label(nodes.get(node));
       if (!seen.has(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
       seen.add(name);
     }
   }
-  const share = (map) =>
+  const shares = (map) =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(
-        ([name, count]) =>
-          `${((100 * count) / profile.samples.length).toFixed(1).padStart(6)}%  ${name}`,
-      )
-      .join('\n');
-  return `self\n${share(self)}\n\ninclusive\n${share(inclusive)}`;
+      .map(([name, count]) => [name, count / samples.length]);
+  return { samples: samples.length, self: shares(self), inclusive: shares(inclusive) };
 }
 
-const [name, out] = process.argv.slice(2);
-if (!(name in cases) && !(name in storeCases)) {
-  console.error(
-    `usage: node bench/profile.mjs <case> [out.cpuprofile]; cases: ${[...Object.keys(cases), ...Object.keys(storeCases)].join(', ')}`,
-  );
-  process.exit(2);
+export function summarize(profile, top = 20, spans = undefined) {
+  const { self, inclusive } = profileShares(profile, { top, spans });
+  const lines = (shares) =>
+    shares.map(([name, share]) => `${(100 * share).toFixed(1).padStart(6)}%  ${name}`).join('\n');
+  return `self\n${lines(self)}\n\ninclusive\n${lines(inclusive)}`;
 }
-const { calls, result } = await (name in storeCases ? profileStore(name) : profile(name));
-console.log(
-  `${name}: ${calls} ${name in storeCases ? 'refreshes' : 'calls'} in 3 s under the profiler\n`,
-);
-console.log(summarize(result));
-if (out !== undefined) writeFileSync(out, JSON.stringify(result));
+
+async function main() {
+  const [name, out] = process.argv.slice(2);
+  // A profile written elsewhere, e.g. by `node --cpu-prof` (bench/scale.mjs profiles a
+  // store instance that way).
+  if (name === '--summarize' && out !== undefined) {
+    console.log(summarize(JSON.parse(readFileSync(out, 'utf8'))));
+    return;
+  }
+  if (!(name in cases) && !(name in storeCases)) {
+    console.error(
+      `usage: node bench/profile.mjs <case> [out.cpuprofile] | --summarize <file.cpuprofile>; cases: ${[...Object.keys(cases), ...Object.keys(storeCases)].join(', ')}`,
+    );
+    process.exit(2);
+  }
+  const { calls, result } = await (name in storeCases ? profileStore(name) : profile(name));
+  console.log(
+    `${name}: ${calls} ${name in storeCases ? 'refreshes' : 'calls'} in 3 s under the profiler\n`,
+  );
+  console.log(summarize(result));
+  if (out !== undefined) writeFileSync(out, JSON.stringify(result));
+}
+
+// Imported (bench/scale.mjs summarises its profiles here), it runs nothing.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

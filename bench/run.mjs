@@ -2,7 +2,7 @@
 /**
  * `pnpm bench [group ...]`: builds (package.json), then runs the benchmark groups in this
  * one process and prints their figures. A run of every group also rewrites the generated
- * part of BENCHMARKS.md. Groups: verify, issue, size, cold-start, state, store.
+ * part of BENCHMARKS.md. Groups: verify, issue, size, cold-start, state, store, scale.
  *
  * The store hook: when bench/store.mjs exists it must export
  * `benchStore({ fixtures, timing, root })` returning `{ figures: Figure[], details?: string[] }`
@@ -17,6 +17,7 @@ import { benchColdStart } from './cold-start.mjs';
 import { benchIssue } from './issue.mjs';
 import { createFixtures } from './lib/fixtures.mjs';
 import { renderGenerated, resultsTable, writeReport } from './lib/report.mjs';
+import { benchScale } from './scale.mjs';
 import { benchSize } from './size.mjs';
 import { benchState } from './state.mjs';
 import { benchVerify } from './verify.mjs';
@@ -44,6 +45,8 @@ const groups = {
     const { benchStore } = await import(storeModule);
     return benchStore({ fixtures, timing, root });
   },
+  // Issue 8: `licensekit serve` processes under load (bench/scale.mjs).
+  scale: () => benchScale(),
 };
 
 function machineLine(seconds, loadAtStart, command) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REDACTED_HEADERS } from '../build.js';
+import { eventLoopDelayWindows } from '../plugins/metrics.js';
 import { emitEvent } from '../services/events.js';
 import { ADMIN, bearer, createLicense } from '../testing/fixtures.js';
 import type { TestStore } from '../testing/harness.js';
@@ -76,6 +77,12 @@ describe.skipIf(postgresUnavailable)('metrics and logs', () => {
     expect(text).toMatch(/^webhook_outbox_pending 1$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
     expect(text).toMatch(/^process_uptime_seconds \d+$/m);
+    for (const quantile of ['p50', 'p99', 'max']) {
+      expect(text).toContain(`# TYPE nodejs_eventloop_delay_${quantile}_seconds gauge`);
+      expect(text).toMatch(
+        new RegExp(`^nodejs_eventloop_delay_${quantile}_seconds [0-9.e-]+$`, 'm'),
+      );
+    }
     for (const line of text.trimEnd().split('\n')) {
       if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
       expect(line).toMatch(SAMPLE);
@@ -142,6 +149,52 @@ describe.skipIf(postgresUnavailable)('metrics and logs', () => {
       issuerKey,
     ]) {
       expect(all).not.toContain(secret);
+    }
+  });
+});
+
+describe('event-loop delay windows', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const block = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {}
+  };
+
+  test('a stall shows in its window, then leaves with a later one', async () => {
+    const windows = eventLoopDelayWindows({ windowMs: 200, resolutionMs: 10 });
+    // Polled rather than read at fixed moments: on a loaded machine a sleep may overrun a
+    // window, so the stall may land in either of two.
+    const poll = async (until: (reading: ReturnType<typeof windows.read>) => boolean) => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const reading = windows.read();
+        if (until(reading)) return reading;
+        await sleep(20);
+      }
+      throw new Error(`no such reading within 2 s: ${JSON.stringify(windows.read())}`);
+    };
+    try {
+      await sleep(30);
+      block(80);
+      // Only lower bounds: a loaded machine can only add delay.
+      const stalled = await poll((reading) => reading.max >= 0.06);
+      expect(stalled.p99).toBeGreaterThanOrEqual(0.06);
+      expect(stalled.p50).toBeLessThanOrEqual(stalled.p99);
+      await poll((reading) => reading.max < 0.06);
+    } finally {
+      windows.close();
+    }
+  });
+
+  test('reads the window so far before the first one closes, never a negative delay', async () => {
+    const windows = eventLoopDelayWindows({ windowMs: 60_000 });
+    try {
+      expect(windows.read()).toEqual({ p50: 0, p99: 0, max: 0 });
+      await sleep(100);
+      const early = windows.read();
+      expect(early.p50).toBeGreaterThanOrEqual(0);
+      expect(early.max).toBeGreaterThanOrEqual(early.p99);
+    } finally {
+      windows.close();
     }
   });
 });

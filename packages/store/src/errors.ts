@@ -124,6 +124,8 @@ export class StoreError extends Error {
   readonly status: number;
   /** Extra members of the error response (links such as checkoutUrl). */
   readonly extra: Record<string, unknown>;
+  /** Seconds until the request may succeed: sent as Retry-After (API and pages alike). */
+  retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message?: string, extra: Record<string, unknown> = {}) {
     super(message ?? ERROR_CODES[code].message);

@@ -11,21 +11,10 @@ export const LICENSE_KEY_DOMAIN = 'license-key';
 
 /** TOO_MANY_REQUESTS from the failure limiter, with how long the client has to wait. */
 export class KeyGuessesExhausted extends StoreError {
-  readonly retryAfterSeconds: number;
-
   constructor(blocked: Blocked) {
     super('TOO_MANY_REQUESTS');
     this.retryAfterSeconds = blocked.retryAfterSeconds;
   }
-}
-
-// The error handlers (API and pages) are not the limiter's to change: the wait travels
-// from here to the Retry-After header (plugins/security.ts, onSend) keyed by request.
-const retryAfters = new WeakMap<FastifyRequest, number>();
-
-/** Seconds the client of `request` must wait, when a license-key lookup refused it. */
-export function keyGuessRetryAfter(request: FastifyRequest): number | undefined {
-  return retryAfters.get(request);
 }
 
 /**
@@ -38,12 +27,7 @@ export async function licenseFromKey(
   request: FastifyRequest,
   key = bearer(request),
 ): Promise<LicenseRecord> {
-  try {
-    return await licenseByKey(request.server, request.ip, key);
-  } catch (error) {
-    if (error instanceof KeyGuessesExhausted) retryAfters.set(request, error.retryAfterSeconds);
-    throw error;
-  }
+  return licenseByKey(request.server, request.ip, key);
 }
 
 /**

@@ -33,6 +33,8 @@ async function errors(fastify: FastifyInstance) {
         .send(errorBody('DATABASE_UNAVAILABLE'));
     }
     if (error instanceof StoreError) {
+      if (error.retryAfterSeconds !== undefined)
+        reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.status(error.status).send(errorBody(error.code, error.message, error.extra));
     }
     if ((error as FastifyError).validation) {

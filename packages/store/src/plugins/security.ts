@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { StoreConfig } from '../config.js';
 import { FailureLimiter } from '../lib/failure-limiter.js';
-import { keyGuessRetryAfter } from '../lib/license-auth.js';
 import { keyGuessesRepository } from '../repositories/licenses.js';
 
 declare module 'fastify' {
@@ -58,10 +57,6 @@ async function security(fastify: FastifyInstance, options: { config: StoreConfig
     }
     if (request.url.startsWith('/v1/') && !reply.hasHeader('cache-control'))
       reply.header('cache-control', 'no-store');
-    // The exact wait of a client past the failed-lookup limit (API and pages alike).
-    const retryAfter = keyGuessRetryAfter(request);
-    if (reply.statusCode === 429 && retryAfter !== undefined)
-      reply.header('retry-after', String(retryAfter));
     return payload;
   });
 }

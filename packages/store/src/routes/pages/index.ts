@@ -64,7 +64,7 @@ export function pageErrorHandler(
     const pay = error.extra.checkoutUrl ?? error.extra.subscribeUrl;
     if (status === 402 && typeof pay === 'string')
       link = { href: pay, text: 'Choose a plan and subscribe' };
-    if (status === 429) reply.header('retry-after', '60');
+    if (status === 429) reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
   } else if ((error as FastifyError).validation) {
     status = 400;
     message = 'The address or the form is not valid.';

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SKIP_MARK } from './test/support/skip.js';
 
 // One root config runs every package. Workspace packages resolve to their TypeScript
 // sources through the "source" export condition, so tests need no build step.
@@ -7,6 +8,10 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
     globalSetup: ['test/support/global-setup.ts'],
+    // Skipped tests say why once, after the summary (test/support/skip.ts): the marked lines
+    // are collected by the skip reporter, not shown where each worker writes them.
+    reporters: ['default', './test/support/skip-reporter.ts'],
+    onConsoleLog: (log) => !log.startsWith(SKIP_MARK),
     projects: [
       {
         extends: true,

@@ -1,31 +1,43 @@
 /**
- * Issue 4: the store's refresh under load, on PGlite and on PostgreSQL. For each database
- * one store runs in this process (port 0 on 127.0.0.1, no logger, the bench route on),
- * 64 licenses are bought through the test provider, and three sides run in interleaved
- * rounds of a fixed duration:
+ * Issues 4 and 9: the store's refresh under load, on PGlite and on PostgreSQL. For each
+ * database one store runs in this process (port 0 on 127.0.0.1, no logger, the bench route
+ * on), 64 licenses are bought through the test provider, and these sides run in
+ * interleaved rounds of a fixed duration:
  * - refresh: autocannon (a child process, bench/lib/load.mjs), 32 connections, POST
  *   /v1/licenses/refresh with `Authorization: Bearer <license key>` and `{}`; each
- *   connection cycles through 2 licenses of its own, so row locks do not queue the
- *   connections behind each other;
+ *   connection cycles through 2 licenses of its own, so no two connections race on one
+ *   license; and the same with 8 connections (8 licenses each);
  * - the HTTP limit: the same requests to POST /v1/bench/ready-token of the same server,
  *   which answers a token signed at start-up (packages/store/src/routes/bench.ts);
- * - the database limit: what the route runs — the license lookup and refreshWithKey —
- *   called in this process by 32 concurrent callers on the same licenses, against the
- *   same database (packages/store/src/bench.ts, dist/bench.js).
+ * - the in-process refresh: what the route runs — the license lookup and refreshWithKey,
+ *   signing included — called in this process by 32 concurrent callers on the same
+ *   licenses, against the same database (packages/store/src/bench.ts keyRefresher); and
+ *   the same with the issuance-log queue row skipped (issue 7's cost of the log);
+ * - the raw database: the refresh's statements (the key lookup and the token write, same
+ *   SQL, same parameters) sent straight to the store's database handle by 32 concurrent
+ *   callers, nothing signed (bench.ts rawRefresher);
+ * - with BENCH_STORE_BASELINE=<dir> (a built checkout of another commit, e.g. `git archive
+ *   HEAD | tar -x -C dir`, installed and built): that checkout's store on a database of its
+ *   own in this same process, loaded as the refresh side — the throughput ratio to the
+ *   previous commit, same run, rounds interleaved.
  * Then a context figure: all 32 connections (and callers) on one license.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchDatabase, keyRefresher } from '../packages/store/dist/bench.js';
+import { pathToFileURL } from 'node:url';
+import { createScratchDatabase, keyRefresher, rawRefresher } from '../packages/store/dist/bench.js';
 import { buildStore, openPglite, openPostgres } from '../packages/store/dist/index.js';
 import { median, quantile } from './lib/interleave.mjs';
 import { startLoad } from './lib/load.mjs';
 
 const COMMAND = 'pnpm bench store';
 const POSTGRES_COMMAND = 'LICENSEKIT_TEST_DATABASE_URL=… pnpm bench store';
+const BASELINE_COMMAND = 'BENCH_STORE_BASELINE=<built checkout of the previous commit> …';
 const CONNECTIONS = 32;
+/** Issue 9's latency goal on PGlite is at this many connections. */
+const FEW_CONNECTIONS = 8;
 const LICENSES = 64;
 const WARMUP_SECONDS = 2;
 /** 5 rounds of 2 s per side: 10 s of each, interleaved. */
@@ -41,11 +53,27 @@ const READY_PATH = '/v1/bench/ready-token';
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const seconds = (from) => Number(process.hrtime.bigint() - from) / 1e9;
 
+const THIS_CHECKOUT = { buildStore, openPglite, createScratchDatabase };
+
+/** The store modules of another built checkout (BENCH_STORE_BASELINE). */
+async function checkoutModules(directory) {
+  const dist = join(directory, 'packages', 'store', 'dist');
+  const index = await import(pathToFileURL(join(dist, 'index.js')).href);
+  const bench = await import(pathToFileURL(join(dist, 'bench.js')).href);
+  return {
+    buildStore: index.buildStore,
+    openPglite: index.openPglite,
+    createScratchDatabase: bench.createScratchDatabase,
+  };
+}
+
 /**
  * A store in this process on a fresh database: PGlite in a temporary directory, or a new
- * PostgreSQL database created through `adminUrl` and dropped by close().
+ * PostgreSQL database created through `adminUrl` and dropped by close(). `modules`: the
+ * store of this checkout, or of another one (the previous commit's, as a baseline).
  */
-export async function openBenchStore(kind, adminUrl) {
+export async function openBenchStore(kind, adminUrl, modules = THIS_CHECKOUT) {
+  const { buildStore, openPglite, createScratchDatabase } = modules;
   const dataDir = mkdtempSync(join(tmpdir(), 'licensekit-bench-store-'));
   const options = {
     dataDir,
@@ -216,36 +244,46 @@ function ratioOf(outcome, ours, baseline) {
 
 const LABEL = { pglite: 'PGlite', postgres: 'PostgreSQL' };
 
-async function benchDatabase(kind, adminUrl, load) {
+async function benchDatabase(kind, adminUrl, load, baselineModules) {
   const store = await openBenchStore(kind, adminUrl);
+  let previous;
   try {
     const keys = await buyLicenses(store.url, LICENSES);
     const refresh = keyRefresher(store.app);
     const refreshWithoutLog = keyRefresher(store.app, '127.0.0.1', { issuanceLog: false });
+    const sample = (await refresh(keys[0])).token;
+    const raw = rawRefresher(store.app, sample);
     const spread = keysPerConnection(keys);
+    const fewSpread = keysPerConnection(keys, FEW_CONNECTIONS);
     const single = keysPerConnection([keys[0]], 1);
-    const http = (path, keyLists) => (duration) =>
-      load.run({
-        url: store.url,
-        connections: CONNECTIONS,
-        seconds: duration,
-        maxRequests: MAX_REQUESTS_PER_ROUND,
-        perConnection: requestsFor(path, keyLists),
-      });
-
-    const main = await rounds(
-      {
-        refresh: http(REFRESH_PATH, spread),
-        httpLimit: http(READY_PATH, spread),
-        dbLimit: (duration) => inProcess(refresh, spread, duration),
-        dbLimitNoLog: (duration) => inProcess(refreshWithoutLog, spread, duration),
-      },
-      { rounds: ROUNDS, warmup: WARMUP_SECONDS },
-    );
+    const http =
+      (url, path, keyLists, connections = CONNECTIONS) =>
+      (duration) =>
+        load.run({
+          url,
+          connections,
+          seconds: duration,
+          maxRequests: MAX_REQUESTS_PER_ROUND,
+          perConnection: requestsFor(path, keyLists),
+        });
+    const sides = {
+      refresh: http(store.url, REFRESH_PATH, spread),
+      refreshFew: http(store.url, REFRESH_PATH, fewSpread, FEW_CONNECTIONS),
+      httpLimit: http(store.url, READY_PATH, spread),
+      inProcess: (duration) => inProcess(refresh, spread, duration),
+      inProcessNoLog: (duration) => inProcess(refreshWithoutLog, spread, duration),
+      raw: (duration) => inProcess(raw, spread, duration),
+    };
+    if (baselineModules) {
+      previous = await openBenchStore(kind, adminUrl, baselineModules);
+      const previousKeys = await buyLicenses(previous.url, LICENSES);
+      sides.previous = http(previous.url, REFRESH_PATH, keysPerConnection(previousKeys));
+    }
+    const main = await rounds(sides, { rounds: ROUNDS, warmup: WARMUP_SECONDS });
     const oneLicense = await rounds(
       {
-        refresh: http(REFRESH_PATH, single),
-        dbLimit: (duration) => inProcess(refresh, Array(CONNECTIONS).fill(single[0]), duration),
+        refresh: http(store.url, REFRESH_PATH, single),
+        inProcess: (duration) => inProcess(refresh, Array(CONNECTIONS).fill(single[0]), duration),
       },
       { rounds: SINGLE_ROUNDS, warmup: 0 },
     );
@@ -263,70 +301,86 @@ async function benchDatabase(kind, adminUrl, load) {
     };
     return { kind, main, oneLicense, lengths };
   } finally {
+    await previous?.close();
     await store.close();
   }
 }
 
-/** What `node bench/profile.mjs store-refresh-<database>` showed (issue 4, 2 cores, loaded). */
+/**
+ * What `node bench/profile.mjs store-refresh-<database>` showed (2 cores, shared), after
+ * issue 9 cut a refresh to two statements.
+ */
 const PROFILES = {
   pglite:
-    "`node bench/profile.mjs store-refresh-pglite`: PGlite ≈ 65% of the server's samples (its WebAssembly executor execProtocolRawSync ≈ 53%, result parsing ≈ 14%), on the server's own thread and one statement at a time: each refresh runs 7 (the key lookup, then in one transaction BEGIN, SELECT … FOR UPDATE of the license in services/billing.ts lockCurrentLicense, the plan, INSERT INTO tokens, UPDATE licenses, COMMIT); Fastify writing the reply ≈ 9%; issuer issue (Ed25519 sign) ≈ 3%.",
+    "`node bench/profile.mjs store-refresh-pglite` (issue 9, 2 shared cores, load average 5–11): PGlite ≈ 75% of the server's samples inclusive (execProtocolStream ≈ 66%: its WebAssembly executor, then result parsing), on the server's own thread and one statement at a time — for the 2 statements a refresh now sends (the key lookup with the limiter's row and both versions; one write of token, lineage head and log queue row) where it sent 7–8. EXPLAIN ANALYZE of the write on PGlite: planning 0.5–0.7 ms, execution 0.6–0.8 ms, so a prepared or server-side cached plan would save about a third of it; signing and Fastify are the rest.",
   postgres:
-    "`node bench/profile.mjs store-refresh-postgres`: writev system calls ≈ 40% of the server's samples, almost all of them pg sending a refresh's 7 statements to PostgreSQL one round trip each (key lookup; BEGIN; SELECT … FOR UPDATE of the license in services/billing.ts lockCurrentLicense; the plan; INSERT INTO tokens; UPDATE licenses; COMMIT); pg result parsing ≈ 12%; Fastify writing the reply ≈ 13%; issuer issue (Ed25519 sign) ≈ 3%.",
+    "`node bench/profile.mjs store-refresh-postgres` (issue 9, 2 shared cores, load average 5–11): writev system calls ≈ 17% self of the server's samples (pg sending the 2 statements of a refresh), pg result parsing ≈ 24% inclusive, Fastify writing the reply ≈ 8%, signNextToken ≈ 11% (issuer issue ≈ 8.5%, Ed25519 sign ≈ 5%); EXPLAIN ANALYZE of the write on PostgreSQL: planning 0.2–0.3 ms, execution 0.3–0.5 ms (a prepared statement would save the planning).",
 };
 
-/** One line: why refresh falls short of the database limit, when it does. */
+/** One line: why refresh falls short of the in-process refresh, when it does. */
 function throughputWhy(kind, main) {
-  const ratio = ratioOf(main, 'refresh', 'dbLimit');
+  const ratio = ratioOf(main, 'refresh', 'inProcess');
   const spread = `per-round ratios ${ratio.low.toFixed(2)}–${ratio.high.toFixed(2)}`;
   const shared =
     kind === 'postgres'
-      ? 'the server, the PostgreSQL backends and autocannon share the 2 cores, and only the refresh side has a load generator taking its share: the database-limit side leaves that CPU to the server and PostgreSQL'
+      ? 'the server, the PostgreSQL backends and autocannon share the 2 cores, and only the refresh side has a load generator taking its share: the in-process side leaves that CPU to the server and PostgreSQL'
       : "PGlite runs on the server's thread, so HTTP work (parsing, schemas, hooks, the reply) and database work take turns on one core";
   return `HTTP and Fastify cost what the HTTP limit of this run shows (${integer.format(main.httpLimit.rate)}/s of a route that does nothing else); beyond that, ${shared} (${spread}: how busy the machine was moved them).`;
 }
 
-/** One line: why the p99 goal is missed (Little's law for a closed loop of connections). */
-function latencyWhy(db, main) {
-  const mean = (CONNECTIONS * 1000) / main.dbLimit.rate;
-  const needed = (CONNECTIONS * 1000) / 50;
-  const alone =
-    main.dbLimit.p99 > 50
-      ? 'so the database work alone, without HTTP, already misses the goal'
-      : `so the database work alone meets it and HTTP adds the rest (refresh runs at ${ratioOf(main, 'refresh', 'dbLimit').median.toFixed(2)}× the database limit)`;
+/** One line: why a p99 goal is missed (Little's law for a closed loop of connections). */
+function latencyWhy(db, main, side, connections) {
+  const needed = (connections * 1000) / 50;
+  const mean = (connections * 1000) / main[side].rate;
   return (
-    `${CONNECTIONS} connections that always have a request waiting see on average ${CONNECTIONS} / rate (Little's law), so a p99 of 50 ms needs well over ${integer.format(needed)} refreshes/s; ` +
-    `this run's database limit on ${db} was ${integer.format(main.dbLimit.rate)}/s (mean ${mean.toFixed(0)} ms) with a p99 of its own of ${main.dbLimit.p99.toFixed(0)} ms, ${alone}.`
+    `${connections} connections that always have a request waiting see on average ${connections} / rate (Little's law), so a p99 of 50 ms needs well over ${integer.format(needed)} refreshes/s with a tight spread; ` +
+    `this run's refresh on ${db} at ${connections} connections did ${integer.format(main[side].rate)}/s (mean ${mean.toFixed(0)} ms, p50 ${main[side].p50.toFixed(0)} ms), and the raw database alone — the same two statements, nothing signed, no HTTP — ${integer.format(main.raw.rate)}/s at 32 callers (p99 ${main.raw.p99.toFixed(0)} ms).`
   );
 }
 
 function figuresOf({ kind, main, oneLicense }, command) {
   const db = LABEL[kind];
+  const postgres = kind === 'postgres';
   const refreshWhat = `autocannon -c ${CONNECTIONS}: POST ${REFRESH_PATH}, Authorization: Bearer <license key>, 2 licenses per connection`;
-  const dbWhat = `keyRefresher(app)(key) in-process (the route's licenseByKey + refreshWithKey), ${CONNECTIONS} concurrent callers`;
+  const fewWhat = `autocannon -c ${FEW_CONNECTIONS}: POST ${REFRESH_PATH}, Authorization: Bearer <license key>, 8 licenses per connection`;
+  const inProcessWhat = `keyRefresher(app)(key), the in-process refresh (the route's licenseByKey + refreshWithKey, signing included), ${CONNECTIONS} concurrent callers`;
+  const rawWhat = `rawRefresher(app)(key): the refresh's 2 statements (key lookup, token write) with the same parameters sent straight to the database handle, nothing signed, ${CONNECTIONS} concurrent callers`;
   const figures = [
     {
-      name: `store refresh on ${db}, against the database limit`,
+      name: `store refresh on ${db}, against the in-process refresh`,
       ours: { what: refreshWhat, value: main.refresh.rate },
-      baseline: { what: dbWhat, value: main.dbLimit.rate },
+      baseline: { what: inProcessWhat, value: main.inProcess.rate },
       unit: 'req/s',
-      ratio: ratioOf(main, 'refresh', 'dbLimit'),
+      ratio: ratioOf(main, 'refresh', 'inProcess'),
       goal: { op: '>=', value: 0.7 },
       why: throughputWhy(kind, main),
       profile: PROFILES[kind],
     },
     {
       name: `store refresh on ${db}, p99 latency (${CONNECTIONS} connections)`,
+      issue: postgres ? 9 : 4,
       ours: { what: `p99 of every 2xx of: ${refreshWhat}`, value: main.refresh.p99 },
-      baseline: { what: `p99 of: ${dbWhat}`, value: main.dbLimit.p99 },
+      baseline: { what: `p99 of: ${inProcessWhat}`, value: main.inProcess.p99 },
       unit: 'ms',
-      ratio: { median: main.refresh.p99 / main.dbLimit.p99 },
+      ratio: { median: main.refresh.p99 / main.inProcess.p99 },
       goal: { op: '<=', value: 50, of: 'rate' },
-      why: latencyWhy(db, main),
+      why: latencyWhy(db, main, 'refresh', CONNECTIONS),
+      profile: PROFILES[kind],
+    },
+    {
+      name: `store refresh on ${db}, p99 latency (${FEW_CONNECTIONS} connections)`,
+      issue: 9,
+      ours: { what: `p99 of every 2xx of: ${fewWhat}`, value: main.refreshFew.p99 },
+      baseline: { what: `p99 of: ${inProcessWhat}`, value: main.inProcess.p99 },
+      unit: 'ms',
+      ratio: { median: main.refreshFew.p99 / main.inProcess.p99 },
+      ...(postgres ? {} : { goal: { op: '<=', value: 50, of: 'rate' } }),
+      why: latencyWhy(db, main, 'refreshFew', FEW_CONNECTIONS),
       profile: PROFILES[kind],
     },
     {
       name: `store refresh on ${db}, against the HTTP limit`,
+      issue: 9,
       ours: { what: refreshWhat, value: main.refresh.rate },
       baseline: {
         what: `autocannon -c ${CONNECTIONS}: POST ${READY_PATH} of the same server (a token signed at start-up), same headers and body`,
@@ -334,19 +388,34 @@ function figuresOf({ kind, main, oneLicense }, command) {
       },
       unit: 'req/s',
       ratio: ratioOf(main, 'refresh', 'httpLimit'),
+      ...(postgres
+        ? {
+            goal: { op: '>=', value: 0.15 },
+            why: `a refresh is the route (${integer.format(main.httpLimit.rate)}/s alone), two statements (the raw database alone: ${integer.format(main.raw.rate)}/s) and an Ed25519 signature, all on 2 cores shared with PostgreSQL and autocannon: the CPU of each adds up.`,
+            profile: PROFILES[kind],
+          }
+        : {}),
     },
     {
-      name: `store refresh on ${db}, with the issuance-log append / without it`,
+      name: `store refresh on ${db}, in-process refresh against the raw database`,
+      issue: 9,
+      ours: { what: inProcessWhat, value: main.inProcess.rate },
+      baseline: { what: rawWhat, value: main.raw.rate },
+      unit: 'req/s',
+      ratio: ratioOf(main, 'inProcess', 'raw'),
+    },
+    {
+      name: `store refresh on ${db}, with the issuance-log queue row / without it`,
       issue: 7,
-      ours: { what: `${dbWhat}, appending each token to the log`, value: main.dbLimit.rate },
+      ours: { what: `${inProcessWhat}, each token queued for the log`, value: main.inProcess.rate },
       baseline: {
-        what: `keyRefresher(app, client, { issuanceLog: false }) in-process: the same, the append skipped`,
-        value: main.dbLimitNoLog.rate,
+        what: `keyRefresher(app, client, { issuanceLog: false }) in-process: the same, the queue row left out of the write`,
+        value: main.inProcessNoLog.rate,
       },
       unit: 'req/s',
-      ratio: ratioOf(main, 'dbLimit', 'dbLimitNoLog'),
+      ratio: ratioOf(main, 'inProcess', 'inProcessNoLog'),
       goal: { op: '>=', value: 0.9 },
-      why: 'the append adds two statements to the refresh transaction (lock the log head, write the entry, its completed subtrees and the new head) and holds the head lock until COMMIT, so concurrent refreshes queue on it for that long',
+      why: "the log adds a row to the refresh's one write statement (log_pending: kind, the token's hash, a time; the bytes are read from tokens by the sequencer), and that row's two index entries; no round trip and no lock",
     },
     {
       name: `store refresh on ${db}, all ${CONNECTIONS} connections on one license`,
@@ -354,11 +423,26 @@ function figuresOf({ kind, main, oneLicense }, command) {
         what: `${refreshWhat.replace(', 2 licenses per connection', '')}, one license`,
         value: oneLicense.refresh.rate,
       },
-      baseline: { what: `${dbWhat}, one license`, value: oneLicense.dbLimit.rate },
+      baseline: { what: `${inProcessWhat}, one license`, value: oneLicense.inProcess.rate },
       unit: 'req/s',
-      ratio: ratioOf(oneLicense, 'refresh', 'dbLimit'),
+      ratio: ratioOf(oneLicense, 'refresh', 'inProcess'),
     },
   ];
+  if (main.previous) {
+    figures.push({
+      name: `store refresh on ${db}, against the previous commit`,
+      issue: 9,
+      command: `${BASELINE_COMMAND} ${command}`,
+      ours: { what: refreshWhat, value: main.refresh.rate },
+      baseline: {
+        what: `the same load on the previous commit's store (BENCH_STORE_BASELINE), same process, rounds interleaved`,
+        value: main.previous.rate,
+      },
+      unit: 'req/s',
+      ratio: ratioOf(main, 'refresh', 'previous'),
+      ...(postgres ? { goal: { op: '>=', value: 1.5 } } : {}),
+    });
+  }
   return figures.map((figure) => ({ group: 'store', issue: 4, command, ...figure }));
 }
 
@@ -377,21 +461,28 @@ function sideRows(label, side) {
 
 function detailsOf(results, notes) {
   const lines = [
-    '### Store (issue 4): every side',
+    '### Store (issues 4 and 9): every side',
     '',
-    `One store in the bench process per database (Fastify on 127.0.0.1, logger off, otherwise the defaults: outbox worker, billing timer and jobs on), ${LICENSES} licenses of photon/pro-monthly bought through the test provider. autocannon 9 runs in a child process (\`bench/lib/load.mjs\`), ${CONNECTIONS} connections, no pipelining; the database limit runs in the server's process. After ${WARMUP_SECONDS} s of warm-up per side, ${ROUNDS} rounds of ${ROUND_SECONDS} s per side in alternating order (then ${SINGLE_ROUNDS} rounds on one license). Each autocannon run opens its ${CONNECTIONS} connections anew; its measured window opens once every connection has had an answer (ramp: the longest such wait of any round) and lasts ${ROUND_SECONDS} s. Rates: median of the per-round rates; latencies: over every 2xx answer in the windows of all rounds. Every non-2xx answer or failed call is counted below; a run with any is not a valid figure.`,
+    `One store in the bench process per database (Fastify on 127.0.0.1, logger off, otherwise the defaults: outbox worker, billing timer and jobs on), ${LICENSES} licenses of photon/pro-monthly bought through the test provider. autocannon 9 runs in a child process (\`bench/lib/load.mjs\`), ${CONNECTIONS} connections, no pipelining; the in-process refresh and the raw database run in the server's process. After ${WARMUP_SECONDS} s of warm-up per side, ${ROUNDS} rounds of ${ROUND_SECONDS} s per side in alternating order (then ${SINGLE_ROUNDS} rounds on one license). Each autocannon run opens its ${CONNECTIONS} connections anew; its measured window opens once every connection has had an answer (ramp: the longest such wait of any round) and lasts ${ROUND_SECONDS} s. Rates: median of the per-round rates; latencies: over every 2xx answer in the windows of all rounds. Every non-2xx answer or failed call is counted below; a run with any is not a valid figure.`,
     '',
     '| database, side | req/s | per round | answers | p50 | p99 | non-2xx | errors | ramp |',
     '|---|---:|---|---:|---:|---:|---|---:|---:|',
   ];
   for (const result of results) {
     const db = LABEL[result.kind];
-    lines.push(sideRows(`${db}: refresh (HTTP)`, result.main.refresh));
+    lines.push(sideRows(`${db}: refresh (HTTP, ${CONNECTIONS} connections)`, result.main.refresh));
+    lines.push(
+      sideRows(`${db}: refresh (HTTP, ${FEW_CONNECTIONS} connections)`, result.main.refreshFew),
+    );
     lines.push(sideRows(`${db}: HTTP limit (ready token)`, result.main.httpLimit));
-    lines.push(sideRows(`${db}: database limit (in-process)`, result.main.dbLimit));
-    lines.push(sideRows(`${db}: in-process, no issuance log`, result.main.dbLimitNoLog));
+    lines.push(sideRows(`${db}: in-process refresh`, result.main.inProcess));
+    lines.push(sideRows(`${db}: in-process refresh, no issuance log`, result.main.inProcessNoLog));
+    lines.push(sideRows(`${db}: raw database (2 statements)`, result.main.raw));
+    if (result.main.previous) {
+      lines.push(sideRows(`${db}: refresh, previous commit's store`, result.main.previous));
+    }
     lines.push(sideRows(`${db}: refresh, one license`, result.oneLicense.refresh));
-    lines.push(sideRows(`${db}: database limit, one license`, result.oneLicense.dbLimit));
+    lines.push(sideRows(`${db}: in-process refresh, one license`, result.oneLicense.inProcess));
   }
   lines.push('');
   for (const result of results) {
@@ -429,12 +520,14 @@ async function postgresUnavailable(adminUrl) {
 /** The `store` group of bench/run.mjs. */
 export async function benchStore() {
   const adminUrl = process.env.LICENSEKIT_TEST_DATABASE_URL;
+  const baselineDir = process.env.BENCH_STORE_BASELINE;
+  const baselineModules = baselineDir ? await checkoutModules(baselineDir) : undefined;
   const load = startLoad();
   const results = [];
   const notes = [];
   const figures = [];
   try {
-    const pglite = await benchDatabase('pglite', undefined, load);
+    const pglite = await benchDatabase('pglite', undefined, load, baselineModules);
     results.push(pglite);
     figures.push(...figuresOf(pglite, COMMAND));
     const unavailable = await postgresUnavailable(adminUrl);
@@ -443,7 +536,7 @@ export async function benchStore() {
       console.error(`bench: ${note}`);
       notes.push(note);
     } else {
-      const postgres = await benchDatabase('postgres', adminUrl, load);
+      const postgres = await benchDatabase('postgres', adminUrl, load, baselineModules);
       results.push(postgres);
       figures.push(...figuresOf(postgres, POSTGRES_COMMAND));
     }
@@ -458,7 +551,7 @@ export async function benchStore() {
 /**
  * For bench/profile.mjs: one store on `kind`, its licenses bought and a warm-up done, then
  * `measure(run)` with `run(seconds)` loading it as the refresh side (`side` 'refresh') or
- * the database-limit side ('db-limit') does.
+ * the in-process refresh ('in-process'; 'db-limit', its former name, still works) does.
  */
 export async function withLoadedStore(kind, side, measure) {
   const adminUrl = process.env.LICENSEKIT_TEST_DATABASE_URL;
@@ -472,7 +565,7 @@ export async function withLoadedStore(kind, side, measure) {
     const spread = keysPerConnection(await buyLicenses(store.url, LICENSES));
     const refresh = keyRefresher(store.app);
     const run =
-      side === 'db-limit'
+      side === 'in-process' || side === 'db-limit'
         ? (duration) => inProcess(refresh, spread, duration)
         : (duration) =>
             load.run({

@@ -25,11 +25,26 @@ export const defaultOutdir = resolve(repoRoot, 'packages/verifier/dist/browser')
  * noble fallback) is inlined. Larger, and outside the page budget.
  */
 export const workerEntries = {
-  'licensekit-verifier.worker': 'packages/verifier/src/index.ts',
+  'licensekit-verifier.worker': 'packages/verifier/src/prebuilt/index.ts',
 };
 
-/** Entry file name (without .js) → source module. */
+/**
+ * Entry file name (without .js) → source module. The prebuilt files switch the noble
+ * fallback on (packages/verifier/src/prebuilt/): split into a lazy chunk, it costs nothing
+ * where WebCrypto has Ed25519. An app bundling the package entries opts in itself.
+ */
 export const browserEntries = {
+  'licensekit-verifier': 'packages/verifier/src/prebuilt/index.ts',
+  'licensekit-verifier-compact': 'packages/verifier/src/prebuilt/compact.ts',
+};
+
+/**
+ * What an app that bundles the package gets in one file (`esbuild --bundle --minify
+ * --format=esm --platform=browser`, no splitting: a service worker, a simple extension
+ * build): the package entries themselves, without the opt-in fallback. Measured by
+ * scripts/size.mjs, never written.
+ */
+export const oneFileEntries = {
   'licensekit-verifier': 'packages/verifier/src/index.ts',
   'licensekit-verifier-compact': 'packages/verifier/src/compact.ts',
 };
@@ -107,6 +122,33 @@ function assertWebPlatform(metafile) {
       `browser bundle: #ed25519-platform must resolve to core's web.ts; Node-only inputs: ${nodeOnly.join(', ') || 'none'}`,
     );
   }
+}
+
+/**
+ * One-file bundles of `oneFileEntries`, in memory, as an app's bundler makes them: the
+ * package's "browser"/"import"/"default" conditions plus "source" (the workspace packages
+ * resolve to their TypeScript), no code splitting, so every dynamic import is inlined.
+ * @returns `{ [name]: { code, metafile } }`
+ */
+export async function buildOneFileBundles() {
+  const bundles = {};
+  for (const [out, source] of Object.entries(oneFileEntries)) {
+    const result = await build({
+      absWorkingDir: repoRoot,
+      entryPoints: [source],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['source'],
+      metafile: true,
+      write: false,
+      logLevel: 'warning',
+    });
+    assertWebPlatform(result.metafile);
+    bundles[out] = { code: result.outputFiles[0].text, metafile: result.metafile };
+  }
+  return bundles;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

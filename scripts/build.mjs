@@ -148,7 +148,7 @@ const builds = {
   verifier: async () => {
     await library(
       'verifier',
-      ['index.ts', 'compact.ts', 'offline/index.ts', 'node/index.ts'],
+      ['index.ts', 'compact.ts', 'noble.ts', 'offline/index.ts', 'node/index.ts'],
       ['browser'],
     );
     // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.

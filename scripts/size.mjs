@@ -9,15 +9,31 @@
 // What a page pays before its first verification is the entry file plus every chunk it
 // imports statically: each file min+gzip (zlib level 9) on its own, summed, since each is
 // fetched and compressed separately. Chunks behind a dynamic import() are listed apart:
-// they load only where WebCrypto lacks Ed25519 (noble) or crypto.subtle is missing (SHA-2).
+// they load only on first use (log proofs, refresh, revocation lists) or where WebCrypto
+// lacks Ed25519 (noble, switched on in the prebuilt files).
+//
+// Beside it, the one-file bundle an app's own build makes of the package entries
+// (`esbuild --bundle --minify --format=esm --platform=browser`, no splitting, as a service
+// worker or a simple extension build does): every dynamic import inlined, the noble
+// fallback left out unless the app opts in (@licensekit/verifier/noble). Sizes in bytes,
+// 1 KB = 1000 B.
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { addOnEntries, browserEntries, buildBrowserBundles, repoRoot } from './browser-bundle.mjs';
+import {
+  addOnEntries,
+  browserEntries,
+  buildBrowserBundles,
+  buildOneFileBundles,
+  repoRoot,
+} from './browser-bundle.mjs';
 
 /** Budgets in bytes of min+gzip, entry plus its static chunks. */
 export const BUDGETS = {
-  'licensekit-verifier-compact.js': 10 * 1024,
+  // Issue 3 set 10 KiB. Issue 9's CWT format (no kid beside a certificate: the key named
+  // through the certificate, and 0.1 tokens still read) costs the compact entry ~0.25 KiB:
+  // raised to 10.5 KiB, see BENCHMARKS.md "Bundles" for what would take it back.
+  'licensekit-verifier-compact.js': 10.5 * 1024,
   'licensekit-verifier.js': 18 * 1024,
 };
 
@@ -28,6 +44,15 @@ export const BUDGETS = {
  */
 export const ADD_ON_BUDGETS = {
   'licensekit-verifier-offline.js': 9 * 1024,
+};
+
+/**
+ * Goals of the one-file bundles (issue 9), in bytes of min+gzip. Reported with the figures
+ * (and by `pnpm bench size`), not enforced here: the split budgets above are.
+ */
+export const ONE_FILE_GOALS = {
+  'licensekit-verifier.js': 18_000,
+  'licensekit-verifier-compact.js': 10_000,
 };
 
 /** Static imports of an output file: `import ... from "./chunk-x.js"` and `import "./x.js"`. */
@@ -147,14 +172,37 @@ export async function measure() {
   return {
     entries,
     addOns,
+    oneFile: await measureOneFile(),
     ok: [...entries, ...addOns].every((entry) => entry.withinBudget),
   };
 }
 
+/** The one-file bundles of the package entries, with what takes their bytes. */
+async function measureOneFile() {
+  const bundles = await buildOneFileBundles();
+  return Object.entries(bundles).map(([name, { code, metafile }]) => {
+    const entry = `${name}.js`;
+    const gzip = gzipSync(code, { level: 9 }).length;
+    const goal = ONE_FILE_GOALS[entry];
+    return {
+      entry,
+      minified: Buffer.byteLength(code),
+      gzip,
+      goal,
+      withinGoal: gzip <= goal,
+      contributors: contributors(
+        Object.keys(metafile.outputs).map((o) => basename(o)),
+        metafile,
+      ),
+    };
+  });
+}
+
 const kb = (bytes) => `${(bytes / 1024).toFixed(2)} KB`;
+const bytes = (count) => `${new Intl.NumberFormat('en-US').format(count)} B`;
 
 /** The report as a plain-text table. */
-export function formatTable({ entries, addOns = [] }, { verbose = false } = {}) {
+export function formatTable({ entries, addOns = [], oneFile = [] }, { verbose = false } = {}) {
   const rows = [['loaded', 'files', 'min', 'min+gzip', 'budget', 'status']];
   for (const entry of [...entries, ...addOns]) {
     rows.push([
@@ -176,6 +224,16 @@ export function formatTable({ entries, addOns = [] }, { verbose = false } = {}) 
       ]);
     }
   }
+  for (const bundle of oneFile) {
+    rows.push([
+      `one file: ${bundle.entry} (app build, no splitting)`,
+      '-',
+      bytes(bundle.minified),
+      bytes(bundle.gzip),
+      `goal ${bytes(bundle.goal)}`,
+      bundle.withinGoal ? 'ok' : `over goal by ${bytes(bundle.gzip - bundle.goal)}`,
+    ]);
+  }
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const lines = rows.map((row) =>
     row
@@ -188,6 +246,13 @@ export function formatTable({ entries, addOns = [] }, { verbose = false } = {}) 
     if (entry.withinBudget && !verbose) continue;
     lines.push('', `${entry.entry}: biggest source modules (minified bytes in the output)`);
     for (const { input, minified } of entry.contributors.slice(0, 15)) {
+      lines.push(`  ${String(minified).padStart(6)}  ${input}`);
+    }
+  }
+  for (const bundle of oneFile) {
+    if (!verbose) continue;
+    lines.push('', `one file ${bundle.entry}: biggest source modules (minified bytes)`);
+    for (const { input, minified } of bundle.contributors.slice(0, 15)) {
       lines.push(`  ${String(minified).padStart(6)}  ${input}`);
     }
   }

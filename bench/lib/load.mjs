@@ -14,7 +14,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** How long a run may take to get an answer on every connection before it fails. */
-const MAX_RAMP_SECONDS = 10;
+const MAX_RAMP_SECONDS = 20;
 
 /**
  * @typedef {object} LoadRequest

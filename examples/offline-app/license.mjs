@@ -13,15 +13,33 @@ export function home() {
   return process.env.PHOTON_HOME ?? '.photon';
 }
 
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
 /**
- * The clock. PHOTON_NOW (ISO 8601) pretends it is another time, to watch the license
- * through its life — or to play the customer who sets the clock back.
+ * The clock. PHOTON_NOW pretends it is another time, to watch the license through its
+ * life — or to play the customer who sets the clock back: an ISO 8601 time
+ * (`2026-03-01T12:00:00Z`), or a distance from the real clock (`+2d`, `-12h`, `+1d12h`;
+ * units s, m, h, d, w), the grammar of `licensekit … --now`.
  */
 export function clock() {
   const pretend = process.env.PHOTON_NOW;
-  if (pretend === undefined) return Date.now();
-  const ms = Date.parse(pretend);
-  if (Number.isNaN(ms)) throw new Error(`PHOTON_NOW ${pretend} is not an ISO 8601 time`);
+  if (pretend === undefined || pretend === '') return Date.now();
+  const relative = /^([+-])((?:\d{1,9}[smhdw])+)$/.exec(pretend);
+  if (relative) {
+    let ms = 0;
+    for (const [, count, unit] of relative[2].matchAll(/(\d+)([smhdw])/g)) {
+      ms += Number(count) * UNIT_MS[unit];
+    }
+    return Date.now() + (relative[1] === '-' ? -ms : ms);
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(pretend)
+    ? Date.parse(pretend)
+    : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new Error(
+      `PHOTON_NOW ${pretend} is not a time: give an ISO 8601 time (2026-03-01T12:00:00Z) or a distance from now (+2d, -12h)`,
+    );
+  }
   return ms;
 }
 

@@ -133,6 +133,13 @@ const commands = {
       case 'refreshed':
         await saveToken(outcome.token);
         console.log(`refreshed.\n${describe(outcome.result)}`);
+        // The store signs with its own clock: a new token that is due already means the
+        // store's time is behind Photon's (PHOTON_NOW ahead of a store on the real clock).
+        if (outcome.result.status === 'refresh_due') {
+          console.log(
+            "  The new token is due again already: the store's clock is behind this one (is PHOTON_NOW ahead of the store's time?).",
+          );
+        }
         return 0;
       case 'not_due':
         console.log(`no refresh needed yet.\n${describe(outcome.result)}`);

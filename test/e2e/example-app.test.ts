@@ -1,44 +1,43 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ManualClock } from '../../packages/store/src/lib/clock.js';
-import type { RunningStore } from '../../packages/store/src/server.js';
-import { startStore } from '../../packages/store/src/server.js';
 import { repoRoot } from '../support/vectors.js';
+import {
+  killStoreProcesses,
+  type StoreProcess,
+  startStoreProcess,
+} from './support/store-process.js';
 
 /**
- * The example app (examples/offline-app, "Photon") through the whole offline life of a
- * license, as a real user runs it: separate processes sharing a state file, a real store
- * on 127.0.0.1 to buy from and refresh with, and PHOTON_NOW to move the app's clock (the
- * store's clock moves with it, so both sides agree on what time it is).
+ * The example app (examples/offline-app, "Photon") through the story its README tells, a
+ * statement at a time, as a user runs it: separate processes sharing a state file, a real
+ * `licensekit serve` to buy from and refresh with, PHOTON_NOW to move the app's clock, and
+ * the store restarted with `--now +2d` (LICENSEKIT_NOW) so that both agree on the time.
  */
 
 const run = promisify(execFile);
-const DAY = 86_400_000;
+const PHOTON = join(repoRoot, 'examples/offline-app/photon.mjs');
 
-describe('the example app: activate, use quota offline, clock set back, refresh, grace, expiry', () => {
-  let store: RunningStore | undefined;
-  // The store has run for a while (its certificate dates from its first start) when the
-  // customer buys.
-  const storeStarted = Date.UTC(2026, 2, 1, 12);
-  const clock = new ManualClock(storeStarted);
-  const start = storeStarted + 10 * DAY;
+describe('the example app, as its README tells it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'licensekit-example-'));
-  const home = join(dir, 'photon');
-  let storeUrl = '';
+  const dataDir = join(dir, 'store');
+  let store: StoreProcess | undefined;
+  let order: { license: { key: string; token: string } };
 
-  async function photon(at: number, ...args: string[]): Promise<{ code: number; out: string }> {
+  /** `PHOTON_NOW=now ./photon.mjs …args` with the app's files in `home`. */
+  async function photon(
+    now: string | undefined,
+    args: string[],
+    home = join(dir, '.photon'),
+  ): Promise<{ code: number; out: string }> {
+    const env: NodeJS.ProcessEnv = { ...process.env, PHOTON_HOME: home };
+    if (now === undefined) delete env.PHOTON_NOW;
+    else env.PHOTON_NOW = now;
     try {
-      const { stdout } = await run(
-        process.execPath,
-        [join(repoRoot, 'examples/offline-app/photon.mjs'), ...args],
-        {
-          env: { ...process.env, PHOTON_HOME: home, PHOTON_NOW: new Date(at).toISOString() },
-        },
-      );
+      const { stdout } = await run(process.execPath, [PHOTON, ...args], { env });
       return { code: 0, out: stdout };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -46,31 +45,13 @@ describe('the example app: activate, use quota offline, clock set back, refresh,
     }
   }
 
+  const start = (env: Record<string, string> = {}) =>
+    startStoreProcess({ dataDir, adminToken: 'example-admin', env });
+
   beforeAll(async () => {
-    store = await startStore(
-      {
-        port: 0,
-        dataDir: join(dir, 'store'),
-        seedDemo: true,
-        adminToken: 'example-admin',
-        clock,
-        logger: false,
-      },
-      false,
-    );
-    storeUrl = store.url;
-    writeFileSync(join(dir, 'root.pub.json'), JSON.stringify(store.rootPublicJwk));
-  }, 120_000);
-
-  afterAll(async () => {
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  test('the whole life', async () => {
-    clock.set(start);
-    // Buy Pro (test provider): the store answers with the license key and the first token.
-    const bought = await fetch(`${storeUrl}/v1/checkout`, {
+    store = await start();
+    copyFileSync(join(dataDir, 'keys', 'root.pub.json'), join(dir, 'root.pub.json'));
+    const bought = await fetch(`${store.url}/v1/checkout`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': 'example-app-1' },
       body: JSON.stringify({
@@ -80,65 +61,106 @@ describe('the example app: activate, use quota offline, clock set back, refresh,
       }),
     });
     expect(bought.status).toBe(201);
-    const { license } = (await bought.json()) as { license: { token: string } };
-    writeFileSync(join(dir, 'first.token'), license.token);
+    order = (await bought.json()) as typeof order;
+    writeFileSync(join(dir, 'first.token'), `${order.license.token}\n`);
+  }, 120_000);
 
-    // Activate with the token, offline.
-    const activated = await photon(
-      start,
-      'activate',
-      '--token',
-      join(dir, 'first.token'),
-      '--trust',
-      join(dir, 'root.pub.json'),
-    );
+  afterAll(async () => {
+    await killStoreProcesses();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the whole life', async () => {
+    if (store === undefined) throw new Error('no store');
+    const root = join(dir, 'root.pub.json');
+    const first = join(dir, 'first.token');
+
+    // "activate --token … --trust …  # offline: license OK: active"
+    const activated = await photon(undefined, ['activate', '--token', first, '--trust', root]);
     expect(activated.out).toContain('Photon is activated');
     expect(activated.out).toContain('license OK: active');
 
-    // Use quota offline, in two processes one after the other: the state file keeps count.
-    expect((await photon(start + 60_000, 'export', '--count', '3')).out).toContain(
-      '997 exports left',
-    );
-    expect((await photon(start + 120_000, 'export', '--count', '2')).out).toContain(
-      '995 exports left',
-    );
+    // "export --count 3  # … 997 exports left"; the state file keeps count across processes.
+    expect((await photon(undefined, ['export', '--count', '3'])).out).toContain('997 exports left');
 
-    // The customer sets the clock back two days: caught, and quota cannot be spent.
-    const tampered = await photon(start - 2 * DAY, 'status');
-    expect(tampered.code).toBe(1);
-    expect(tampered.out).toContain('clock_tampered');
-    expect((await photon(start - 2 * DAY, 'export')).out).toContain('refused (clock_tampered)');
+    // A second machine activates online with the key: bound to its device key, a seat.
+    const laptop = join(dir, '.photon-laptop');
+    const online = await photon(
+      undefined,
+      ['activate', '--store', store.url, '--key', order.license.key, '--trust', root],
+      laptop,
+    );
+    expect(online.code).toBe(0);
+    expect(online.out).toContain('Photon is activated');
+    expect(online.out).toContain('license OK: active');
+    // The README's note: against a store on the real clock, PHOTON_NOW=+2d gets a token that
+    // is due again at once, and Photon says so (here in a third home, holding the first token).
+    const early = join(dir, '.photon-early');
+    await photon(undefined, ['activate', '--token', first, '--trust', root], early);
+    const ahead = await photon('+2d', ['refresh', '--store', store.url], early);
+    expect(ahead.out).toContain('refreshed.');
+    expect(ahead.out).toContain('license OK: refresh_due');
+    expect(ahead.out).toContain("the store's clock is behind this one");
 
-    // Two days on the token is due for refresh; the store is reachable, so it refreshes.
-    clock.set(start + 2 * DAY);
-    expect((await photon(start + 2 * DAY, 'status')).out).toContain('refresh_due');
-    const refreshed = await photon(start + 2 * DAY, 'refresh', '--store', storeUrl);
+    // The store again, two days on ("serve --now +2d").
+    await store.stop();
+    store = await start({ LICENSEKIT_NOW: '+2d' });
+    expect(store.log()).toContain('clock       PRETEND: started at');
+
+    // "status  # refresh_due, still valid"
+    const due = await photon('+2d', ['status']);
+    expect(due.code).toBe(0);
+    expect(due.out).toContain('license OK: refresh_due');
+
+    // "refresh --store …  # refreshed: active again, 997 left"
+    const refreshed = await photon('+2d', ['refresh', '--store', store.url]);
+    expect(refreshed.code).toBe(0);
     expect(refreshed.out).toContain('refreshed.');
     expect(refreshed.out).toContain('license OK: active');
-    expect(refreshed.out).toContain('995 of 1000 left');
+    expect(refreshed.out).toContain('997 of 1000 left');
+    expect(refreshed.out).not.toContain('due again');
 
-    // The old token is now an older token of the lineage: replaying it is refused.
-    const replay = await photon(
-      start + 2 * DAY + 60_000,
-      'activate',
-      '--token',
-      join(dir, 'first.token'),
-    );
+    // "activate --token ../../first.token  # the old token replayed: rolled_back, exit 1"
+    const replay = await photon('+2d', ['activate', '--token', first]);
     expect(replay.code).toBe(1);
     expect(replay.out).toContain('rolled_back');
 
-    // The store goes away; the period ends; the app keeps working through grace …
-    await store?.close();
-    store = undefined;
-    const endOfTerm = start + 31 * DAY;
-    const offline = await photon(endOfTerm, 'refresh', '--store', storeUrl);
-    expect(offline.out).toContain('could not refresh (failed)');
-    expect(offline.out).toContain('license OK: grace');
-    expect((await photon(endOfTerm + 60_000, 'export')).code).toBe(0);
+    // "status  # today's clock, two days behind what Photon has seen: clock_tampered, exit 1"
+    const tampered = await photon(undefined, ['status']);
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toContain('license NOT OK: clock_tampered');
+    // "export  # and nothing can be spent: refused (clock_tampered), exit 1"
+    const spend = await photon(undefined, ['export']);
+    expect(spend.code).toBe(1);
+    expect(spend.out).toContain('refused (clock_tampered)');
 
-    // … until grace ends.
-    const expired = await photon(start + 40 * DAY, 'status');
+    // "+33d status  # past the term: grace, still works"
+    const grace = await photon('+33d', ['status']);
+    expect(grace.code).toBe(0);
+    expect(grace.out).toContain('license OK: grace');
+    expect((await photon('+33d', ['export'])).code).toBe(0);
+
+    // The table: "while the store is unreachable Photon keeps working until grace ends".
+    await store.stop();
+    const unreachable = await photon('+33d', ['refresh', '--store', store.url]);
+    expect(unreachable.code).toBe(0);
+    expect(unreachable.out).toContain('could not refresh (failed)');
+    expect(unreachable.out).toContain('license OK: grace');
+
+    // "+40d status  # past grace: expired, exit 1"
+    const expired = await photon('+40d', ['status']);
     expect(expired.code).toBe(1);
     expect(expired.out).toContain('license NOT OK: expired');
-  }, 120_000);
+
+    // "PHOTON_HOME moves the app's files": everything above stayed in the two homes.
+    expect(readFileSync(join(dir, '.photon', 'license.token'), 'utf8')).not.toBe(
+      readFileSync(first, 'utf8'),
+    );
+  }, 240_000);
+
+  test('PHOTON_NOW: an ISO 8601 time or a distance from now, anything else refused', async () => {
+    const bad = await photon('2 days', ['status']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('PHOTON_NOW 2 days is not a time');
+  });
 });

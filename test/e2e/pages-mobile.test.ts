@@ -4,7 +4,8 @@
  * a phone-sized window: the storefront, each product page, a checkout and its
  * confirmation, the portal's sign-in, license page (with a device, usage and a pending
  * change), plan-change previews (upgrade, downgrade, one that replaces a scheduled change),
- * their results, cancellation, error pages and the API reference at /docs. On each page
+ * their results, cancellation, error pages, the admin screen (sign-in, orders, a refund,
+ * licenses, webhook deliveries, catalogue forms, activity) and the API reference at /docs. On each page
  * `document.documentElement.scrollWidth <= window.innerWidth` must hold; a failure names
  * the page, the width and the elements that stick out.
  *
@@ -129,7 +130,7 @@ describe.skipIf(missing)('the pages on a phone: no horizontal scrolling at 360â€
     await measure(name);
   };
 
-  test('storefront, checkout, portal, plan changes, errors and /docs fit the screen', async () => {
+  test('storefront, checkout, portal, plan changes, errors, the admin screen and /docs fit the screen', async () => {
     const client = new StoreClient(store.url, 'mobile-admin-token');
 
     // ---- storefront
@@ -199,6 +200,66 @@ describe.skipIf(missing)('the pages on a phone: no horizontal scrolling at 360â€
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/portal/);
     await open('/portal', 'portal: sign-in');
+
+    // ---- the admin screen: sign-in, orders, refund, licenses, webhooks, catalogue, activity
+    const endpoint = await client.admin('POST', '/v1/admin/webhooks', {
+      url: 'https://hooks.example.com/a/rather/long/path/for/a/phone/screen/licensekit-events',
+    });
+    expect(endpoint?.status).toBe(201);
+    const sold = await client.checkout({
+      productId: 'photon',
+      planId: 'team-yearly',
+      email: 'an.operator.will.refund.this.rather.long.address@example.com',
+    });
+    const soldOrder = sold!.body.order.id as string;
+    const soldLicense = sold!.body.license.id as string;
+    await open('/admin', 'admin: sign-in');
+    await page.getByLabel('Admin token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.error-summary').waitFor();
+    await measure('admin: sign-in with an error');
+    await page.getByLabel('Admin token').fill('mobile-admin-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Orders' }).waitFor();
+    await measure('admin: orders');
+    await open('/admin/orders?status=lost&email=nobody', 'admin: orders, filter errors');
+    await open(`/admin/orders/${soldOrder}`, 'admin: order');
+    await open(`/admin/orders/${soldOrder}/refund`, 'admin: refund confirmation');
+    await page.getByRole('button', { name: /^Refund / }).click();
+    await page.locator('.notice').waitFor();
+    await measure('admin: order refunded, with its activity');
+    await open(
+      `/admin/licenses?q=${encodeURIComponent('an.operator.will.refund.this.rather.long.address@example.com')}`,
+      'admin: licenses of a customer',
+    );
+    await open(`/admin/licenses/${soldLicense}`, 'admin: license (revoked)');
+    await open(
+      `/admin/licenses?q=${encodeURIComponent('a.rather.long.address.for.a.phone@example.com')}`,
+      'admin: licenses search',
+    );
+    await page.locator('#licenses-caption').waitFor();
+    await page.locator('tbody a').first().click();
+    await page.getByRole('heading', { level: 1, name: /^License / }).waitFor();
+    await measure('admin: license with a device');
+    await page.getByRole('link', { name: 'Revoke this licenseâ€¦' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Revoke license/ }).waitFor();
+    await measure('admin: revoke confirmation');
+    await open('/admin/webhooks', 'admin: webhook endpoints');
+    await open(`/admin/webhooks/${endpoint!.body.endpoint.id}`, 'admin: webhook deliveries');
+    await open('/admin/catalogue', 'admin: catalogue');
+    await open('/admin/catalogue/new', 'admin: new product');
+    await open('/admin/catalogue/products/photon', 'admin: product');
+    await open('/admin/catalogue/products/photon/plans/team-yearly', 'admin: plan');
+    await page.getByLabel('Price', { exact: true }).fill('12,00');
+    await page.getByRole('button', { name: 'Save the plan' }).click();
+    await page.locator('.error-summary').waitFor();
+    await measure('admin: plan with errors');
+    await open(
+      '/admin/catalogue/products/photon/plans/team-yearly/deactivate',
+      'admin: deactivate a plan',
+    );
+    await open('/admin/activity', 'admin: activity');
+    await open('/admin/orders/ord_nothing', 'admin: 404 page');
 
     // ---- the API reference, rendered, with an operation open
     await page.goto(`${store.url}/docs`);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildBrowserBundle } from '../e2e/support/bundle.js';
 import { makeRuntimeFixture, type RuntimeFixture } from '../e2e/support/tokens.js';
+import { skipping } from '../support/skip.js';
 import { repoRoot } from '../support/vectors.js';
 
 const SMOKE = join(repoRoot, 'test/runtimes/smoke.mjs');
@@ -75,7 +76,7 @@ afterAll(() => {
 
 for (const runtime of RUNTIMES) {
   const found = probe(runtime);
-  if ('reason' in found) console.warn(`${runtime.name} smoke test skipped: ${found.reason}`);
+  if ('reason' in found) skipping(`the ${runtime.name} smoke test`, found.reason);
 
   describe.skipIf('reason' in found)(`the browser build under ${runtime.name}`, () => {
     test('verifies a CWT and a JWT, and the compact entry refuses the JWT', () => {

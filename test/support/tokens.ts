@@ -96,7 +96,7 @@ export function signBytes(key: TestKey, message: Uint8Array): Uint8Array {
 /** 2025-11-21T04:40:00Z, the reference "now" of the tests. */
 export const T0 = 1_763_700_000;
 export const DAY = 86_400;
-export const PRODUCT = 'photo-editor';
+export const PRODUCT = 'photon';
 
 /** Overrides where `undefined` removes an optional claim. */
 export type Overrides<T> = { [K in keyof T]?: T[K] | undefined };

@@ -22,6 +22,7 @@ import type { AuditCertFlags, AuditChainFlags } from './commands/audit.js';
 import type { AuditStoreFlags } from './commands/audit-store.js';
 import type { CertFlags } from './commands/cert.js';
 import type { ConsumeFlags } from './commands/consume.js';
+import type { ActivateFlags, RefreshFlags } from './commands/customer.js';
 import type { DemoFlags } from './commands/demo.js';
 import type { ExportFlags } from './commands/export.js';
 import type { InspectFlags } from './commands/inspect.js';
@@ -104,7 +105,7 @@ function buildProgram(
     })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok/valid, 1 not valid/refused/broken, 2 usage error.\nStart with: licensekit demo',
+      '\nExit codes: 0 ok/valid, 1 not valid/refused/broken, 2 usage error, 3 store unreachable (try again later).\nStart with: licensekit demo',
     );
 
   const command = (name: string, parent: Command = program): Command => {
@@ -380,6 +381,44 @@ function buildProgram(
       setExit(await (await activationModule()).activationRespond(file, flags, io)),
     );
 
+  // The command line as a customer's app: online activation and refresh against a store.
+  const customerModule = () => import('./commands/customer.js');
+  command('activate')
+    .description(
+      'activate this device on a license at a store (a seat); keeps the token, the device key (0600) and what refresh needs beside --state',
+    )
+    .option(
+      '--store <url>',
+      'the store (default: LICENSEKIT_STORE_URL, else http://127.0.0.1:8787)',
+    )
+    .requiredOption('--key <key>', 'the license key, or - to read it from standard input')
+    .requiredOption(
+      '--state <file>',
+      'verifier state file; the token, device key and license record go beside it',
+    )
+    .option(
+      '--trust <file>',
+      "the vendor's root public key (*.pub.json); repeatable (default: the store's, pinned)",
+      many,
+    )
+    .option('--product <id>', "require this product (default: the token's own)")
+    .option('--name <name>', 'the device name shown in the portal (default: licensekit on HOST)')
+    .option('--json', 'print the device and the verify result as JSON')
+    .action(async (flags: ActivateFlags) =>
+      setExit(await (await customerModule()).activate(flags, io)),
+    );
+  command('refresh')
+    .description(
+      'ask the store for the next token of the license activated with --state, when it is due (or --force)',
+    )
+    .requiredOption('--state <file>', 'the verifier state file given to activate')
+    .option('--store <url>', 'the store (default: the one activated with)')
+    .option('--force', 'refresh even when the token is not due yet')
+    .option('--json', 'print the refresh outcome as JSON')
+    .action(async (flags: RefreshFlags) =>
+      setExit(await (await customerModule()).refresh(flags, io)),
+    );
+
   const log = command('log').description("a store's issuance log: proofs that a token is in it");
   command('proof', log)
     .description(
@@ -516,6 +555,10 @@ function buildProgram(
     .option(
       '--public-url <url>',
       'the URL customers reach the store at (default: LICENSEKIT_PUBLIC_URL, else the listen address)',
+    )
+    .option(
+      '--now <time>',
+      "pretend the store's clock starts at TIME, e.g. +2d (default: LICENSEKIT_NOW; development and tests only, refused in production)",
     )
     .action(async (flags: ServeFlags) =>
       setExit(await (await import('./commands/serve.js')).serve(flags, io)),

@@ -33,6 +33,8 @@ export { COSE_TYPE, JWT_TYPE, MAX_DOCUMENT_LENGTH } from './codec/kinds.js';
 export {
   decodeCwtDocument,
   decodeDocument,
+  decodeUnnamedCwtDocument,
+  decodeUnnamedDocument,
   readCertificateClaims,
   readLicenseClaims,
 } from './codec/read.js';
@@ -45,6 +47,7 @@ export type {
 } from './device-proof.js';
 export { createDeviceProof, DEVICE_PROOF_TYPE, verifyDeviceProof } from './device-proof.js';
 export type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from './ed25519/backend.js';
+export { enableNobleFallback } from './ed25519/fallback.js';
 export { base64urlDecode, base64urlEncode, isBase64urlOfLength } from './encoding/base64url.js';
 export type { CborKey, CborValue } from './encoding/cbor-decode.js';
 export { CborTag, decodeStrictCbor } from './encoding/cbor-decode.js';

@@ -1,6 +1,6 @@
 /**
- * @licensekit/core/write: the issuing half of the codecs. It pulls in the CBOR encoder
- * (cbor-x), so it is a separate entry point that verifier bundles never load.
+ * @licensekit/core/write: the issuing half of the codecs. It holds the CBOR encoder, so it
+ * is a separate entry point that verifier bundles never load.
  */
 
 export type { PrepareOptions } from './codec/write.js';

@@ -31,7 +31,7 @@ describe('createIssuerCertificate', () => {
       const token = await createIssuerCertificate({
         root,
         issuerKey: issuerPair.publicJwk,
-        products: ['photo-editor', 'video-editor'],
+        products: ['photon', 'video-editor'],
         vendor: 'acme',
         notBefore: NOW,
         notAfter: NOW + 90 * DAY,
@@ -49,7 +49,7 @@ describe('createIssuerCertificate', () => {
         exp: NOW + 90 * DAY,
         jti: claims.jti,
         key: issuerPair.publicJwk.x,
-        products: ['photo-editor', 'video-editor'],
+        products: ['photon', 'video-editor'],
       });
       expect(Buffer.from(claims.jti, 'base64url')).toHaveLength(16);
       const rootKey = createPublicKey({ key: { ...root.publicJwk }, format: 'jwk' });

@@ -21,7 +21,7 @@ const DAY = 86_400;
 const claims: LicenseClaimsInput = {
   iss: 'acme',
   sub: 'lic_01JD3K8X7Q2M5N9P',
-  aud: 'photo-editor',
+  aud: 'photon',
   exp: NOW + 30 * DAY,
   plan: 'pro-monthly',
   ent: ['export-4k', 'batch'],
@@ -46,7 +46,7 @@ beforeAll(async () => {
   certificate = await createIssuerCertificate({
     root,
     issuerKey: signer.publicJwk,
-    products: ['photo-editor', 'video-editor'],
+    products: ['photon', 'video-editor'],
     vendor: 'acme',
     now: NOW - DAY,
   });
@@ -96,7 +96,7 @@ describe('issue', () => {
   );
 
   test('fills the defaults: iat = nbf = now, a 16-byte random jti, seq 0, full access, no ent, no quota', async () => {
-    const minimal = { iss: 'acme', sub: 'lic_1', aud: 'photo-editor', plan: 'free' };
+    const minimal = { iss: 'acme', sub: 'lic_1', aud: 'photon', plan: 'free' };
     const first = readLicenseClaims(
       decodeDocument(await issue(minimal, { signer, now: NOW }), 'license'),
     );

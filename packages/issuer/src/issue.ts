@@ -7,10 +7,10 @@ import {
   type TokenFormat,
 } from '@licensekit/core';
 import { prepareLicense } from '@licensekit/core/write';
-import { checkCertificateUse } from './lib/certificate-scope.js';
+import { checkCertificateUse, checkKnownCertificateUse } from './lib/certificate-scope.js';
 import { numericDateNow } from './lib/clock.js';
 import { tokenFormat } from './lib/format.js';
-import { checkSigner, signDocument } from './lib/sign-document.js';
+import { checkedSigner, checkSigner, signDocument } from './lib/sign-document.js';
 import { randomTokenId } from './lib/token-id.js';
 import type { Signer } from './signer.js';
 
@@ -39,25 +39,27 @@ export interface IssueOptions {
 // issue time a misspelt claim ("grase") would vanish without a trace: refuse it instead.
 const CLAIM_NAMES: ReadonlySet<string> = new Set(LICENSE_CLAIM_NAMES);
 
-/** Fills the claims the issuer owns (caller's values win) and validates the result. */
+/**
+ * Fills the claims the issuer owns (caller's values win) and validates the result once, with
+ * the verifier's parser. What the issuer fills in itself (a fresh jti, now) passes the same
+ * cheap guards; nothing is decoded or validated a second time on the way to the signature.
+ */
 function completeLicenseClaims(claims: LicenseClaimsInput, now: number): LicenseClaims {
   if (typeof claims !== 'object' || claims === null) {
     throw new ClaimError('claims', 'must be an object');
   }
+  const payload: Record<string, unknown> = {};
   for (const name of Object.keys(claims)) {
     if (!CLAIM_NAMES.has(name)) throw new ClaimError(name, 'is not a license claim');
+    payload[name] = claims[name as keyof LicenseClaimsInput];
   }
   const iat = claims.iat ?? now;
-  return parseLicenseClaims({
-    ...claims,
-    iat,
-    nbf: claims.nbf ?? iat,
-    jti: claims.jti ?? randomTokenId(),
-    seq: claims.seq ?? 0,
-    access: claims.access ?? 'full',
-    ent: claims.ent ?? [],
-    quota: claims.quota ?? {},
-  });
+  payload.iat = iat;
+  payload.nbf = claims.nbf ?? iat;
+  payload.jti = claims.jti ?? randomTokenId();
+  payload.seq = claims.seq ?? 0;
+  payload.access = claims.access ?? 'full';
+  return parseLicenseClaims(payload);
 }
 
 /**
@@ -81,16 +83,16 @@ function completeLicenseClaims(claims: LicenseClaimsInput, now: number): License
  */
 export async function issue(claims: LicenseClaimsInput, options: IssueOptions): Promise<string> {
   const { signer, certificate } = options;
-  await checkSigner(signer);
+  // Waits only the first time a signer or a certificate is seen; then the signature is the
+  // one wait of the call.
+  if (checkedSigner(signer) === undefined) await checkSigner(signer);
   const format = tokenFormat(options.format, 'cwt');
   const complete = completeLicenseClaims(claims, numericDateNow(options.now));
   if (certificate !== undefined) {
-    await checkCertificateUse(certificate, {
-      signerKid: signer.kid,
-      iss: complete.iss,
-      aud: complete.aud,
-      at: complete.iat,
-    });
+    const use = { signerKid: signer.kid, iss: complete.iss, aud: complete.aud, at: complete.iat };
+    if (checkKnownCertificateUse(certificate, use) === undefined) {
+      await checkCertificateUse(certificate, use);
+    }
   }
   const prepared = prepareLicense(complete, { format, kid: signer.kid, certificate });
   return signDocument(prepared, signer, 'license', options.verify);

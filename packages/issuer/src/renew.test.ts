@@ -20,7 +20,7 @@ const DAY = 86_400;
 const claims: LicenseClaimsInput = {
   iss: 'acme',
   sub: 'lic_01JD3K8X7Q2M5N9P',
-  aud: 'photo-editor',
+  aud: 'photon',
   exp: NOW + 30 * DAY,
   plan: 'pro-monthly',
   ent: ['export-4k'],
@@ -213,7 +213,7 @@ describe('renew and certificates', () => {
   let certificate: string;
   let rotatedCertificate: string;
   beforeAll(async () => {
-    const scope = { root, products: ['photo-editor'], vendor: 'acme', now: NOW - DAY };
+    const scope = { root, products: ['photon'], vendor: 'acme', now: NOW - DAY };
     certificate = await createIssuerCertificate({ ...scope, issuerKey: signer.publicJwk });
     rotatedCertificate = await createIssuerCertificate({ ...scope, issuerKey: rotated.publicJwk });
   });

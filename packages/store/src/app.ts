@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { StoreConfig } from './config.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
+import { ensureStoreVendor } from './marketplace/vendors.js';
 import database from './plugins/database.js';
 import errors from './plugins/errors.js';
 import issuanceLog from './plugins/issuance-log.js';
@@ -68,6 +69,8 @@ async function app(fastify: FastifyInstance, options: AppOptions) {
   await fastify.register(textGuard);
   await fastify.register(formbody, { bodyLimit: 16 * 1024 });
 
+  // The store's own vendor owns every product no other vendor was given (zero config).
+  await ensureStoreVendor(fastify.db, options.config.vendor, options.clock.now());
   if (options.config.seedDemo) {
     if (await seedDemoCatalogue(catalogueRepository(fastify.db, options.config.publicUrl))) {
       fastify.log.info('seeded the demo catalogue');

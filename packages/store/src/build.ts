@@ -6,7 +6,7 @@ import type { ConfigInput } from './config.js';
 import { loadConfig } from './config.js';
 import type { Db } from './db/client.js';
 import type { Clock } from './lib/clock.js';
-import { systemClock } from './lib/clock.js';
+import { shiftedClock, systemClock } from './lib/clock.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 
 export interface BuildOptions extends ConfigInput {
@@ -62,7 +62,8 @@ export async function buildStore(options: BuildOptions = {}): Promise<FastifyIns
   try {
     await fastify.register(app, {
       config,
-      clock: options.clock ?? systemClock,
+      // A test's clock, else `serve --now` (a pretend clock, never in production), else real time.
+      clock: options.clock ?? (config.now === undefined ? systemClock : shiftedClock(config.now)),
       db: options.db,
       benchRoutes: options.benchRoutes === true,
     });

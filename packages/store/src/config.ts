@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
+import { pretendNow } from './config-clock.js';
 import type { LicensingConfig, LicensingInput } from './config-licensing.js';
 import { licensingConfig } from './config-licensing.js';
 import type { LogConfig, LogInput } from './config-log.js';
 import { logConfig } from './config-log.js';
+import type { MarketplaceConfig, MarketplaceInput } from './config-marketplace.js';
+import { marketplaceConfig } from './config-marketplace.js';
 import type { OperationsConfig, OperationsInput } from './config-operations.js';
 import { operationsConfig } from './config-operations.js';
 
@@ -41,6 +44,13 @@ export interface StoreConfig {
   licensing: LicensingConfig;
   /** The issuance log: checkpoint interval and origin (config-log.ts). */
   log: LogConfig;
+  /**
+   * The instant (ms) the store's clock starts at, then runs in real time: `serve --now`,
+   * development and tests only (config-clock.ts). Undefined: the real clock.
+   */
+  now: number | undefined;
+  /** Vendors' payouts, invoices and tax (config-marketplace.ts). */
+  marketplace: MarketplaceConfig;
 }
 
 export interface ConfigInput {
@@ -59,6 +69,9 @@ export interface ConfigInput {
   operations?: OperationsInput | undefined;
   licensing?: LicensingInput | undefined;
   log?: LogInput | undefined;
+  /** A pretend clock's start, ms (config-clock.ts); refused in production and off loopback. */
+  now?: number | undefined;
+  marketplace?: MarketplaceInput | undefined;
 }
 
 export class ConfigurationError extends Error {
@@ -105,6 +118,8 @@ export function loadConfig(
     operations: operationsConfig(input.operations, env),
     licensing: licensingConfig(input.licensing, env),
     log: logConfig(input.log, env),
+    now: pretendNow({ now: input.now }, host, env),
+    marketplace: marketplaceConfig(input.marketplace, env),
   };
 }
 

@@ -87,7 +87,8 @@ export class Acceptor {
     }
     const accepted: Accepted = {
       format: document.format,
-      kid: document.kid,
+      // A license without kid is named by its certificate's key.
+      kid: resolved.certified?.kid ?? resolved.kid ?? document.kid,
       // Frozen: results hand these claims to the app, and the cache reuses them.
       claims: deepFreeze(claims),
       bytes: document.bytes,
@@ -106,14 +107,19 @@ export class Acceptor {
     document: DecodedDocument,
     claims: LicenseClaims,
     now: number,
-  ): Promise<{ key: Ed25519PublicKey; certified?: CertifiedKey } | Verdict> {
+  ): Promise<{ key: Ed25519PublicKey; kid?: string; certified?: CertifiedKey } | Verdict> {
     const direct = this.#trust.direct(document.kid);
     if (direct) return { key: direct };
     if (document.certificate === undefined) return new Verdict('untrusted_key', 'unknown_kid');
     const outcome = await this.#trust.certify(document.certificate);
     if (typeof outcome === 'string') return new Verdict('untrusted_key', outcome);
-    if (outcome.kid !== document.kid)
+    // A CWT license that embeds its certificate carries no kid (core README, "Headers"):
+    // the certified key is its key.
+    if (document.kid !== '' && outcome.kid !== document.kid) {
       return new Verdict('untrusted_key', 'certificate_key_mismatch');
+    }
+    // Trusted directly, named by a certificate no root here vouches for.
+    if (outcome.rootKid === '') return { key: outcome.key, kid: outcome.kid };
     return (
       this.#certificateProblem(outcome, claims, now) ?? { key: outcome.key, certified: outcome }
     );

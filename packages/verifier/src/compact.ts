@@ -6,7 +6,7 @@
  * rollback or clock-tamper marks, offline quota, revocation lists, issuance log proofs
  * (`requireLogProof`) or refresh: those are in the main entry, `@licensekit/verifier`.
  */
-import { ConfigError, decodeCwtDocument, defaultBackend } from '@licensekit/core';
+import { ConfigError, decodeUnnamedCwtDocument, defaultBackend } from '@licensekit/core';
 import { Acceptor } from './acceptor.js';
 import { describe } from './describe.js';
 import { checkBinding, timeVerdict } from './evaluate.js';
@@ -48,8 +48,14 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
   const getAcceptor = () => {
     acceptor ??= (async () => {
       const backend = options.backend ?? (await defaultBackend());
-      const trust = await TrustStore.create(settings.anchors, backend, decodeCwtDocument);
-      return new Acceptor(decodeCwtDocument, trust, backend, settings.leeway, settings.cacheSize);
+      const trust = await TrustStore.create(settings.anchors, backend, decodeUnnamedCwtDocument);
+      return new Acceptor(
+        decodeUnnamedCwtDocument,
+        trust,
+        backend,
+        settings.leeway,
+        settings.cacheSize,
+      );
     })();
     acceptor.catch(() => {
       acceptor = undefined;

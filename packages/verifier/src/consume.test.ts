@@ -13,7 +13,7 @@ import { DAY, FORMATS, generateTestKey, PRODUCT, T0 } from '../../../test/suppor
 import type { DeviceKey, StateStore } from './index.js';
 import { createVerifier, generateDeviceKey, memoryState, USAGE_REPORT_TYPE } from './index.js';
 import { fileState } from './node/index.js';
-import { parseState } from './state/state.js';
+import { stateInFile } from './node/journal/replay.js';
 import type { TestClock } from './testing/harness.js';
 import { inspectableState, issueLicense, renewLicense, testClock, utc } from './testing/harness.js';
 
@@ -436,9 +436,7 @@ describe('concurrent consumes in one process', () => {
     );
     const granted = results.filter((r) => r.granted).reduce((sum, r) => sum + r.amount, 0);
     expect(granted).toBe(150);
-    expect(
-      parseState(await readFile(path, 'utf8'), PRODUCT)?.usage[claims.sub]?.exports?.used,
-    ).toBe(150);
+    expect(stateInFile(await readFile(path), PRODUCT)?.usage[claims.sub]?.exports?.used).toBe(150);
   }, 30_000);
 
   it('two verifiers sharing one memory state never overspend together', async () => {

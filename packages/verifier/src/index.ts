@@ -3,7 +3,7 @@
  * JavaScript runtime: Node, browsers and extensions under a strict CSP, Deno, Bun,
  * Electron. For CWT-only apps, `@licensekit/verifier/compact` is the smaller entry.
  */
-import { decodeDocument } from '@licensekit/core';
+import { decodeUnnamedDocument } from '@licensekit/core';
 import { createVerifierWith } from './create.js';
 import type { Verifier, VerifierOptions } from './types.js';
 
@@ -16,7 +16,9 @@ import type { Verifier, VerifierOptions } from './types.js';
  * if (result.valid) enableFeatures(result.entitlements);
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  return createVerifierWith(decodeDocument, options);
+  // The kid of a license that names its key through its certificate is learnt from the
+  // certificate the acceptor checks anyway (core: decodeUnnamedDocument).
+  return createVerifierWith(decodeUnnamedDocument, options);
 }
 
 export * from './exports.js';

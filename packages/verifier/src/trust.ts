@@ -140,7 +140,14 @@ export class TrustStore {
       throw error;
     }
     const root = this.#keys.get(document.kid);
-    if (root?.role !== 'root') return 'certificate_signer_unknown';
+    if (root?.role !== 'root') {
+      // A license without kid names its key through its certificate; a key trusted
+      // directly then needs no voucher (rootKid ''): its signature is all that counts.
+      const named = this.#keys.get(await jwkThumbprint({ x: claims.key }));
+      return named
+        ? { kid: named.kid, rootKid: '', claims, key: named.key }
+        : 'certificate_signer_unknown';
+    }
     if (!(await this.#backend.verify(root.key, document.signingInput, document.signature))) {
       return 'certificate_signature_invalid';
     }

@@ -329,12 +329,30 @@ describe.each(FORMATS)('issuer certificates (%s)', (format) => {
   test("a certificate for another key than the token's kid → certificate_key_mismatch", async () => {
     const { root, certificate } = makePki(format);
     const otherIssuer = generateTestKey();
-    const token = signLicense(otherIssuer, licenseClaims(), { format, certificate });
+    // Raw mode keeps the kid beside the certificate (the 0.1 COSE header, still accepted).
+    const token = signLicense(otherIssuer, licenseClaims(), {
+      format,
+      certificate,
+      jwtHeader: {},
+      coseHeader: new Map(),
+    });
     expect(await verifyAt(token, { roots: [root.jwk] }, now)).toMatchObject({
       valid: false,
       status: 'untrusted_key',
       reason: 'certificate_key_mismatch',
     });
+  });
+
+  test('a CWT without kid signed by another key than its certificate certifies → invalid_signature', async () => {
+    const { root, certificate } = makePki(format);
+    const otherIssuer = generateTestKey();
+    const token = signLicense(otherIssuer, licenseClaims(), { format, certificate });
+    // The JWT names its key in kid; the CWT's key is the certificate's, which did not sign.
+    expect(await verifyAt(token, { roots: [root.jwk] }, now)).toMatchObject(
+      format === 'jwt'
+        ? { status: 'untrusted_key', reason: 'certificate_key_mismatch' }
+        : { status: 'invalid_signature', reason: 'signature_mismatch' },
+    );
   });
 
   test('a certified key with a bad token signature → invalid_signature (after the key is trusted)', async () => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { test } from 'vitest';
+import { skipping } from '../../support/skip.js';
 
 /** Debian's Chromium, or CHROMIUM_PATH. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,7 +27,7 @@ export const CHROMIUM_ARGS = [
 export function chromiumMissing(suite: string): boolean {
   const missing = !existsSync(CHROMIUM);
   if (missing && !process.env.CI) {
-    console.warn(`${suite} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+    skipping(suite, `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
   }
   if (missing && process.env.CI) {
     test(`Chromium is installed (CI requires the ${suite})`, () => {

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { OperationsInput } from '../../../packages/store/src/config-operations.js';
+import { skipping } from '../../support/skip.js';
 import { repoRoot } from '../../support/vectors.js';
 
 const CLI = join(repoRoot, 'packages/cli/bin/licensekit.mjs');
@@ -169,5 +170,5 @@ export const postgresUnavailable: string | undefined = postgresAdminUrl
 if (postgresUnavailable) {
   if (process.env.CI)
     throw new Error(`fault tests on PostgreSQL cannot run: ${postgresUnavailable}`);
-  console.warn(`skipping the PostgreSQL fault tests: ${postgresUnavailable}`);
+  skipping('the PostgreSQL fault tests', postgresUnavailable);
 }

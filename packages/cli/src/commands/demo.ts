@@ -67,7 +67,7 @@ export async function demo(flags: DemoFlags, io: Io, run: RunCommand): Promise<n
   const start = Math.floor(Date.now() / 1000);
   const inGrace = isoTime(start + 16 * DAY);
   const afterGrace = isoTime(start + 22 * DAY);
-  const trust = ['--trust', 'root.pub.json', '--product', 'photo-editor'];
+  const trust = ['--trust', 'root.pub.json', '--product', 'photon'];
   const steps: Step[] = [
     {
       title: 'Generate the offline root key; apps embed root.pub.json',
@@ -90,7 +90,7 @@ export async function demo(flags: DemoFlags, io: Io, run: RunCommand): Promise<n
         '--vendor',
         'acme',
         '--products',
-        'photo-editor',
+        'photon',
         '--days',
         '365',
         '--out',
@@ -108,7 +108,7 @@ export async function demo(flags: DemoFlags, io: Io, run: RunCommand): Promise<n
         '--cert',
         'issuer.cert',
         '--product',
-        'photo-editor',
+        'photon',
         '--license',
         'lic_demo_001',
         '--plan',

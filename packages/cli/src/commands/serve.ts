@@ -1,11 +1,13 @@
 import { UsageError } from '../lib/errors.js';
 import type { Io } from '../lib/io.js';
+import { isoTime, parseTime } from '../lib/time.js';
 
 export interface ServeFlags {
   port?: string;
   host?: string;
   data?: string;
   publicUrl?: string;
+  now?: string;
 }
 
 function portFlag(text: string | undefined): number | undefined {
@@ -20,13 +22,21 @@ function portFlag(text: string | undefined): number | undefined {
 }
 
 /**
- * `licensekit serve [--port N] [--host H] [--data DIR] [--public-url URL]`: the reference
- * store. Flags win over PORT, HOST, LICENSEKIT_DATA, LICENSEKIT_PUBLIC_URL; DATABASE_URL
- * switches from the embedded PGlite to PostgreSQL. Prints where it listens, the storefront
- * and the root public key apps embed, then logs JSON lines until SIGINT/SIGTERM.
+ * `licensekit serve [--port N] [--host H] [--data DIR] [--public-url URL] [--now TIME]`: the
+ * reference store. Flags win over PORT, HOST, LICENSEKIT_DATA, LICENSEKIT_PUBLIC_URL and
+ * LICENSEKIT_NOW (a pretend clock: development and tests only, the store refuses it in
+ * production); DATABASE_URL switches from the embedded PGlite to PostgreSQL. Prints where
+ * it listens, the storefront and the root public key apps embed, then logs until
+ * SIGINT/SIGTERM.
  */
 export async function serve(flags: ServeFlags, io: Io): Promise<number> {
   const port = portFlag(flags.port);
+  // A pretend clock for walkthroughs and tests (the store refuses it in production).
+  const nowText = flags.now ?? (process.env.LICENSEKIT_NOW || undefined);
+  const now =
+    nowText === undefined
+      ? undefined
+      : parseTime(nowText, flags.now === undefined ? 'LICENSEKIT_NOW' : '--now') * 1000;
   // The store and its dependencies load only for this command.
   const { startStore, ConfigurationError } = await import('@licensekit/store');
   let store: Awaited<ReturnType<typeof startStore>>;
@@ -36,6 +46,7 @@ export async function serve(flags: ServeFlags, io: Io): Promise<number> {
       host: flags.host,
       dataDir: flags.data,
       publicUrl: flags.publicUrl,
+      now,
     });
   } catch (error) {
     if (error instanceof ConfigurationError) throw new UsageError(error.message);
@@ -64,6 +75,11 @@ export async function serve(flags: ServeFlags, io: Io): Promise<number> {
       `  portal      ${store.url}/portal`,
       `  API docs    ${store.url}/docs`,
       `  admin token in ${store.dataDir}/admin-token (or LICENSEKIT_ADMIN_TOKEN)`,
+      ...(now === undefined
+        ? []
+        : [
+            `  clock       PRETEND: started at ${isoTime(now / 1000)}, runs in real time (--now; development only)`,
+          ]),
       '  root public key (embed it in your app to trust this store):',
       `  ${JSON.stringify(store.rootPublicJwk)}`,
       '',

@@ -13,6 +13,8 @@ export const EXIT = {
   /** The answer is "no": the license is not valid, a quota was refused, a chain is broken. */
   no: 1,
   usage: 2,
+  /** A store could not be reached (or is down): nothing was decided, try again later. */
+  unavailable: 3,
   /** A bug or an environment failure the user cannot fix by changing the command line. */
   internal: 70,
 } as const;

@@ -271,7 +271,7 @@ describe('parseLicenseFlags', () => {
   it('types every flag it is given, and only those', () => {
     expect(
       parseLicenseFlags({
-        product: 'photo-editor',
+        product: 'photon',
         days: '14',
         grace: '7d',
         refreshAfter: '1d',
@@ -282,7 +282,7 @@ describe('parseLicenseFlags', () => {
         bind: 'x'.repeat(43).replace(/x$/, 'A'),
       }),
     ).toEqual({
-      product: 'photo-editor',
+      product: 'photon',
       termDays: 14,
       grace: 604_800,
       refreshAfter: 86_400,

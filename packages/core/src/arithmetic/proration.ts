@@ -17,6 +17,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { requireNonNegativeInteger, requireSafeInteger } from './guards.js';
+import { divideRoundHalfAwayFromZero as roundHalfAwayFromZero } from './rounding.js';
 
 export interface ProrationInput {
   /** Price of the current plan for one full period, minor units. */
@@ -58,12 +59,4 @@ export function prorate(input: ProrationInput): number {
   );
   // |charge| ≤ |newPrice − oldPrice| ≤ 2^53 − 1, so the conversion is exact.
   return Number(charge);
-}
-
-/** numerator / denominator rounded half away from zero; denominator > 0. */
-function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
-  const magnitude = numerator < 0n ? -numerator : numerator;
-  let quotient = magnitude / denominator;
-  if (2n * (magnitude % denominator) >= denominator) quotient += 1n;
-  return numerator < 0n ? -quotient : quotient;
 }

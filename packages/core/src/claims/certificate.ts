@@ -74,7 +74,7 @@ const COSE_KEY = { kty: 1, crv: -1, x: -2, OKP: 1, Ed25519: 6 } as const;
 
 export function certificateJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
   const json: Record<string, unknown> = {};
-  copyRegistered(payload, json);
+  copyRegistered(payload, json, true);
   const cnf = cborMap(payload.get(CWT.cnf), 'cnf');
   const key = cborMap(cnf.get(CNF_COSE_KEY), 'cnf.jwk');
   json.cnf = {
@@ -95,13 +95,15 @@ export function certificateToCwt(claims: IssuerCertificateClaims): Map<number, C
     [COSE_KEY.crv, COSE_KEY.Ed25519],
     [COSE_KEY.x, textToCborBytes(claims.key)],
   ]);
-  return new Map<number, CborEncodable>([
+  const payload = new Map<number, CborEncodable>([
     [CWT.iss, claims.iss],
     [CWT.exp, int(claims.exp)],
-    [CWT.nbf, int(claims.nbf)],
-    [CWT.iat, int(claims.iat)],
-    [CWT.cti, textToCborBytes(claims.jti)],
-    [CWT.cnf, new Map([[CNF_COSE_KEY, coseKey]])],
-    [CWT.private, new Map([[CERTIFICATE_MAP.products, claims.products]])],
   ]);
+  // Left out when it equals iat, as in licenses (copyRegistered).
+  if (claims.nbf !== claims.iat) payload.set(CWT.nbf, int(claims.nbf));
+  payload.set(CWT.iat, int(claims.iat));
+  payload.set(CWT.cti, textToCborBytes(claims.jti));
+  payload.set(CWT.cnf, new Map([[CNF_COSE_KEY, coseKey]]));
+  payload.set(CWT.private, new Map([[CERTIFICATE_MAP.products, claims.products]]));
+  return payload;
 }

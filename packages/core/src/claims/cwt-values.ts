@@ -48,8 +48,9 @@ export function nameToCode(name: string, names: readonly string[]): number {
 }
 
 /**
- * An integer in the form the CBOR encoder writes in its shortest serialization: cbor-x
- * writes numbers of 2^32 and above as float64 but BigInts as 8-byte integers.
+ * An integer for the CBOR encoder. Since 0.2 the encoder writes every safe integer as an
+ * integer; BigInt for values of 2^32 and more is kept from cbor-x's days (it wrote large
+ * numbers as float64) and is written the same way.
  */
 export function int(value: number): CborEncodable {
   return value > 0xffffffff || value < -0x100000000 ? BigInt(value) : value;
@@ -57,10 +58,14 @@ export function int(value: number): CborEncodable {
 
 /** Sets `key` on a JSON-shaped record as an own property (safe for any key name). */
 export function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
+  // Only "__proto__" is an accessor on Object.prototype; every other name assigns plainly.
+  if (key !== '__proto__') target[key] = value;
+  else {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
 }

@@ -54,29 +54,37 @@ const LICENSE_FROM_CWT: Readonly<
   chg: changeFromCwt,
 };
 
+const LICENSE_NAMES = Object.keys(LICENSE_MAP) as (keyof typeof LICENSE_MAP)[];
+
 /** CWT payload map → the JSON-shaped claims that parseLicenseClaims validates. */
 export function licenseJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
   const json: Record<string, unknown> = {};
-  copyRegistered(payload, json);
+  copyRegistered(payload, json, true);
   if (payload.has(CWT.private)) {
     const license = cborMap(payload.get(CWT.private), 'license');
-    for (const [name, label] of Object.entries(LICENSE_MAP)) {
-      if (license.has(label)) {
-        json[name] = LICENSE_FROM_CWT[name as keyof typeof LICENSE_MAP](license.get(label));
-      }
+    for (const name of LICENSE_NAMES) {
+      const value = license.get(LICENSE_MAP[name]);
+      if (value !== undefined) json[name] = LICENSE_FROM_CWT[name](value);
     }
   }
   return json;
 }
 
-/** Registered claims shared by every document kind (RFC 8392 §3.1). */
+/**
+ * Registered claims shared by every document kind (RFC 8392 §3.1). For licenses and
+ * certificates (`nbfFromIat`), an absent `nbf` is `iat`: the encoders leave `nbf` out when
+ * it equals `iat` (6 bytes), and a token is never valid before it was issued anyway
+ * (README "Time status"), so the omission changes no verdict.
+ */
 export function copyRegistered(
   payload: Map<CborKey, CborValue>,
   json: Record<string, unknown>,
+  nbfFromIat = false,
 ): void {
   for (const name of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat'] as const) {
     if (payload.has(CWT[name])) json[name] = payload.get(CWT[name]);
   }
+  if (nbfFromIat && !payload.has(CWT.nbf) && payload.has(CWT.iat)) json.nbf = json.iat;
   if (payload.has(CWT.cti)) json.jti = cborBytesToText(payload.get(CWT.cti), 'jti');
 }
 
@@ -129,7 +137,7 @@ export function licenseToCwt(claims: LicenseClaims): Map<number, CborEncodable> 
     [CWT.aud, claims.aud],
   ]);
   if (claims.exp !== undefined) payload.set(CWT.exp, int(claims.exp));
-  payload.set(CWT.nbf, int(claims.nbf));
+  if (claims.nbf !== claims.iat) payload.set(CWT.nbf, int(claims.nbf));
   payload.set(CWT.iat, int(claims.iat));
   payload.set(CWT.cti, textToCborBytes(claims.jti));
   const license = new Map<number, CborEncodable>([

@@ -79,7 +79,7 @@ function verifyWithVectorKey(example: CoseExample, message: Uint8Array, signatur
   return nodeVerify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
-/** The strict decoder's values back into what the project's cbor-x encoder takes. */
+/** The strict decoder's values back into what the project's encoder takes. */
 function toEncodable(value: CborValue): CborEncodable {
   if (value instanceof CborTag) return cborTag(value.tag, toEncodable(value.value));
   if (Array.isArray(value)) return value.map(toEncodable);
@@ -113,7 +113,7 @@ describe('COSE examples (cose-wg/Examples)', () => {
   );
 
   test.each(ed25519Sign1)(
-    '%s: re-encoding the structure with cbor-x gives the published bytes',
+    '%s: re-encoding the structure with the project encoder gives the published bytes',
     (path) => {
       const published = fromHex(cose(path).output.cbor);
       const sign1 = decodeCoseSign1(published);
@@ -766,7 +766,7 @@ describe('claims: unknown ignored, known strict', () => {
   });
 
   test.each([
-    ['aud as an array', { aud: ['photo-editor'] }],
+    ['aud as an array', { aud: ['photon'] }],
     ['iss absent', { iss: undefined }],
     ['sub empty', { sub: '' }],
     ['sub with a control character', { sub: 'a\u0007b' }],
@@ -856,7 +856,7 @@ describe('claims: unknown ignored, known strict', () => {
       (p: Map<number | string, CborEncodable>) => p.set(6, '1700000000'),
     ],
     ['cti as text', (p: Map<number | string, CborEncodable>) => p.set(7, 'AAECAwQFBgcICQoLDA0ODw')],
-    ['aud as an array', (p: Map<number | string, CborEncodable>) => p.set(3, ['photo-editor'])],
+    ['aud as an array', (p: Map<number | string, CborEncodable>) => p.set(3, ['photon'])],
     ['exp negative', (p: Map<number | string, CborEncodable>) => p.set(4, -1)],
     ['the license map as an array', (p: Map<number | string, CborEncodable>) => p.set(-65537, [])],
     ['the license map absent', (p: Map<number | string, CborEncodable>) => p.delete(-65537)],
@@ -908,7 +908,7 @@ describe('claims: unknown ignored, known strict', () => {
   });
 
   test('CWT: a float NumericDate never reaches the claims: the strict CBOR profile refuses it (bad_structure)', () => {
-    // cbor-x writes 1.5 as a float; the claims layer would refuse it too, but it stops earlier.
+    // The encoder writes 1.5 as a float; the claims layer would refuse it too, but it stops earlier.
     const token = cwtClaims((payload) => payload.set(6, 1.5));
     expect(reasonOf(() => decodeLicense(token))).toBe('bad_structure');
   });

@@ -7,7 +7,7 @@ import type { DecodedDocument } from './document.js';
 import type { DocumentKind } from './kinds.js';
 import {
   COSE_ALGORITHMS,
-  COSE_TYPE,
+  COSE_CONTENT_FORMAT,
   kindFromCoseType,
   MAX_DOCUMENT_LENGTH,
   MAX_NESTING,
@@ -45,8 +45,8 @@ export interface CoseSign1 {
 }
 
 /** Decodes the COSE_Sign1 structure only (used by the vector tests and by decodeCose). */
-export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
-  let item = decodeStrictCbor(bytes, { maxDepth: MAX_NESTING, what: 'COSE_Sign1' });
+export function decodeCoseSign1(bytes: Uint8Array, share = false): CoseSign1 {
+  let item = decodeStrictCbor(bytes, { maxDepth: MAX_NESTING, what: 'COSE_Sign1', share });
   const tagged = item instanceof CborTag ? item.tag : -1;
   if (item instanceof CborTag && item.tag === CWT_TAG) item = item.value;
   if (item instanceof CborTag && item.tag === COSE_SIGN_TAG) {
@@ -56,18 +56,18 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
     throw new MalformedError('bad_structure', NOT_SIGN1);
   }
   const parts = item.value;
-  if (!Array.isArray(parts) || parts.length !== 4) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 must be an array of 4 items');
-  }
-  const [protectedBytes, unprotectedHeader, payload, signature] = parts;
-  if (!(protectedBytes instanceof Uint8Array) || !(unprotectedHeader instanceof Map)) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 headers must be bytes and a map');
-  }
-  if (!(payload instanceof Uint8Array)) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 payload must be attached');
-  }
-  if (!(signature instanceof Uint8Array)) {
-    throw new MalformedError('bad_structure', 'COSE_Sign1 signature must be bytes');
+  const [protectedBytes, unprotectedHeader, payload, signature] = Array.isArray(parts) ? parts : [];
+  if (
+    (parts as CborValue[]).length !== 4 ||
+    !(protectedBytes instanceof Uint8Array) ||
+    !(unprotectedHeader instanceof Map) ||
+    !(payload instanceof Uint8Array) ||
+    !(signature instanceof Uint8Array)
+  ) {
+    throw new MalformedError(
+      'bad_structure',
+      'COSE_Sign1 must be [protected bytes, unprotected map, attached payload, signature]',
+    );
   }
   // RFC 9052 §3: an empty protected header is the zero-length byte string.
   const protectedHeader =
@@ -80,14 +80,27 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   return { tagged, protectedBytes, protectedHeader, unprotectedHeader, payload, signature };
 }
 
-/** Decodes a CWT license, certificate or revocation list and checks its headers. */
-export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedDocument {
+/** Names the key of a license that carries its certificate and no kid (certified-kid.ts). */
+export type KidOfCertificate = (certificate: string | Uint8Array) => string;
+
+/**
+ * Decodes a CWT license, certificate or revocation list and checks its headers. A license
+ * may leave `kid` out when it embeds its certificate; `kidOf` then derives the kid from the
+ * certificate, and without it the kid is empty (the verifier learns the key when it checks
+ * the certificate).
+ */
+export function decodeCose(
+  bytes: Uint8Array,
+  expected?: DocumentKind,
+  kidOf?: KidOfCertificate,
+): DecodedDocument {
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
   if (bytes.length > cap) throw new MalformedError('too_large', `token exceeds ${cap} bytes`);
-  const sign1 = decodeCoseSign1(bytes);
+  // The parts are views into the token's bytes, copied once into the Sig_structure.
+  const sign1 = decodeCoseSign1(bytes, true);
   const header = sign1.protectedHeader;
   const alg = header.get(HEADER.alg);
-  if (!COSE_ALGORITHMS.includes(alg as (typeof COSE_ALGORITHMS)[number])) {
+  if (alg !== COSE_ALGORITHMS[0] && alg !== COSE_ALGORITHMS[1]) {
     throw new MalformedError(
       'unsupported_alg',
       `protected COSE alg must be EdDSA, got ${String(alg)}`,
@@ -109,15 +122,18 @@ export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedD
   if (sign1.tagged !== COSE_SIGN1_TAG) {
     throw new MalformedError('bad_structure', NOT_SIGN1);
   }
-  const kid = header.get(HEADER.kid);
-  if (!(kid instanceof Uint8Array) || kid.length !== 32) {
-    throw new MalformedError('bad_kid', 'COSE kid must be a 32-byte key thumbprint');
-  }
   const kind = kindFromCoseType(header.get(HEADER.typ));
+  const kid = header.get(HEADER.kid);
+  const certificate = header.get(CERTIFICATE_HEADER);
+  if (kid !== undefined || certificate === undefined) {
+    if (!(kid instanceof Uint8Array) || kid.length !== 32) {
+      throw new MalformedError('bad_kid', 'COSE kid must be a 32-byte key thumbprint');
+    }
+  }
   if (kind === undefined || (expected !== undefined && kind !== expected)) {
     throw new MalformedError(
       'wrong_type',
-      `COSE typ must be ${expected ? COSE_TYPE[expected] : 'a licensekit type'}`,
+      `COSE typ must be ${expected ? COSE_CONTENT_FORMAT[expected] : 'a licensekit type'}`,
     );
   }
   const payload = decodeStrictCbor(sign1.payload, { maxDepth: MAX_NESTING, what: 'CWT claims' });
@@ -128,14 +144,13 @@ export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedD
   const document: DecodedDocument = {
     format: 'cwt',
     kind,
-    kid: base64urlEncode(kid),
+    kid: '',
     payload,
     signingInput: sigStructure(sign1.protectedBytes, sign1.payload),
     signature: sign1.signature,
     bytes,
   };
-  if (header.has(CERTIFICATE_HEADER)) {
-    const certificate = header.get(CERTIFICATE_HEADER);
+  if (certificate !== undefined) {
     if (
       kind !== 'license' ||
       !(certificate instanceof Uint8Array || typeof certificate === 'string')
@@ -144,6 +159,9 @@ export function decodeCose(bytes: Uint8Array, expected?: DocumentKind): DecodedD
     }
     document.certificate = certificate;
   }
+  // Without a kid the certificate names the key: its thumbprint is the kid.
+  if (kid instanceof Uint8Array) document.kid = base64urlEncode(kid);
+  else if (kidOf) document.kid = kidOf(certificate as string | Uint8Array);
   return document;
 }
 
@@ -164,7 +182,6 @@ export function cborHead(major: number, length: number): Uint8Array {
 
 const SIGNATURE1 = utf8Encode('Signature1');
 // The fixed start of every Sig_structure: array(4) and the context text.
-const EMPTY_BSTR = Uint8Array.of(0x40);
 const SIGNATURE1_PREFIX = Uint8Array.of(0x84, 0x60 | SIGNATURE1.length, ...SIGNATURE1);
 
 /**
@@ -172,28 +189,46 @@ const SIGNATURE1_PREFIX = Uint8Array.of(0x84, 0x60 | SIGNATURE1.length, ...SIGNA
  * with empty external_aad. Written by hand so the verifier needs no CBOR encoder.
  */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  const protectedHead = cborHead(2, protectedBytes.length);
-  const payloadHead = cborHead(2, payload.length);
-  // array(4), "Signature1", protected, h'' (empty external_aad), payload
   const out = new Uint8Array(
-    SIGNATURE1_PREFIX.length +
-      protectedHead.length +
-      protectedBytes.length +
-      1 +
-      payloadHead.length +
-      payload.length,
+    SIGNATURE1_PREFIX.length + 11 + protectedBytes.length + payload.length,
   );
-  let offset = 0;
-  for (const part of [
-    SIGNATURE1_PREFIX,
-    protectedHead,
-    protectedBytes,
-    EMPTY_BSTR,
-    payloadHead,
-    payload,
-  ]) {
-    out.set(part, offset);
-    offset += part.length;
+  out.set(SIGNATURE1_PREFIX);
+  let offset = writeHead(out, SIGNATURE1_PREFIX.length, 2, protectedBytes.length);
+  out.set(protectedBytes, offset);
+  offset += protectedBytes.length;
+  out[offset++] = 0x40; // h'': the empty external_aad
+  offset = writeHead(out, offset, 2, payload.length);
+  out.set(payload, offset);
+  return out.subarray(0, offset + payload.length);
+}
+
+/** Bytes of the head of a definite-length item with this argument. */
+export function headLength(length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+}
+
+/** Writes the shortest head (major type, length) at `offset`; returns the offset after it. */
+export function writeHead(out: Uint8Array, offset: number, major: number, length: number): number {
+  const m = major << 5;
+  if (length < 24) {
+    out[offset] = m | length;
+    return offset + 1;
   }
-  return out;
+  if (length < 0x100) {
+    out[offset] = m | 24;
+    out[offset + 1] = length;
+    return offset + 2;
+  }
+  if (length < 0x10000) {
+    out[offset] = m | 25;
+    out[offset + 1] = length >> 8;
+    out[offset + 2] = length & 255;
+    return offset + 3;
+  }
+  out[offset] = m | 26;
+  out[offset + 1] = length >>> 24;
+  out[offset + 2] = (length >> 16) & 255;
+  out[offset + 3] = (length >> 8) & 255;
+  out[offset + 4] = length & 255;
+  return offset + 5;
 }

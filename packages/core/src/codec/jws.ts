@@ -133,26 +133,42 @@ export interface DocumentHeader {
 }
 
 // The encoded header is the same for every document a key signs with one certificate.
-const encodedHeaders = new Map<string, string>();
+// Found by === on its parts (see cose-encode.ts): no per-call hashing of the certificate.
+const encodedHeaders: {
+  kind: string;
+  kid: string;
+  certificate: string | undefined;
+  encoded: string;
+}[] = [];
 
 function encodedHeader(header: DocumentHeader): string {
+  const cacheable = typeof header.certificate !== 'object';
+  if (cacheable) {
+    for (const known of encodedHeaders) {
+      if (
+        known.certificate === header.certificate &&
+        known.kid === header.kid &&
+        known.kind === header.kind
+      ) {
+        return known.encoded;
+      }
+    }
+  }
   const certificate =
     typeof header.certificate === 'string' || header.certificate === undefined
       ? header.certificate
       : base64urlEncode(header.certificate);
-  const key = `${header.kind} ${header.kid} ${certificate ?? ''}`;
-  let encoded = encodedHeaders.get(key);
-  if (encoded === undefined) {
-    const protectedHeader: Record<string, unknown> = {
-      alg: JWS_ALGORITHMS[0],
-      typ: JWT_TYPE[header.kind],
-      kid: header.kid,
-    };
-    if (certificate !== undefined) protectedHeader[JWT_CERTIFICATE_HEADER] = certificate;
-    encoded = base64urlEncode(utf8Encode(JSON.stringify(protectedHeader)));
-    if (encodedHeaders.size >= 16)
-      encodedHeaders.delete(encodedHeaders.keys().next().value as string);
-    encodedHeaders.set(key, encoded);
+  const protectedHeader: Record<string, unknown> = {
+    alg: JWS_ALGORITHMS[0],
+    typ: JWT_TYPE[header.kind],
+    kid: header.kid,
+  };
+  if (certificate !== undefined) protectedHeader[JWT_CERTIFICATE_HEADER] = certificate;
+  const encoded = base64urlEncode(utf8Encode(JSON.stringify(protectedHeader)));
+  if (cacheable) {
+    if (encodedHeaders.length >= 16) encodedHeaders.shift();
+    const { kind, kid } = header;
+    encodedHeaders.push({ kind, kid, certificate: certificate, encoded });
   }
   return encoded;
 }

@@ -14,7 +14,22 @@ export const JWT_TYPE: Readonly<Record<DocumentKind, string>> = {
   revocations: 'lic-rl+jwt',
 };
 
-/** COSE `typ` values (RFC 9596 takes a full media type). */
+/**
+ * COSE `typ` values as CoAP Content-Format numbers (RFC 9596 §2: `typ` is a uint or a media
+ * type): 3 bytes in the header instead of the 20 to 25 of a media type. The numbers are in
+ * the Experimental Use range of the CoAP Content-Formats registry (65000–65535, RFC 7252
+ * §12.3), which IANA never assigns, so nothing is registered or squatted. Emitted since 0.2.
+ */
+export const COSE_CONTENT_FORMAT: Readonly<Record<DocumentKind, number>> = {
+  license: 65_200,
+  certificate: 65_201,
+  revocations: 65_202,
+};
+
+/**
+ * The media-type `typ` values that tokens issued before 0.2 carry. Still accepted, for one
+ * release, so the tokens in the field keep working (packages/core/README.md, "Headers").
+ */
 export const COSE_TYPE: Readonly<Record<DocumentKind, string>> = {
   license: 'application/lic+cwt',
   certificate: 'application/lic-cert+cwt',
@@ -47,11 +62,11 @@ export function kindFromJwtType(typ: string): DocumentKind | undefined {
   return undefined;
 }
 
+/** The kind a COSE `typ` names: a content-format number, or a legacy media type. */
 export function kindFromCoseType(typ: unknown): DocumentKind | undefined {
-  if (typeof typ !== 'string') return undefined;
-  const normalised = typ.toLowerCase();
-  for (const kind of Object.keys(COSE_TYPE) as DocumentKind[]) {
-    if (COSE_TYPE[kind] === normalised) return kind;
-  }
-  return undefined;
+  const [names, value] =
+    typeof typ === 'number'
+      ? [COSE_CONTENT_FORMAT, typ]
+      : [COSE_TYPE, typeof typ === 'string' ? typ.toLowerCase() : undefined];
+  return (Object.keys(names) as DocumentKind[]).find((kind) => names[kind] === value);
 }

@@ -77,7 +77,7 @@ const identifier = fc
   });
 
 const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,15}$/);
-/** Safe integers with weight on the 32-bit boundary, where cbor-x changes representation. */
+/** Safe integers with weight on the 32-bit boundary, where integer encodings change width. */
 const safeNat = fc.oneof(
   fc.nat(1000),
   fc.integer({ min: 2 ** 32 - 2, max: 2 ** 32 + 2 }),
@@ -86,7 +86,7 @@ const safeNat = fc.oneof(
   fc.constant(Number.MAX_SAFE_INTEGER),
 );
 // NumericDates run from 1970 to the end of year 9999 (MAX_NUMERIC_DATE), weighted on the
-// 32-bit boundary (year 2106) where cbor-x changes representation.
+// 32-bit boundary (year 2106) where integer encodings change width.
 const numericDate = fc.oneof(
   fc.integer({ min: 1_500_000_000, max: 4_102_444_800 }),
   fc.integer({ min: 2 ** 32 - 2, max: 2 ** 32 + 2 }),
@@ -310,7 +310,7 @@ describe('JWT ⇄ CWT equivalence (lossless conversion)', () => {
     const claims: LicenseClaims = {
       iss: 'acme',
       sub: 'lic_01JD3K8X7Q2M5N9P',
-      aud: 'photo-editor',
+      aud: 'photon',
       iat: 1763700000,
       nbf: 1763700000,
       exp: 1766292000,
@@ -332,8 +332,8 @@ describe('JWT ⇄ CWT equivalence (lossless conversion)', () => {
 
 describe('claims that no encoding can carry', () => {
   // A lone surrogate (category Cs) fits neither encoding: the JWT's JSON.stringify escapes
-  // it as "\ud800", which parseStrictJson refuses (bad_encoding); cbor-x writes the invalid
-  // UTF-8 ED A0 80, which the strict decoder refuses (bad_encoding). So the claim validator
+  // it as "\ud800", which parseStrictJson refuses (bad_encoding); the CBOR encoder refuses
+  // it (UTF-8 has no form for it). So the claim validator
   // must refuse it too, or an issuer would sign licenses no verifier can read.
   test('an identifier with a lone surrogate is refused by the claim validator', () => {
     const json = licenseClaimsToJson(licenseClaims());

@@ -6,7 +6,7 @@ import { licenseToCwt } from '../claims/license-cwt.js';
 import type { RevocationListClaims } from '../claims/revocation.js';
 import { revocationClaimsToJson, revocationToCwt } from '../claims/revocation.js';
 import { prepareCose } from './cose-encode.js';
-import type { PreparedDocument } from './jws.js';
+import type { DocumentHeader, PreparedDocument } from './jws.js';
 import { prepareJws } from './jws.js';
 import type { TokenFormat } from './kinds.js';
 
@@ -23,7 +23,9 @@ export interface PrepareOptions {
 }
 
 export function prepareLicense(claims: LicenseClaims, options: PrepareOptions): PreparedDocument {
-  const header = { kind: 'license' as const, kid: options.kid, ...withCertificate(options) };
+  // Built member by member: an object spread here cost more than the CBOR encoding.
+  const header: DocumentHeader = { kind: 'license', kid: options.kid };
+  if (options.certificate !== undefined) header.certificate = options.certificate;
   return options.format === 'jwt'
     ? prepareJws(header, licenseClaimsToJson(claims))
     : prepareCose(header, licenseToCwt(claims));
@@ -47,8 +49,4 @@ export function prepareRevocationList(
   return options.format === 'jwt'
     ? prepareJws(header, revocationClaimsToJson(claims))
     : prepareCose(header, revocationToCwt(claims));
-}
-
-function withCertificate(options: PrepareOptions): { certificate?: string | Uint8Array } {
-  return options.certificate === undefined ? {} : { certificate: options.certificate };
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { readVector } from '../../../../test/support/vectors.js';
 import { KeyError } from '../errors.js';
 import type { Ed25519Backend } from './backend.js';
+import { enableNobleFallback } from './fallback.js';
 import { nobleBackend } from './noble.js';
 import * as nodePlatform from './node.js';
 import { probeVector } from './probe.js';
@@ -370,11 +371,18 @@ describe('the web platform module', () => {
     expect((await webPlatform.selectBackend(realSubtle)).name).toBe('webcrypto');
   });
 
+  test('without the opt-in there is no fallback: UnsupportedError names enableNobleFallback', async () => {
+    await expect(webPlatform.selectBackend(subtleWithoutEd25519)).rejects.toThrow(
+      /enableNobleFallback/,
+    );
+  });
+
   test.each([
     ['no SubtleCrypto (insecure context)', undefined],
     ['a SubtleCrypto without Ed25519', subtleWithoutEd25519],
     ['a SubtleCrypto whose Ed25519 accepts S >= L', subtleWithLaxEd25519],
-  ])('selectBackend() falls back to noble with %s', async (_, subtle) => {
+  ])('selectBackend() falls back to noble (enabled) with %s', async (_, subtle) => {
+    enableNobleFallback();
     expect(await webPlatform.selectBackend(subtle)).toBe(nobleBackend);
   });
 
@@ -390,7 +398,8 @@ describe('the web platform module', () => {
     expect(toHex(await webPlatform.sha256(utf8('abc')))).toBe(SHA256_ABC);
   });
 
-  test('sha256("abc") without crypto.subtle falls back to @noble/hashes', async () => {
+  test('sha256("abc") without crypto.subtle falls back to @noble/hashes (enabled)', async () => {
+    enableNobleFallback();
     vi.stubGlobal('crypto', {});
     expect(globalThis.crypto.subtle).toBeUndefined();
     expect(toHex(await webPlatform.sha256(utf8('abc')))).toBe(SHA256_ABC);

@@ -5,6 +5,10 @@
  */
 import { getPublicKey, hashes, sign, verify } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+
+/** The portable SHA-256 of the same library, for contexts without crypto.subtle (web.ts). */
+export { sha256 } from '@noble/hashes/sha2.js';
+
 import { KeyError } from '../errors.js';
 import type { Ed25519Backend, Ed25519PrivateKey } from './backend.js';
 import { hasEd25519Lengths } from './lengths.js';

@@ -6,14 +6,17 @@
  */
 import { UnsupportedError } from '../errors.js';
 import type { Ed25519Backend } from './backend.js';
+import { fallbackLoader } from './fallback.js';
 import { verifiesStrictly } from './probe.js';
 import { asBufferSource, webCryptoBackend } from './webcrypto.js';
 
 /**
- * Picks WebCrypto when `subtle` passes the probe, else the pure-JavaScript noble backend.
+ * Picks WebCrypto when `subtle` passes the probe, else the pure-JavaScript noble backend
+ * when the app enabled it (`enableNobleFallback`, ed25519/fallback.ts).
  * Exported so tests (and apps with an unusual `SubtleCrypto`) can choose the probe target;
  * `defaultBackend()` is this applied to `globalThis.crypto.subtle`.
- * @throws UnsupportedError when WebCrypto fails and the noble chunk cannot be loaded.
+ * @throws UnsupportedError when WebCrypto fails and the fallback is not enabled or cannot
+ *   be loaded.
  * @example
  * const backend = await selectBackend(globalThis.crypto?.subtle);
  */
@@ -23,11 +26,9 @@ export async function selectBackend(subtle: SubtleCrypto | undefined): Promise<E
     if (await verifiesStrictly(webcrypto)) return webcrypto;
   }
   try {
-    // A dynamic import, so bundlers emit noble as a separate chunk that runtimes with
-    // WebCrypto Ed25519 never download.
-    const { nobleBackend } = await import('./noble.js');
-    return nobleBackend;
+    return (await loadFallback()).nobleBackend;
   } catch (cause) {
+    if (cause instanceof UnsupportedError) throw cause;
     throw new UnsupportedError(`WebCrypto lacks Ed25519; the fallback failed: ${String(cause)}`);
   }
 }
@@ -50,15 +51,25 @@ export function defaultBackend(): Promise<Ed25519Backend> {
 
 /**
  * SHA-256 (FIPS 180-4), used for RFC 7638 JWK thumbprints. `crypto.subtle` is undefined in
- * insecure browser contexts (plain http), so the portable implementation is the fallback.
+ * insecure browser contexts (plain http); there the portable implementation of the noble
+ * opt-in (`enableNobleFallback`) is the fallback.
+ * @throws UnsupportedError without crypto.subtle when the fallback is not enabled
  */
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {
   const subtle = globalThis.crypto?.subtle;
   if (subtle !== undefined) {
     return new Uint8Array(await subtle.digest('SHA-256', asBufferSource(data)));
   }
-  const { sha256: portableSha256 } = await import('@noble/hashes/sha2.js');
-  return portableSha256(data);
+  return (await loadFallback()).sha256(data);
+}
+
+/** The noble module when the app opted in; without the opt-in no fallback exists. */
+function loadFallback(): Promise<typeof import('./noble.js')> {
+  const load = fallbackLoader();
+  if (load === undefined) {
+    throw new UnsupportedError('WebCrypto falls short here: see enableNobleFallback()');
+  }
+  return load();
 }
 
 export const platformName: 'node' | 'web' = 'web';

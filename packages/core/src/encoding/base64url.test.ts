@@ -25,6 +25,13 @@ describe('base64url (RFC 4648 §5, unpadded, canonical)', () => {
     );
   });
 
+  test('a character beyond ASCII is bad_base64url, at its index, in any group', () => {
+    expect(() => base64urlDecode('AAAAéA')).toThrow(/index 4/);
+    expect(() => base64urlDecode('AAAAAé')).toThrow(/index 5/);
+    expect(() => base64urlDecode(`${'A'.repeat(8188)}\u{1F600}AA`)).toThrow(/index 8188/);
+    expect(reasonOf(() => base64urlDecode('AAAé'))).toBe('bad_base64url');
+  });
+
   test('decode returns a plain Uint8Array of the exact length', () => {
     const decoded = base64urlDecode('AAECAwQ');
     expect(decoded).toBeInstanceOf(Uint8Array);

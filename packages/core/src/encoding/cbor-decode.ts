@@ -44,6 +44,11 @@ export class CborTag {
 export interface StrictCborOptions {
   maxDepth?: number;
   what?: string;
+  /**
+   * Byte strings as views into `bytes` instead of copies. For the decoder's own callers,
+   * which hold the bytes and never write to them (the COSE_Sign1 parts of a token).
+   */
+  share?: boolean;
 }
 
 const DEFAULT_MAX_DEPTH = 16;
@@ -55,93 +60,102 @@ const SHORTEST = [24, 0x100, 0x10000, 0x100000000];
  *   too_deep, duplicate_key, trailing_bytes, bad_encoding)
  */
 export function decodeStrictCbor(bytes: Uint8Array, options: StrictCborOptions = {}): CborValue {
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const what = options.what ?? 'CBOR';
-  let pos = 0;
-
-  const fail = (reason: MalformedReason, message: string): never => {
-    throw new MalformedError(reason, `${what}: ${message} at offset ${pos}`);
-  };
-
-  const byte = (): number => (pos < bytes.length ? bytes[pos++]! : fail('bad_cbor', 'truncated'));
-
-  /** Reads the argument of an initial byte; enforces the shortest encoding. */
-  const argument = (info: number): number => {
-    if (info < 24) return info;
-    if (info === 31) return fail('not_canonical', 'indefinite length');
-    if (info > 27) return fail('bad_cbor', 'reserved additional information');
-    // 1, 2, 4 or 8 bytes, big-endian (RFC 8949 §3).
-    const length = 1 << (info - 24);
-    if (length > bytes.length - pos) fail('bad_cbor', 'truncated');
-    let value = 0;
-    // Exact up to 2^53 − 1; beyond, rounding keeps every partial value at 2^53 or more.
-    for (let i = 0; i < length; i++) value = value * 256 + bytes[pos++]!;
-    if (value > Number.MAX_SAFE_INTEGER) fail('unsafe_integer', 'integer beyond 2^53 - 1');
-    // The smallest value that needs this many bytes: 24, 2^8, 2^16, 2^32.
-    if (value < SHORTEST[info - 24]!) fail('not_canonical', 'argument not in its shortest form');
-    return value;
-  };
-
-  /** A declared length or count, `size` bytes at least per unit, must fit in what is left. */
-  const fits = (count: number, size: number): number =>
-    count * size > bytes.length - pos
-      ? fail('too_long', 'declared length exceeds the data')
-      : count;
-
-  const item = (depth: number): CborValue => {
-    const initial = byte();
-    const major = initial >> 5;
-    const info = initial & 31;
-    if (major === 7) return simple(info);
-    if (major > 3 && depth > maxDepth) fail('too_deep', `nested deeper than ${maxDepth}`);
-    const n = argument(info);
-    switch (major) {
-      case 0:
-        return n;
-      case 1:
-        return n === Number.MAX_SAFE_INTEGER
-          ? fail('unsafe_integer', 'integer beyond -(2^53 - 1)')
-          : -1 - n;
-      case 2:
-        pos += fits(n, 1);
-        return bytes.slice(pos - n, pos);
-      case 3:
-        pos += fits(n, 1);
-        return utf8Decode(bytes.subarray(pos - n, pos), what);
-      case 4: {
-        // Every element takes at least one byte, so a count above the bytes left is a lie.
-        const array: CborValue[] = new Array(fits(n, 1));
-        for (let i = 0; i < n; i++) array[i] = item(depth + 1);
-        return array;
-      }
-      case 5: {
-        const map = new Map<CborKey, CborValue>();
-        for (let i = fits(n, 2); i > 0; i--) {
-          const key = item(depth + 1);
-          if (typeof key !== 'number' && typeof key !== 'string') {
-            fail('bad_structure', 'map key must be an integer or text');
-          }
-          if (map.has(key as CborKey))
-            fail('duplicate_key', `duplicate map key ${JSON.stringify(key)}`);
-          map.set(key as CborKey, item(depth + 1));
-        }
-        return map;
-      }
-      default:
-        return new CborTag(n, item(depth + 1));
-    }
-  };
-
-  const simple = (info: number): CborValue => {
-    if (info === 20) return false;
-    if (info === 21) return true;
-    if (info === 22) return null;
-    if (info >= 25 && info <= 27) return fail('bad_structure', 'floating-point value');
-    if (info === 31) return fail('bad_cbor', 'unexpected break');
-    return fail('bad_structure', 'unsupported simple value');
-  };
-
+  // The state of one run lives in module variables: decoding is synchronous and never
+  // re-entered, and plain variables keep the verify path free of per-call allocations
+  // (and minify to one letter each).
+  input = bytes;
+  pos = 0;
+  maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  what = options.what ?? 'CBOR';
+  share = options.share === true;
   const value = item(1);
   if (pos !== bytes.length) fail('trailing_bytes', `${bytes.length - pos} bytes after the item`);
   return value;
+}
+
+let input: Uint8Array = new Uint8Array(0);
+let pos = 0;
+let maxDepth = DEFAULT_MAX_DEPTH;
+let what = 'CBOR';
+let share = false;
+
+function fail(reason: MalformedReason, message: string): never {
+  throw new MalformedError(reason, `${what}: ${message} at offset ${pos}`);
+}
+
+/** Reads the argument of an initial byte; enforces the shortest encoding. */
+function argument(info: number): number {
+  if (info < 24) return info;
+  if (info === 31) return fail('not_canonical', 'indefinite length');
+  if (info > 27) return fail('bad_cbor', 'reserved additional information');
+  // 1, 2, 4 or 8 bytes, big-endian (RFC 8949 §3).
+  const length = 1 << (info - 24);
+  if (length > input.length - pos) fail('bad_cbor', 'truncated');
+  let value = 0;
+  // Exact up to 2^53 − 1; beyond, rounding keeps every partial value at 2^53 or more.
+  for (let i = 0; i < length; i++) value = value * 256 + input[pos++]!;
+  if (value > Number.MAX_SAFE_INTEGER) fail('unsafe_integer', 'integer beyond 2^53 - 1');
+  // The smallest value that needs this many bytes: 24, 2^8, 2^16, 2^32.
+  if (value < SHORTEST[info - 24]!) fail('not_canonical', 'argument not in its shortest form');
+  return value;
+}
+
+/** A declared length or count, `size` bytes at least per unit, must fit in what is left. */
+function fits(count: number, size: number): number {
+  return count * size > input.length - pos
+    ? fail('too_long', 'declared length exceeds the data')
+    : count;
+}
+
+function item(depth: number): CborValue {
+  if (pos >= input.length) fail('bad_cbor', 'truncated');
+  const initial = input[pos++]!;
+  const major = initial >> 5;
+  const info = initial & 31;
+  if (major === 7) return simple(info);
+  if (major > 3 && depth > maxDepth) fail('too_deep', `nested deeper than ${maxDepth}`);
+  const n = argument(info);
+  switch (major) {
+    case 0:
+      return n;
+    case 1:
+      return n === Number.MAX_SAFE_INTEGER
+        ? fail('unsafe_integer', 'integer beyond -(2^53 - 1)')
+        : -1 - n;
+    case 2:
+      pos += fits(n, 1);
+      return share ? input.subarray(pos - n, pos) : input.slice(pos - n, pos);
+    case 3:
+      pos += fits(n, 1);
+      return utf8Decode(input.subarray(pos - n, pos), what);
+    case 4: {
+      // Every element takes at least one byte, so a count above the bytes left is a lie.
+      const array: CborValue[] = new Array(fits(n, 1));
+      for (let i = 0; i < n; i++) array[i] = item(depth + 1);
+      return array;
+    }
+    case 5: {
+      const map = new Map<CborKey, CborValue>();
+      for (let i = fits(n, 2); i > 0; i--) {
+        const key = item(depth + 1);
+        if (typeof key !== 'number' && typeof key !== 'string') {
+          fail('bad_structure', 'map key must be an integer or text');
+        }
+        if (map.has(key)) fail('duplicate_key', `duplicate map key ${JSON.stringify(key)}`);
+        map.set(key, item(depth + 1));
+      }
+      return map;
+    }
+    default:
+      return new CborTag(n, item(depth + 1));
+  }
+}
+
+function simple(info: number): CborValue {
+  if (info === 20) return false;
+  if (info === 21) return true;
+  if (info === 22) return null;
+  if (info >= 25 && info <= 27) return fail('bad_structure', 'floating-point value');
+  if (info === 31) return fail('bad_cbor', 'unexpected break');
+  return fail('bad_structure', 'unsupported simple value');
 }

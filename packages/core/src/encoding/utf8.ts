@@ -11,6 +11,20 @@ export function utf8Encode(text: string): Uint8Array {
 
 /** @throws MalformedError('bad_encoding') on invalid UTF-8 */
 export function utf8Decode(bytes: Uint8Array, what = 'value'): string {
+  // Claims are mostly short ASCII, valid UTF-8 byte for byte: built here without a native
+  // call. Anything else goes to the fatal decoder.
+  if (bytes.length < 64) {
+    let text = '';
+    for (const byte of bytes) {
+      if (byte > 0x7f) return decodeFatally(bytes, what);
+      text += String.fromCharCode(byte);
+    }
+    return text;
+  }
+  return decodeFatally(bytes, what);
+}
+
+function decodeFatally(bytes: Uint8Array, what: string): string {
   try {
     return decoder.decode(bytes);
   } catch {

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { generateTestKey, licenseClaims, signLicense } from '../../../../test/support/tokens.js';
 import { decodeDocument } from '../codec/read.js';
 import type { Ed25519Backend } from '../ed25519/backend.js';
+import { enableNobleFallback } from '../ed25519/fallback.js';
 import { nobleBackend } from '../ed25519/noble.js';
 import * as web from '../ed25519/web.js';
 import { webCryptoBackend } from '../ed25519/webcrypto.js';
@@ -89,10 +90,11 @@ describe('the log on the web platform module', () => {
     expect(await verifyLoggedEntry(licenses[0]!, 'license', bundles[0], trusted)).toBe(true);
   });
 
-  test('without crypto.subtle (an insecure origin): @noble/hashes and noble, same tree', async () => {
+  test('without crypto.subtle (an insecure origin): @noble/hashes and noble (enabled), same tree', async () => {
     const withSubtle = await logAndProve(webcrypto);
     vi.stubGlobal('crypto', {});
     expect(globalThis.crypto.subtle).toBeUndefined();
+    enableNobleFallback();
     const fallback = await web.selectBackend(globalThis.crypto.subtle);
     expect(fallback).toBe(nobleBackend);
 

@@ -29,10 +29,22 @@ interface ReadCertificate {
 const decoded = new Map<string, ReadCertificate>();
 const DECODED_LIMIT = 16;
 
+// The certificate texts most recently used: a store passes the same string every time, and
+// comparing it with === (the same string: one pointer comparison) beats hashing it.
+const recent: { certificate: string; entry: ReadCertificate }[] = [];
+
+/** A certificate already read, found without waiting (the issue path's fast case). */
+function knownCertificate(certificate: string | Uint8Array): ReadCertificate | undefined {
+  for (const seen of recent) if (seen.certificate === certificate) return seen.entry;
+  return undefined;
+}
+
 async function readCertificate(certificate: string | Uint8Array): Promise<ReadCertificate> {
+  const same = knownCertificate(certificate);
+  if (same) return same;
   const key = typeof certificate === 'string' ? certificate : base64urlEncode(certificate);
   const known = decoded.get(key);
-  if (known) return known;
+  if (known) return remember(certificate, known);
   let claims: IssuerCertificateClaims;
   try {
     claims = readCertificateClaims(decodeDocument(certificate, 'certificate'));
@@ -43,6 +55,15 @@ async function readCertificate(certificate: string | Uint8Array): Promise<ReadCe
   const entry = { claims, certifiedKid: await jwkThumbprint({ x: claims.key }) };
   if (decoded.size >= DECODED_LIMIT) decoded.delete(decoded.keys().next().value as string);
   decoded.set(key, entry);
+  return remember(certificate, entry);
+}
+
+function remember(certificate: string | Uint8Array, entry: ReadCertificate): ReadCertificate {
+  // Only text: a caller may rewrite the same byte array with another certificate.
+  if (typeof certificate === 'string') {
+    if (recent.length >= 4) recent.shift();
+    recent.push({ certificate, entry });
+  }
   return entry;
 }
 
@@ -57,7 +78,26 @@ export async function checkCertificateUse(
   certificate: string | Uint8Array,
   use: CertificateUse,
 ): Promise<IssuerCertificateClaims> {
-  const { claims, certifiedKid } = await readCertificate(certificate);
+  return checkUse(knownCertificate(certificate) ?? (await readCertificate(certificate)), use);
+}
+
+/**
+ * {@link checkCertificateUse} without waiting when the certificate has been read before;
+ * undefined when it has not (then the caller awaits checkCertificateUse).
+ * @throws ConfigError
+ */
+export function checkKnownCertificateUse(
+  certificate: string | Uint8Array,
+  use: CertificateUse,
+): IssuerCertificateClaims | undefined {
+  const known = knownCertificate(certificate);
+  return known === undefined ? undefined : checkUse(known, use);
+}
+
+function checkUse(
+  { claims, certifiedKid }: ReadCertificate,
+  use: CertificateUse,
+): IssuerCertificateClaims {
   if (certifiedKid !== use.signerKid) {
     throw new ConfigError(
       `certificate certifies key ${certifiedKid}, not the signer's key ${use.signerKid}; ` +

@@ -15,13 +15,18 @@ const checkedSigners = new WeakMap<Signer, KeyObject>();
 // Signers whose signatures have been seen to verify under their public key.
 const provenSigners = new WeakSet<Signer>();
 
+/** The public key of a signer already checked, without waiting: the issue path's fast case. */
+export function checkedSigner(signer: Signer): KeyObject | undefined {
+  return checkedSigners.get(signer);
+}
+
 /**
  * Checks that `signer` is a Signer whose kid is the thumbprint of its public key, and
  * imports that key. Issuing functions call it first, before reading `signer.kid`.
  * @throws ConfigError, KeyError
  */
 export async function checkSigner(signer: Signer): Promise<KeyObject> {
-  const known = checkedSigners.get(signer);
+  const known = checkedSigner(signer);
   if (known !== undefined) return known;
   if (typeof signer !== 'object' || signer === null || typeof signer.sign !== 'function') {
     throw new ConfigError('signer must be a Signer (see createSigner)');
@@ -51,7 +56,8 @@ export async function signDocument(
   kind: DocumentKind,
   verify: 'first' | 'always' = 'first',
 ): Promise<string> {
-  const publicKey = await checkSigner(signer);
+  const publicKey = checkedSigner(signer) ?? (await checkSigner(signer));
+  // The one wait of an issue whose signer and certificate are known: the signature.
   const signature = await signer.sign(prepared.signingInput);
   const check = verify === 'always' || !provenSigners.has(signer);
   if (

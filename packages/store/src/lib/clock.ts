@@ -25,3 +25,13 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
+
+/**
+ * A clock that reads `startAt` when it is made and then runs at the speed of the real one:
+ * a store started with `licensekit serve --now` (development and tests only, see
+ * config-clock.ts) pretends it is another time while requests still take real time.
+ */
+export function shiftedClock(startAt: Date | number, realNow: () => number = Date.now): Clock {
+  const offset = (typeof startAt === 'number' ? startAt : startAt.getTime()) - realNow();
+  return { now: () => new Date(realNow() + offset) };
+}

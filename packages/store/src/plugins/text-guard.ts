@@ -33,6 +33,11 @@ const MULTI_LINE_MEMBERS: Readonly<Record<string, readonly string[] | 'all'>> = 
   // own check (core's offline envelope) ignores whitespace and refuses anything else.
   'POST /v1/licenses/offline': ['/request'],
   'POST /v1/admin/licenses/:licenseId/offline': ['/request'],
+  // The admin screen's catalogue forms (routes/pages/admin-catalogue.ts): textareas.
+  'POST /admin/catalogue': ['/description'],
+  'POST /admin/catalogue/products/:productId': ['/description'],
+  'POST /admin/catalogue/products/:productId/plans': ['/description', '/quotas'],
+  'POST /admin/catalogue/products/:productId/plans/:planId': ['/description', '/quotas'],
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { DocumentKind } from '@licensekit/core';
+import { base64urlDecode, utf8Encode } from '@licensekit/core';
 import type { Frontier, NodeAddress, TreeReader } from '@licensekit/core/log';
 import { HASH_LENGTH, LOG_ENTRY_TAG } from '@licensekit/core/log';
 import type { Queryable } from '../db/client.js';
@@ -148,25 +149,31 @@ export function issuanceLogRepository(db: Queryable) {
       await db.query(
         `DELETE FROM log_pending p USING log_entries e WHERE e.document_hash = p.document_hash`,
       );
+      // A license token is queued by hash alone (migration 0008): its bytes are its row in
+      // tokens, written by the same statement that queued it.
       const rows = await db.query<{
         id: number | string;
         kind: number;
-        document: Uint8Array;
+        document: Uint8Array | null;
         document_hash: string;
+        token: string | null;
+        format: string | null;
       }>(
-        `SELECT id, kind, document, document_hash FROM log_pending ORDER BY id LIMIT $1 FOR UPDATE`,
+        `SELECT p.id, p.kind, p.document, p.document_hash, t.token, t.format
+           FROM log_pending p LEFT JOIN tokens t ON p.document IS NULL AND t.hash = p.document_hash
+          ORDER BY p.id LIMIT $1 FOR UPDATE OF p`,
         [limit],
       );
       return rows.map((row) => {
         const kind = KIND_OF_TAG.get(row.kind);
         if (kind === undefined)
           throw new Error(`queued log document ${row.id} has kind ${row.kind}`);
-        return {
-          id: Number(row.id),
-          kind,
-          document: bytes(row.document),
-          documentHash: row.document_hash,
-        };
+        let document: Uint8Array;
+        if (row.document !== null) document = bytes(row.document);
+        else if (row.token === null)
+          throw new Error(`queued log document ${row.id} has no bytes and no token`);
+        else document = row.format === 'jwt' ? utf8Encode(row.token) : base64urlDecode(row.token);
+        return { id: Number(row.id), kind, document, documentHash: row.document_hash };
       });
     },
 

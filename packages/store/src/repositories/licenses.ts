@@ -40,6 +40,14 @@ export interface LicenseRecord {
   updatedAt: Date;
   cancelledAt: Date | null;
   revokedAt: Date | null;
+  /**
+   * The row's version when it was read for issuing a token (PostgreSQL's xmin: every write
+   * of the row gives it a new one, whoever makes it): an optimistic issue writes its token
+   * only if the row still has it. Absent on reads that do not ask for it.
+   */
+  version?: string;
+  /** The version (xmin) of the license's plan row, read with it: the plan cache's check. */
+  planVersion?: string;
 }
 
 interface LicenseRow {
@@ -62,13 +70,15 @@ interface LicenseRow {
   updated_at: Date;
   cancelled_at: Date | null;
   revoked_at: Date | null;
+  row_version?: string | null;
+  plan_version?: string | null;
 }
 
 export const LICENSE_COLUMNS = `id, customer_id, product_id, plan_id, key_hint, status, seats, anchor, period_start,
   period_end, trial_end, pending_change, seq, last_token_hash, test, created_at, updated_at, cancelled_at, revoked_at`;
 
 export function toLicense(row: LicenseRow): LicenseRecord {
-  return {
+  const license: LicenseRecord = {
     id: row.id,
     customerId: row.customer_id,
     productId: row.product_id,
@@ -89,7 +99,27 @@ export function toLicense(row: LicenseRow): LicenseRecord {
     cancelledAt: row.cancelled_at,
     revokedAt: row.revoked_at,
   };
+  if (typeof row.row_version === 'string') license.version = row.row_version;
+  if (typeof row.plan_version === 'string') license.planVersion = row.plan_version;
+  return license;
 }
+
+/**
+ * LICENSE_COLUMNS plus the versions an optimistic issue needs: the row's xmin and its
+ * plan's (a subquery, not a join, so the license's column names stay unambiguous).
+ */
+const ISSUE_COLUMNS = `${LICENSE_COLUMNS}, xmin::text AS row_version,
+  (SELECT p.xmin::text FROM plans p WHERE p.product_id = licenses.product_id AND p.id = licenses.plan_id)
+    AS plan_version`;
+
+/**
+ * The license-key lookup ($1 the key's keyed hash, $2 the client): the license with its
+ * versions, and the client's failed lookups. Exported for the raw-database side of
+ * `pnpm bench store`, which sends exactly this statement.
+ */
+export const KEY_LOOKUP_SQL = `SELECT found.*, (SELECT failures FROM key_guesses WHERE client = $2) AS guesses
+  FROM (SELECT 1) AS one
+  LEFT JOIN (SELECT ${ISSUE_COLUMNS} FROM licenses WHERE key_hash = $1) AS found ON true`;
 
 /** A new license row (checkout). */
 export interface NewLicense {
@@ -183,15 +213,6 @@ export function licensesRepository(db: Queryable) {
       return toLicense(row);
     },
 
-    /** Moves the lineage head after a token is issued (not a change of terms). */
-    async recordToken(id: string, seq: number, hash: string): Promise<void> {
-      await db.query('UPDATE licenses SET seq = $2, last_token_hash = $3 WHERE id = $1', [
-        id,
-        seq,
-        hash,
-      ]);
-    },
-
     /** Licenses whose period (or trial) has ended by `now` and that the billing cycle owes a step. */
     async dueForBilling(now: Date, limit: number): Promise<string[]> {
       const rows = await db.query<{ id: string }>(
@@ -226,20 +247,75 @@ export function licensesRepository(db: Queryable) {
      * {@link byKeyHash} together with the client's failed-lookup log (key_guesses), in one
      * statement: the limiter learns whether another instance has blocked the client
      * without a second round trip on the hot path (refresh). Always one row: the license
-     * columns are null when no license has this key hash.
+     * columns are null when no license has this key hash. The license comes with its
+     * version and its plan's, so that a refresh needs no further read before it signs.
      */
     async byKeyHashWithGuesses(keyHash: string, client: string): Promise<LicenseWithGuesses> {
-      const [row] = await db.query<LicenseRow & { guesses: Date[] | null }>(
-        `SELECT found.*, (SELECT failures FROM key_guesses WHERE client = $2) AS guesses
-           FROM (SELECT 1) AS one
-           LEFT JOIN (SELECT ${LICENSE_COLUMNS} FROM licenses WHERE key_hash = $1) AS found ON true`,
-        [keyHash, client],
-      );
+      const [row] = await db.query<LicenseRow & { guesses: Date[] | null }>(KEY_LOOKUP_SQL, [
+        keyHash,
+        client,
+      ]);
       return {
         license: row && row.id !== null ? toLicense(row) : undefined,
         guesses: row?.guesses ?? [],
       };
     },
+    /**
+     * What a refresh by token needs, in one statement: the token's license (with its
+     * version and its plan's) and the device the token is bound to, if any.
+     */
+    async byTokenHash(hash: string): Promise<LicenseOfToken | undefined> {
+      const [row] = await db.query<
+        LicenseRow & {
+          token_device_id: string | null;
+          device_thumbprint: string | null;
+          device_deactivated_at: Date | null;
+        }
+      >(
+        `SELECT lic.*, t.device_id AS token_device_id, d.thumbprint AS device_thumbprint,
+                d.deactivated_at AS device_deactivated_at
+           FROM tokens t
+           JOIN LATERAL (SELECT ${ISSUE_COLUMNS} FROM licenses WHERE id = t.license_id) AS lic ON true
+           LEFT JOIN devices d ON d.id = t.device_id AND d.license_id = t.license_id
+          WHERE t.hash = $1`,
+        [hash],
+      );
+      if (!row) return undefined;
+      return {
+        license: toLicense(row),
+        device:
+          row.token_device_id === null
+            ? null
+            : {
+                id: row.token_device_id,
+                thumbprint: row.device_thumbprint,
+                active: row.device_thumbprint !== null && row.device_deactivated_at === null,
+              },
+      };
+    },
+
+    /** The license with its version and its plan's (a re-read before an optimistic issue). */
+    async forIssue(id: string): Promise<LicenseRecord | undefined> {
+      const [row] = await db.query<LicenseRow>(
+        `SELECT ${ISSUE_COLUMNS} FROM licenses WHERE id = $1`,
+        [id],
+      );
+      return row ? toLicense(row) : undefined;
+    },
+
+    /**
+     * Locks the license (until the transaction ends) and gives its row a new version, so
+     * that an optimistic issue that read it before retries: for changes that decide what
+     * may be issued without changing the row itself (a device deactivated).
+     */
+    async lockAndBump(id: string): Promise<LicenseRecord | undefined> {
+      const [row] = await db.query<LicenseRow>(
+        `UPDATE licenses SET seq = seq WHERE id = $1 RETURNING ${LICENSE_COLUMNS}`,
+        [id],
+      );
+      return row ? toLicense(row) : undefined;
+    },
+
     async byId(
       id: string,
       options: { forUpdate?: boolean } = {},
@@ -251,6 +327,12 @@ export function licensesRepository(db: Queryable) {
       return row ? toLicense(row) : undefined;
     },
   };
+}
+
+/** A token's license, and the device the token is bound to (null: unbound). */
+export interface LicenseOfToken {
+  license: LicenseRecord;
+  device: { id: string; thumbprint: string | null; active: boolean } | null;
 }
 
 /** A license looked up by key hash, and the failed lookups of the client that asked. */

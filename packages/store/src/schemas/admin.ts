@@ -93,6 +93,7 @@ export const OrderStatus = Type.Union([
   Type.Literal('paid'),
   Type.Literal('failed'),
   Type.Literal('cancelled'),
+  Type.Literal('refunded'),
 ]);
 
 export const LicenseStatus = Type.Union(

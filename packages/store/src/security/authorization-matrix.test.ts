@@ -62,6 +62,17 @@ const ADMIN_MATRIX: Record<string, { body?: (a: Victim) => unknown; contentType?
   'POST /v1/admin/revocations': { body: (a) => ({ kind: 'license', value: a.licenseId }) },
   'POST /v1/admin/revocation-lists': { body: () => ({ list: 'eyJhbGciOiJFZERTQSJ9.e30.sig' }) },
   'POST /v1/admin/log/checkpoint': { body: () => ({}) },
+  'GET /v1/admin/vendors': {},
+  'POST /v1/admin/vendors': { body: () => ({ id: 'evil', name: 'Evil', shareBps: 10_000 }) },
+  'GET /v1/admin/vendors/:vendorId': {},
+  'PATCH /v1/admin/vendors/:vendorId': { body: () => ({ shareBps: 10_000, holdDays: 0 }) },
+  'PUT /v1/admin/products/:productId/vendor': { body: () => ({ vendorId: 'acme' }) },
+  'POST /v1/admin/payouts/run': { body: () => ({}) },
+  'GET /v1/admin/payouts': {},
+  'GET /v1/admin/payouts/:payoutId': {},
+  'POST /v1/admin/payouts/:payoutId/confirm': { body: () => ({ reference: 'stolen' }) },
+  'GET /v1/admin/invoices': {},
+  'GET /v1/admin/invoices/:invoiceId': {},
 };
 
 /**
@@ -110,6 +121,8 @@ interface Victim {
   thumbprint: string;
   attachmentId: string;
   endpointId: string;
+  payoutId: string;
+  invoiceId: string;
 }
 
 interface Session {
@@ -140,6 +153,13 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
     store = await buildTestStore({
       operations: { webhooks: { enabled: false }, jobs: { intervalMs: 0 } },
     });
+    // The store's vendor is paid without a hold, so a payout exists to read below.
+    await store.app.inject({
+      method: 'PATCH',
+      url: '/v1/admin/vendors/acme',
+      headers: ADMIN,
+      payload: { holdDays: 0 },
+    });
     const email = `victim-${randomBytes(4).toString('hex')}@example.com`;
     const purchase = await buy(store, { email });
     const device = await deviceKey();
@@ -158,10 +178,22 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
       payload: { url: 'https://hooks.example.com/in' },
     });
     expect([upload.statusCode, endpoint.statusCode]).toEqual([201, 201]);
+    // A payout and an invoice to read: the store's vendor paid at once (no hold).
+    const run = await store.app.inject({
+      method: 'POST',
+      url: '/v1/admin/payouts/run',
+      headers: ADMIN,
+      payload: {},
+    });
+    const [invoice] = (
+      await store.app.inject({ method: 'GET', url: '/v1/admin/invoices', headers: ADMIN })
+    ).json().invoices;
     a = {
       purchase,
       email,
       licenseId: purchase.licenseId,
+      payoutId: run.json().payouts[0].id,
+      invoiceId: invoice.id,
       orderId: purchase.orderId,
       deviceId: activation.json().device.id,
       thumbprint: device.thumbprint,
@@ -272,6 +304,9 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
       licenseId: a.licenseId,
       endpointId: a.endpointId,
       attachmentId: a.attachmentId,
+      vendorId: 'acme',
+      payoutId: a.payoutId,
+      invoiceId: a.invoiceId,
     };
     return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => {
       const value = values[name];

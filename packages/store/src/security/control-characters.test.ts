@@ -227,6 +227,15 @@ const SAMPLES: Record<string, Sample> = {
   '/v1/admin/revocation-lists': { body: { list: 'eyJhbGciOiJFZERTQSJ9.e30.sig' } },
   // No body and no parameters: nothing that could carry text.
   '/v1/admin/log/checkpoint': {},
+  '/v1/admin/vendors': {
+    body: {
+      id: 'sample-vendor',
+      name: 'Sample',
+      invoiceDetails: { legalName: 'S', address: 'A', taxId: 'T', email: 'e@example.com' },
+    },
+  },
+  '/v1/admin/payouts/run': { body: { vendorId: 'acme' } },
+  '/v1/admin/payouts/:payoutId/confirm': { body: { reference: 'wire 1' } },
   '/v1/admin/webhooks': {
     body: { url: 'https://hooks.example.com/in', events: ['license.created'] },
   },
@@ -262,6 +271,22 @@ const FORMS: Record<string, Record<string, string>> = {
   '/portal/cancel/undo': { csrf: 'token' },
   '/portal/license/offline': { request: 'LK1-REQ.x.y', csrf: 'token' },
   '/portal/license/offline/confirm': { request: 'LK1-REQ.x.y', csrf: 'token' },
+  '/admin/sign-in': { token: 'not-the-token', csrf: 'token' },
+  '/admin/sign-out': { csrf: 'token' },
+  '/admin/catalogue': { id: 'sample', name: 'Sample', description: 'A sample', csrf: 'token' },
+  '/admin/catalogue/products/:productId': {
+    name: 'Sample',
+    description: 'A sample',
+    csrf: 'token',
+  },
+  '/admin/catalogue/products/:productId/deactivate': { csrf: 'token' },
+  '/admin/catalogue/products/:productId/plans': { id: 'basic', name: 'Basic', csrf: 'token' },
+  '/admin/catalogue/products/:productId/plans/:planId': { name: 'Basic', csrf: 'token' },
+  '/admin/catalogue/products/:productId/plans/:planId/deactivate': { csrf: 'token' },
+  '/admin/licenses/:licenseId/revoke': { reason: 'abuse', confirm: 'yes', csrf: 'token' },
+  '/admin/orders/:orderId/refund': { reason: 'asked', confirm: 'yes', csrf: 'token' },
+  '/admin/orders/:orderId/resend-receipt': { csrf: 'token' },
+  '/admin/webhooks/:endpointId/messages/:messageId/redeliver': { csrf: 'token' },
 };
 
 /** Every string in a value, by JSON Pointer. */

@@ -6,17 +6,17 @@ import { checkDeviceProof } from '../lib/device-proof.js';
 import { newId } from '../lib/ids.js';
 import type { DeviceRecord } from '../repositories/devices.js';
 import { devicesRepository } from '../repositories/devices.js';
+import type { LicenseRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
-import { lockCurrentLicense } from './billing.js';
 import type { StoreContext } from './context.js';
-import { assertUsable } from './licensing.js';
-import { issueLicenseToken } from './tokens.js';
+import { issueNext } from './refresh.js';
 
 /**
  * Activation binds a device key to a license, one seat per active device. The device
  * proves it holds the key (a DPoP-shaped proof over this very request) and gets a token
- * bound to it (`cnf`). Seats are counted under the license's row lock, so concurrent
- * activations cannot overfill them.
+ * bound to it (`cnf`). Seats are counted by the statement that takes one, which writes only
+ * if the license row is as read (compare-and-set), so concurrent activations cannot
+ * overfill them: each one's write changes the row, and the other's then counts again.
  */
 
 export const ACTIVATE_PATH = '/v1/licenses/activate';
@@ -63,13 +63,16 @@ export interface ActivationResult {
 
 /**
  * Activates a device (or re-activates it: the same key again takes no new seat and gets a
- * fresh token).
+ * fresh token). `license` is the license as the key lookup read it (licenseByKey), or its
+ * id. After the proof (its jti spent at once, whatever follows), one statement takes the
+ * seat (or touches the device) and writes the token, checking the seat count as it does
+ * (services/refresh.ts issueNext).
  * @throws StoreError BAD_REQUEST, DEVICE_PROOF_INVALID, LICENSE_REVOKED, PAYMENT_REQUIRED,
  *   SEATS_FULL
  */
 export async function activateDevice(
   ctx: StoreContext,
-  licenseId: string,
+  license: LicenseRecord | string,
   request: ActivationRequest,
 ): Promise<ActivationResult> {
   const now = ctx.clock.now();
@@ -89,33 +92,27 @@ export async function activateDevice(
     now,
     thumbprint,
   });
-  return ctx.db.transaction(async (tx) => {
-    const license = await lockCurrentLicense(tx, ctx, licenseId, now);
-    assertUsable(ctx.config, license);
-    const devices = devicesRepository(tx);
-    let device = await devices.activeByThumbprint(license.id, thumbprint);
-    if (device) {
-      device = await devices.touch(device.id, now, request.name);
-    } else {
-      if ((await devices.countActive(license.id)) >= license.seats) {
-        throw new StoreError('SEATS_FULL');
-      }
-      device = await devices.insert({
-        id: newId('dev'),
-        licenseId: license.id,
-        thumbprint,
-        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x },
-        name: request.name ?? '',
-        activatedAt: now,
-      });
-    }
-    const token = await issueLicenseToken(tx, ctx, license.id, {
-      device: { id: device.id, thumbprint },
-      format: request.format,
-      now,
-    });
-    return { device: deviceView(device), token: token.token, test: license.test };
+  const read =
+    typeof license === 'string' ? await licensesRepository(ctx.db).forIssue(license) : license;
+  if (!read) throw new StoreError('LICENSE_NOT_FOUND');
+  const next = await issueNext(ctx, read, {
+    device: {
+      kind: 'activate',
+      thumbprint,
+      newId: newId('dev'),
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x },
+      name: request.name,
+    },
+    format: request.format,
+    now,
   });
+  const device = next.write.device;
+  if (!device) throw new Error(`activation of license ${read.id} wrote no device`);
+  return {
+    device: { id: device.id, thumbprint, name: device.name },
+    token: next.issued.token,
+    test: next.license.test,
+  };
 }
 
 /**
@@ -130,7 +127,9 @@ export async function deactivateDevice(
 ): Promise<DeviceDetails> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const license = await licensesRepository(tx).byId(licenseId, { forUpdate: true });
+    // Locked, and its row given a new version: an issue that read the license before
+    // (optimistic, services/refresh.ts issueNext) does not bind a token to this device.
+    const license = await licensesRepository(tx).lockAndBump(licenseId);
     if (!license) throw new StoreError('LICENSE_NOT_FOUND');
     const devices = devicesRepository(tx);
     const device =

@@ -129,7 +129,7 @@ export interface AdminOrder {
   amount: { amount: number; currency: string };
   provider: string;
   providerRef: string | null;
-  status: 'pending' | 'paid' | 'failed' | 'cancelled';
+  status: 'pending' | 'paid' | 'failed' | 'cancelled' | 'refunded';
   test: boolean;
   createdAt: Date;
   paidAt: Date | null;

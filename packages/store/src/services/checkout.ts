@@ -5,6 +5,7 @@ import type { IdempotentResult } from '../lib/idempotency.js';
 import { idempotent } from '../lib/idempotency.js';
 import { newId, newLicenseKey, normaliseLicenseKey } from '../lib/ids.js';
 import { LICENSE_KEY_DOMAIN } from '../lib/license-auth.js';
+import { bookPaidOrder } from '../marketplace/bookkeeping.js';
 import { paymentProvider } from '../payments/provider.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import type { LicenseRecord, LicenseStatus } from '../repositories/licenses.js';
@@ -237,6 +238,7 @@ export async function settleOrder(
     );
   }
   const settled = await orders.settle(order.id, { status: outcome, at: now });
+  if (outcome === 'paid') await bookPaidOrder(tx, ctx, settled);
   if (outcome === 'paid' && license) license = await applyPaidOrder(tx, ctx, settled, license, now);
   if (outcome === 'failed' && license) await emitPaymentFailed(tx, license, settled, now);
   return { order: orderView(settled), license: view(license), changed: true };

@@ -64,6 +64,20 @@ export function isRevoked(license: LicenseRecord): boolean {
   return license.status === 'revoked' || license.revokedAt !== null;
 }
 
+/**
+ * Whether a period end is due that the billing step has not applied yet (what
+ * billing.ts advanceLicense would do under the license's lock): a usable license whose
+ * paid period (or trial) has ended by `now`.
+ */
+export function owesBillingStep(license: LicenseRecord, now: Date): boolean {
+  return (
+    !isRevoked(license) &&
+    isUsable(license.status) &&
+    license.periodEnd !== null &&
+    license.periodEnd <= now
+  );
+}
+
 /** Statuses in which a license gets tokens. */
 export function isUsable(status: LicenseStatus): boolean {
   return status === 'active' || status === 'trialing';

@@ -145,7 +145,8 @@ async function receipt(
   frame: MailFrame,
   mail: ClaimedMail,
 ): Promise<MailContent> {
-  const key = secretOf(ctx, mail);
+  // A copy re-sent from the admin screen (services/mail-resend.ts) has no key to open.
+  const key = mail.data.copy === true ? undefined : secretOf(ctx, mail);
   const { license, plan, productName } = await licenseOf(ctx, mail.data);
   const order = await ordersRepository(ctx.db).byId(String(mail.data.orderId));
   if (!order) throw new UndeliverableMail('the order is gone');
@@ -160,6 +161,7 @@ async function receipt(
     orderId: order.id,
     statusLabel: statusLabel(license.status),
     key,
+    keyHint: license.keyHint,
     test: order.test,
     seats: plan.perSeat ? license.seats : undefined,
     trialEndsAt: license.status === 'trialing' ? license.trialEnd : null,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/client.js';
 import { newId } from '../lib/ids.js';
+import { bookPaidOrder } from '../marketplace/bookkeeping.js';
 import { manualProvider } from '../payments/manual.js';
 import type { PaymentProvider } from '../payments/provider.js';
 import { paymentProvider } from '../payments/provider.js';
@@ -32,7 +33,7 @@ export interface PlaceOrder {
  */
 export async function placeOrder(
   tx: Queryable,
-  _ctx: StoreContext,
+  ctx: StoreContext,
   input: PlaceOrder,
 ): Promise<OrderRecord> {
   const orders = ordersRepository(tx);
@@ -64,11 +65,14 @@ export async function placeOrder(
   if (outcome.status === 'failed') {
     return orders.settle(order.id, { status: 'failed', at: input.now });
   }
-  return orders.settle(order.id, {
+  const settled = await orders.settle(order.id, {
     status: outcome.status,
     providerRef: outcome.reference,
     at: input.now,
   });
+  // Paid at once (the test provider, a processor that charges synchronously): booked now.
+  await bookPaidOrder(tx, ctx, settled);
+  return settled;
 }
 
 /** The provider a license charges through: the one it was bought with (manual if gone). */

@@ -6,16 +6,15 @@ import { StoreError } from '../errors.js';
 import { seconds } from '../lib/clock.js';
 import { checkDeviceProof } from '../lib/device-proof.js';
 import type { StoreKeys } from '../lib/keys.js';
-import type { DeviceRecord } from '../repositories/devices.js';
-import { devicesRepository } from '../repositories/devices.js';
 import type { LicenseRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
+import type { DeviceTarget, TokenWriteResult } from '../repositories/tokens.js';
 import { tokensRepository } from '../repositories/tokens.js';
 import { lockCurrentLicense } from './billing.js';
 import type { StoreContext } from './context.js';
-import { assertUsable, isRevoked } from './licensing.js';
+import { assertUsable, isRevoked, owesBillingStep } from './licensing.js';
 import type { IssuedToken } from './tokens.js';
-import { issueLicenseToken } from './tokens.js';
+import { issueLicenseToken, signAndWrite } from './tokens.js';
 
 /**
  * Refresh: the next token of a license's lineage, built from the store's records.
@@ -78,20 +77,19 @@ export async function refreshWithToken(
     if (!(error instanceof LicenseKitError)) throw error;
     throw new StoreError('TOKEN_INVALID');
   }
-  const record = await tokensRepository(ctx.db).byHash(hash);
-  if (!record) throw new StoreError('TOKEN_INVALID');
-  const license = await licensesRepository(ctx.db).byId(record.licenseId);
-  if (!license) throw new StoreError('TOKEN_INVALID');
+  // One statement: the token's record, its license and the device it is bound to.
+  const found = await licensesRepository(ctx.db).byTokenHash(hash);
+  if (!found) throw new StoreError('TOKEN_INVALID');
+  const { license, device } = found;
   const result = await verifierFor(ctx, license.productId).verify(request.token);
   if (SIGNATURE_FAILURES.has(result.status) || result.claims?.sub !== license.id) {
     throw new StoreError('TOKEN_INVALID');
   }
   if (isRevoked(license)) throw new StoreError('LICENSE_REVOKED');
 
-  let device: DeviceRecord | undefined;
-  if (record.deviceId !== null) {
-    device = await devicesRepository(ctx.db).activeById(license.id, record.deviceId);
-    if (!device) throw new StoreError('DEVICE_NOT_FOUND');
+  let target: DeviceTarget = { kind: 'unbound' };
+  if (device !== null) {
+    if (!device.active || device.thumbprint === null) throw new StoreError('DEVICE_NOT_FOUND');
     await checkDeviceProof(ctx.db, {
       proof: request.proof,
       method: 'POST',
@@ -100,8 +98,14 @@ export async function refreshWithToken(
       now,
       thumbprint: device.thumbprint,
     });
+    target = { kind: 'active', id: device.id, thumbprint: device.thumbprint };
   }
-  return nextToken(ctx, license.id, device, request.format ?? format, now);
+  const { issued } = await issueNext(ctx, license, {
+    device: target,
+    format: request.format ?? format,
+    now,
+  });
+  return issued;
 }
 
 export interface KeyRefresh {
@@ -112,7 +116,11 @@ export interface KeyRefresh {
   body: Uint8Array;
 }
 
-/** @throws StoreError DEVICE_PROOF_INVALID, DEVICE_NOT_FOUND, LICENSE_REVOKED, PAYMENT_REQUIRED */
+/**
+ * `license` as the key lookup read it (licenseByKey: with its version and its plan's, so
+ * that an unbound refresh is that lookup and one write).
+ * @throws StoreError DEVICE_PROOF_INVALID, DEVICE_NOT_FOUND, LICENSE_REVOKED, PAYMENT_REQUIRED
+ */
 export async function refreshWithKey(
   ctx: StoreContext,
   license: LicenseRecord,
@@ -120,7 +128,7 @@ export async function refreshWithKey(
 ): Promise<IssuedToken> {
   const now = ctx.clock.now();
   if (isRevoked(license)) throw new StoreError('LICENSE_REVOKED');
-  let device: DeviceRecord | undefined;
+  let target: DeviceTarget = { kind: 'unbound' };
   if (request.thumbprint !== undefined || (request.proof !== undefined && request.proof !== '')) {
     const proof = await checkDeviceProof(ctx.db, {
       proof: request.proof,
@@ -130,38 +138,119 @@ export async function refreshWithKey(
       now,
       thumbprint: request.thumbprint,
     });
-    device = await devicesRepository(ctx.db).activeByThumbprint(license.id, proof.thumbprint);
-    if (!device) throw new StoreError('DEVICE_NOT_FOUND');
+    // Found (and checked active) by the write itself.
+    target = { kind: 'active', thumbprint: proof.thumbprint };
   }
-  return nextToken(ctx, license.id, device, request.format, now);
+  const { issued } = await issueNext(ctx, license, { device: target, format: request.format, now });
+  return issued;
 }
 
-async function nextToken(
+/** Optimistic attempts before an issue takes the license's row lock instead. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+export interface NextTokenRequest {
+  device: DeviceTarget;
+  format?: TokenFormat | undefined;
+  now: Date;
+}
+
+export interface NextToken {
+  issued: IssuedToken;
+  write: TokenWriteResult;
+  /** The license as the token was built from. */
+  license: LicenseRecord;
+}
+
+/**
+ * The next token of a license, without holding its lock: sign from the license as read,
+ * then write the token and the new lineage head in one statement that succeeds only if the
+ * row still has the version read (compare-and-set on xmin). Any write to the row in
+ * between — another issue, a change of terms, a revocation, a device deactivated — makes
+ * it write nothing; the license is then read again and the token signed anew. In this
+ * process the issues of one license take turns (so they do not throw away each other's
+ * signatures); after OPTIMISTIC_ATTEMPTS lost races (other instances) the license's row
+ * lock decides, as it does when a period end is due (the billing step runs under it).
+ * So a refresh is the read it was given and one write — no BEGIN, no COMMIT, no plan read
+ * (the plan cache) — and every guarantee of the locked path holds: one token per seq, prev
+ * = the last token's hash, the seat count and the device checked in the same statement.
+ * @throws StoreError LICENSE_NOT_FOUND, LICENSE_REVOKED, PAYMENT_REQUIRED,
+ *   DEVICE_NOT_FOUND, SEATS_FULL, SERVICE_UNAVAILABLE
+ */
+export async function issueNext(
   ctx: StoreContext,
-  licenseId: string,
-  device: DeviceRecord | undefined,
-  format: TokenFormat | undefined,
-  now: Date,
-): Promise<IssuedToken> {
-  return ctx.db.transaction(async (tx) => {
-    const license = await lockCurrentLicense(tx, ctx, licenseId, now);
-    assertUsable(ctx.config, license);
-    if (device) {
-      const devices = devicesRepository(tx);
-      // Deactivated while this request waited for the lock?
-      if (!(await devices.activeById(license.id, device.id))) {
-        throw new StoreError('DEVICE_NOT_FOUND');
+  read: LicenseRecord,
+  request: NextTokenRequest,
+): Promise<NextToken> {
+  return oneAtATime(ctx.db, read.id, async (waited) => {
+    let license: LicenseRecord | undefined = read;
+    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+      // A read made before waiting for this license's turn is stale: read it again.
+      if (waited || attempt > 0 || license.version === undefined) {
+        license = await licensesRepository(ctx.db).forIssue(read.id);
+        if (!license) throw new StoreError('LICENSE_NOT_FOUND');
       }
-      await devices.touch(device.id, now);
+      if (owesBillingStep(license, request.now)) break;
+      assertUsable(ctx.config, license);
+      const outcome = await signAndWrite(ctx.db, ctx, license, {
+        ...request,
+        expectedVersion: license.version,
+      });
+      if (outcome.issued) return { issued: outcome.issued, write: outcome.write, license };
+      // Not a lost race when the row was as read: the device or the seats said no.
+      if (outcome.write.version === license.version) refuse(request.device, outcome.write, license);
     }
-    return issueLicenseToken(tx, ctx, license.id, {
-      device: device && { id: device.id, thumbprint: device.thumbprint },
-      format,
-      now,
-      // Locked and brought up to date just above, and not changed since.
-      locked: license,
+    return ctx.db.transaction(async (tx) => {
+      const locked = await lockCurrentLicense(tx, ctx, read.id, request.now);
+      assertUsable(ctx.config, locked);
+      const outcome = await signAndWrite(tx, ctx, locked, request);
+      if (outcome.issued) return { issued: outcome.issued, write: outcome.write, license: locked };
+      refuse(request.device, outcome.write, locked);
+      throw new Error(`the token of license ${locked.id} was not written under its lock`);
     });
   });
+}
+
+/**
+ * Throws what the token write's device conditions answered when they failed.
+ * @throws StoreError DEVICE_NOT_FOUND, SEATS_FULL
+ */
+function refuse(device: DeviceTarget, write: TokenWriteResult, license: LicenseRecord): void {
+  if (device.kind === 'active' && write.device === null) throw new StoreError('DEVICE_NOT_FOUND');
+  if (
+    device.kind === 'activate' &&
+    write.device === null &&
+    (write.activeDevices ?? 0) >= license.seats
+  ) {
+    throw new StoreError('SEATS_FULL');
+  }
+}
+
+const turns = new WeakMap<object, Map<string, Promise<unknown>>>();
+const ignore = () => undefined;
+
+/**
+ * Runs `work` once every earlier call for the same license in this process has ended;
+ * `waited` says whether there was one (then what the caller read may be stale).
+ */
+async function oneAtATime<T>(
+  store: object,
+  licenseId: string,
+  work: (waited: boolean) => Promise<T>,
+): Promise<T> {
+  let byLicense = turns.get(store);
+  if (!byLicense) {
+    byLicense = new Map();
+    turns.set(store, byLicense);
+  }
+  const before = byLicense.get(licenseId);
+  const run = before ? before.then(() => work(true)) : work(false);
+  const tail = run.then(ignore, ignore);
+  byLicense.set(licenseId, tail);
+  try {
+    return await run;
+  } finally {
+    if (byLicense.get(licenseId) === tail) byLicense.delete(licenseId);
+  }
 }
 
 /**

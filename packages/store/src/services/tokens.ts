@@ -7,11 +7,12 @@ import { StoreError } from '../errors.js';
 import { seconds } from '../lib/clock.js';
 import type { LicenseRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
-import { tokensRepository } from '../repositories/tokens.js';
+import { planCacheOf } from '../repositories/plan-cache.js';
+import type { DeviceTarget, TokenWriteResult } from '../repositories/tokens.js';
+import { writeToken } from '../repositories/tokens.js';
 import type { Plan } from '../schemas/catalogue.js';
 import type { StoreContext } from './context.js';
-import { appendToLog } from './issuance-log.js';
-import { assertUsable, checkoutUrl, planOf } from './licensing.js';
+import { assertUsable, checkoutUrl } from './licensing.js';
 
 /**
  * Token issuing: every token the store hands out is built here from the store's own
@@ -114,37 +115,37 @@ export function licenseClaims(
   return claims;
 }
 
+/** A token signed for a license as read, not yet written. */
+export interface SignedToken {
+  claims: LicenseClaimsInput;
+  token: string;
+  hash: string;
+  seq: number;
+  format: TokenFormat;
+  expiresAt: Date | null;
+}
+
 /**
- * Signs and records the next token of a license, in the caller's transaction. The license
- * row is (re)locked FOR UPDATE here, so two refreshes of one license never read the same
- * seq: the second waits for the first to commit and then builds on its token.
- * @throws StoreError LICENSE_REVOKED / PAYMENT_REQUIRED when the license may not get a
- *   token; SERVICE_UNAVAILABLE when the issuer certificate has ended
+ * Signs the next token of `license` on `plan`, as read (nothing is written).
+ * @throws StoreError PAYMENT_REQUIRED when the paid period has ended and no billing step
+ *   renewed it; SERVICE_UNAVAILABLE when the issuer certificate has ended
  */
-export async function issueLicenseToken(
-  tx: Queryable,
+export async function signNextToken(
   ctx: StoreContext,
-  licenseId: string,
-  options: TokenOptions,
-): Promise<IssuedToken> {
-  const licenses = licensesRepository(tx);
-  const license =
-    options.locked?.id === licenseId
-      ? options.locked
-      : await licenses.byId(licenseId, { forUpdate: true });
-  if (!license) throw new StoreError('LICENSE_NOT_FOUND');
-  assertUsable(ctx.config, license);
+  license: LicenseRecord,
+  plan: Plan,
+  options: { format?: TokenFormat | undefined; now: Date; thumbprint?: string | undefined },
+): Promise<SignedToken> {
   const now = seconds(options.now);
   if (ctx.keys.certificateExpiresAt <= now) {
     ctx.log.error('the issuer certificate has ended: no token can be signed');
     throw new StoreError('SERVICE_UNAVAILABLE', 'The store cannot sign tokens at the moment.');
   }
-  const plan = await planOf(tx, ctx.config, license.productId, license.planId);
   const claims = licenseClaims(license, plan, {
     vendor: ctx.config.vendor,
     certificateExpiresAt: ctx.keys.certificateExpiresAt,
     now: options.now,
-    thumbprint: options.device?.thumbprint,
+    thumbprint: options.thumbprint,
   });
   if (claims.exp !== undefined && claims.exp <= now) {
     // The period has ended and no billing step has renewed it: nothing to sign.
@@ -160,33 +161,120 @@ export async function issueLicenseToken(
     now,
   });
   // The token's own bytes (the JWT's ASCII, the CWT's COSE bytes): no need to decode it.
-  const bytes = format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
-  const hash = await tokenHash(bytes);
-  const seq = claims.seq ?? 0;
-  const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000);
-  await tokensRepository(tx).insert({
-    jti: claims.jti!,
-    licenseId: license.id,
-    seq,
-    deviceId: options.device?.id ?? null,
-    hash,
-    prev: claims.prev ?? null,
-    format,
+  const hash = await tokenHash(format === 'jwt' ? utf8Encode(token) : base64urlDecode(token));
+  return {
+    claims,
     token,
-    issuedAt: options.now,
-    expiresAt,
-  });
-  await licenses.recordToken(license.id, seq, hash);
-  const issued: IssuedToken = {
-    token,
-    jti: claims.jti!,
-    seq,
     hash,
+    seq: claims.seq ?? 0,
     format,
-    expiresAt,
-    test: license.test,
+    expiresAt: claims.exp === undefined ? null : new Date(claims.exp * 1000),
   };
-  // Queued for the issuance log in this transaction: logged if and only if it commits.
-  if (ctx.config.log.append) await appendToLog(tx, 'license', bytes, options.now, hash);
+}
+
+/** The plan of a license, from the store's plan cache when its version is known and current. */
+export async function planForIssue(
+  db: Queryable,
+  ctx: StoreContext,
+  license: LicenseRecord,
+): Promise<Plan> {
+  const plan = await planCacheOf(ctx.db).get(
+    db,
+    license.productId,
+    license.planId,
+    license.planVersion,
+  );
+  if (!plan) throw new StoreError('PLAN_NOT_FOUND');
+  return plan;
+}
+
+export interface IssueAttempt {
+  /** The token, when written; undefined when the write's conditions did not hold. */
+  issued: IssuedToken | undefined;
+  write: TokenWriteResult;
+}
+
+/**
+ * Signs the next token of `license` as read and writes it with the new lineage head in
+ * one statement (repositories/tokens.ts writeToken). With `expectedVersion` (no lock held)
+ * the write happens only if the license row is still the one read; the caller retries on
+ * a new read otherwise. The license must be usable (assertUsable) and up to date.
+ */
+export async function signAndWrite(
+  db: Queryable,
+  ctx: StoreContext,
+  license: LicenseRecord,
+  options: {
+    device: DeviceTarget;
+    format?: TokenFormat | undefined;
+    now: Date;
+    expectedVersion?: string | undefined;
+  },
+): Promise<IssueAttempt> {
+  const plan = await planForIssue(db, ctx, license);
+  const { device } = options;
+  const signed = await signNextToken(ctx, license, plan, {
+    format: options.format,
+    now: options.now,
+    thumbprint: device.kind === 'unbound' ? undefined : device.thumbprint,
+  });
+  const write = await writeToken(db, {
+    token: {
+      jti: signed.claims.jti!,
+      licenseId: license.id,
+      seq: signed.seq,
+      hash: signed.hash,
+      prev: signed.claims.prev ?? null,
+      format: signed.format,
+      token: signed.token,
+      issuedAt: options.now,
+      expiresAt: signed.expiresAt,
+    },
+    device,
+    expectedVersion: options.expectedVersion,
+    // Queued for the issuance log by the same statement: logged if and only if it commits.
+    log: ctx.config.log.append,
+  });
+  if (!write.issued) return { issued: undefined, write };
+  return {
+    issued: {
+      token: signed.token,
+      jti: signed.claims.jti!,
+      seq: signed.seq,
+      hash: signed.hash,
+      format: signed.format,
+      expiresAt: signed.expiresAt,
+      test: license.test,
+    },
+    write,
+  };
+}
+
+/**
+ * Signs and records the next token of a license, in the caller's transaction. The license
+ * row is (re)locked FOR UPDATE here, so two refreshes of one license never read the same
+ * seq: the second waits for the first to commit and then builds on its token.
+ * @throws StoreError LICENSE_REVOKED / PAYMENT_REQUIRED when the license may not get a
+ *   token; SERVICE_UNAVAILABLE when the issuer certificate has ended
+ */
+export async function issueLicenseToken(
+  tx: Queryable,
+  ctx: StoreContext,
+  licenseId: string,
+  options: TokenOptions,
+): Promise<IssuedToken> {
+  const license =
+    options.locked?.id === licenseId
+      ? options.locked
+      : await licensesRepository(tx).byId(licenseId, { forUpdate: true });
+  if (!license) throw new StoreError('LICENSE_NOT_FOUND');
+  assertUsable(ctx.config, license);
+  const { issued } = await signAndWrite(tx, ctx, license, {
+    device: options.device ? { kind: 'given', ...options.device } : { kind: 'unbound' },
+    format: options.format,
+    now: options.now,
+  });
+  // Under the lock, with no condition on the write: it always writes.
+  if (!issued) throw new Error(`the token of license ${license.id} was not written`);
   return issued;
 }

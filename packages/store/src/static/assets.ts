@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ADMIN_CSS } from './admin-css.js';
 import { SITE_CSS } from './site-css.js';
 import { SITE_JS } from './site-js.js';
 
@@ -21,4 +22,6 @@ function asset(name: string, contentType: string, text: string): StaticAsset {
 
 export const STYLESHEET = asset('site.css', 'text/css; charset=utf-8', SITE_CSS);
 export const SCRIPT = asset('site.js', 'text/javascript; charset=utf-8', SITE_JS);
-export const STATIC_ASSETS: readonly StaticAsset[] = [STYLESHEET, SCRIPT];
+/** The admin screen's additions, linked by its pages only (views/admin-layout.ts). */
+export const ADMIN_STYLESHEET = asset('admin.css', 'text/css; charset=utf-8', ADMIN_CSS);
+export const STATIC_ASSETS: readonly StaticAsset[] = [STYLESHEET, SCRIPT, ADMIN_STYLESHEET];

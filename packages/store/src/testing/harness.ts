@@ -32,6 +32,9 @@ export const postgresUnavailable: string | undefined =
 if (postgresUnavailable && process.env.CI) {
   throw new Error(`store tests on PostgreSQL cannot run: ${postgresUnavailable}`);
 }
+// Said once at the end of the run by the skip reporter (test/support/skip.ts, same mark).
+if (postgresUnavailable)
+  console.warn(`[licensekit:skip] the store tests on PostgreSQL: ${postgresUnavailable}`);
 
 export interface TestDatabase {
   db: Db;

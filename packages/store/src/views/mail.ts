@@ -85,7 +85,10 @@ export interface ReceiptMail {
   charged: string;
   orderId: string;
   statusLabel: string;
-  key: string;
+  /** The key (the first receipt); a copy sent again from the admin screen has none. */
+  key: string | undefined;
+  /** The key's last four characters: what a copy can say about it. */
+  keyHint: string;
   test: boolean;
   seats: number | undefined;
   trialEndsAt: Date | null;
@@ -94,22 +97,39 @@ export interface ReceiptMail {
   awaitingPayment: boolean;
 }
 
-/** The receipt, sent once at checkout: the one mail that carries the license key. */
+/**
+ * The receipt, sent once at checkout: the one mail that carries the license key. A copy
+ * (re-sent by an operator, services/mail-resend.ts) cannot carry it — the store keeps only
+ * a hash — and says so, with the way to a new key.
+ */
 export function receiptMail(frame: MailFrame, receipt: ReceiptMail): MailContent {
-  const keyBlock: Block = {
-    text: `Your license key:\n\n    ${receipt.key}\n`,
-    html: html`<p>Your license key:</p>
+  const copy = receipt.key === undefined;
+  const keyBlock: Block = copy
+    ? paragraph(
+        `This is a copy of your receipt. It cannot contain your license key (the key ending in ${receipt.keyHint}): the store keeps only a hash of it, so nobody can look it up or send it again.`,
+      )
+    : {
+        text: `Your license key:\n\n    ${receipt.key}\n`,
+        html: html`<p>Your license key:</p>
 <p><code>${receipt.key}</code></p>`,
-  };
+      };
   return compose(
     frame,
-    `Your ${receipt.productName} license key`,
-    receipt.awaitingPayment ? 'Order received' : 'Thank you – your license is ready',
+    copy ? `Your ${receipt.productName} receipt (copy)` : `Your ${receipt.productName} license key`,
+    copy
+      ? 'A copy of your receipt'
+      : receipt.awaitingPayment
+        ? 'Order received'
+        : 'Thank you – your license is ready',
     [
       keyBlock,
-      paragraph(
-        'Keep this e-mail or the key somewhere safe. The store keeps only a hash of the key: nobody can look it up for you. You need it to activate your app and to sign in to the customer portal.',
-      ),
+      ...(copy
+        ? []
+        : [
+            paragraph(
+              'Keep this e-mail or the key somewhere safe. The store keeps only a hash of the key: nobody can look it up for you. You need it to activate your app and to sign in to the customer portal.',
+            ),
+          ]),
       facts([
         ['Product', receipt.productName],
         ['Plan', `${receipt.planName} (${receipt.planPrice})`],
@@ -120,11 +140,17 @@ export function receiptMail(frame: MailFrame, receipt: ReceiptMail): MailContent
         receipt.trialEndsAt !== null && ['Trial ends', formatDateTime(receipt.trialEndsAt)],
         receipt.paidUntil !== null && ['Paid until', formatDateTime(receipt.paidUntil)],
       ]),
-      receipt.awaitingPayment
-        ? paragraph('Your license starts when the payment is confirmed.')
-        : paragraph('Your license is active now.'),
+      ...(copy
+        ? []
+        : [
+            receipt.awaitingPayment
+              ? paragraph('Your license starts when the payment is confirmed.')
+              : paragraph('Your license is active now.'),
+          ]),
       linked(
-        'If you ever lose the key, sign in to the customer portal with an e-mail link and replace it:',
+        copy
+          ? 'If you lost the key, sign in to the customer portal with an e-mail link and replace it there (your devices stay activated):'
+          : 'If you ever lose the key, sign in to the customer portal with an e-mail link and replace it:',
         `${frame.publicUrl}/portal/email`,
       ),
     ],

@@ -3,7 +3,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { jwkThumbprint, KeyError, parsePrivateJwk } from '@licensekit/core';
 import type { DeviceKey } from '../device/device-key.js';
-import { writeAtomically } from './file-state.js';
+import { writeAtomically } from './atomic-write.js';
 
 /**
  * The device key of a Node or Electron app: an Ed25519 private JWK in a 0600 file,

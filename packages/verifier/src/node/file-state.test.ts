@@ -1,6 +1,7 @@
 /**
- * The file state (Node): mode 0600, atomic replace, recovery from a corrupted file, the
- * cross-process lock (stale locks of dead holders, lock timeout).
+ * The file state (Node): mode 0600, appends and atomic snapshots, recovery from a
+ * corrupted file, the cross-process lock (stale locks of dead holders, lock timeout).
+ * The journal itself (torn records, damage, old format, rollback): journal-file.test.ts.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -20,10 +21,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTestKey, PRODUCT } from '../../../../test/support/tokens.js';
 import { createVerifier } from '../index.js';
 import type { StateData } from '../state/state.js';
-import { parseState } from '../state/state.js';
 import { issueLicense, renewLicense, testClock } from '../testing/harness.js';
 import { ensureBuilt, killFixture, startFixture } from '../testing/processes.js';
 import { fileState, StateLockError, writeAtomically } from './index.js';
+import { stateInFile } from './journal/replay.js';
 
 let root: string;
 let counter = 0;
@@ -61,7 +62,7 @@ describe('fileState', () => {
     await fileState(path).transact(PRODUCT, bump);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(join(path, '..'))).mode & 0o777).toBe(0o700);
-    expect(parseState(await readFile(path, 'utf8'), PRODUCT)?.highWater).toBe(1);
+    expect(stateInFile(await readFile(path), PRODUCT)?.highWater).toBe(1);
   });
 
   it('keeps mode 0600 when it replaces a file that was made readable', async () => {
@@ -91,13 +92,28 @@ describe('fileState', () => {
     expect(await store.transact(PRODUCT, read)).toBe(40);
   });
 
-  it('every write is a new file renamed over the old one (readers never see a partial file)', async () => {
+  it('appends a change as one record, and renames a new snapshot over the file once the journal outgrows it', async () => {
     const path = join(await freshDir(), 'state.json');
-    const store = fileState(path);
+    const store = fileState(path, { compactMinBytes: 1024 });
     await store.transact(PRODUCT, bump);
-    const first = (await stat(path)).ino;
+    const snapshot = await stat(path);
     await store.transact(PRODUCT, bump);
-    expect((await stat(path)).ino).not.toBe(first);
+    const appended = await stat(path);
+    // The same file, grown by one line: readers never see a partial snapshot.
+    expect(appended.ino).toBe(snapshot.ino);
+    expect(appended.size).toBeGreaterThan(snapshot.size);
+    expect((await readFile(path, 'utf8')).split('\n')).toHaveLength(3);
+    let compacted = false;
+    for (let i = 0; i < 40 && !compacted; i++) {
+      await store.transact(PRODUCT, bump);
+      compacted = (await stat(path)).ino !== snapshot.ino;
+    }
+    expect(compacted).toBe(true);
+    // Bounded: the journal never grows past the snapshot and compactMinBytes (plus a record).
+    expect((await stat(path)).size).toBeLessThan(2048);
+    expect(stateInFile(await readFile(path), PRODUCT)?.highWater).toBe(
+      await store.transact(PRODUCT, read),
+    );
   });
 
   it('writeAtomically leaves the old content when the rename cannot happen', async () => {
@@ -118,7 +134,7 @@ describe('fileState', () => {
     expect(await store.transact(PRODUCT, read)).toBe(0);
     expect(await readFile(`${path}.corrupt`, 'utf8')).toContain('"highWater":17');
     expect(await store.transact(PRODUCT, bump)).toBe(1);
-    expect(parseState(await readFile(path, 'utf8'), PRODUCT)?.highWater).toBe(1);
+    expect(stateInFile(await readFile(path), PRODUCT)?.highWater).toBe(1);
     expect((await readdir(directory)).sort()).toEqual(['state.json', 'state.json.corrupt']);
   });
 
@@ -184,7 +200,7 @@ describe('fileState', () => {
     });
     await make().verify(renewLicense(issuer, 'cwt', first).token);
     expect((await make().consume(first.token, 'exports')).reason).toBe('rolled_back');
-    const { licenses } = JSON.parse(await readFile(path, 'utf8')) as StateData;
+    const { licenses } = stateInFile(await readFile(path), PRODUCT)!;
     expect(Object.getOwnPropertyDescriptor(licenses, '__proto__')?.value).toMatchObject({ seq: 1 });
   });
 

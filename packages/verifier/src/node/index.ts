@@ -5,6 +5,6 @@
  */
 
 export { fileDeviceKey } from './device-file.js';
-export type { FileStateOptions } from './file-state.js';
+export type { FileStateOptions, StateRecovery } from './file-state.js';
 export { fileState, StateLockError, writeAtomically } from './file-state.js';
 export { readResponseFile, writeRequestFile, writeRequestQrCodes } from './offline-files.js';

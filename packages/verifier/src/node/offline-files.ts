@@ -5,7 +5,7 @@ import type { OfflineRequest } from '@licensekit/core/offline';
 import { MAX_OFFLINE_TEXT_LENGTH } from '@licensekit/core/offline';
 import type { QrOptions } from '../offline/qr.js';
 import { loadQrEncoder, qrSegments, requestQrCodes, requestQrTexts } from '../offline/qr.js';
-import { writeAtomically } from './file-state.js';
+import { writeAtomically } from './atomic-write.js';
 
 /**
  * Offline requests and responses as files, for Node and the Electron main process: what a

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTestKey, PRODUCT, T0 } from '../../../../test/support/tokens.js';
-import { parseState } from '../state/state.js';
 import { issueLicense } from '../testing/harness.js';
 import { ensureBuilt, type Fixture, killFixture, startFixture } from '../testing/processes.js';
+import { stateInFile } from './journal/replay.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -22,15 +22,21 @@ afterAll(async () => {
 });
 
 describe('two processes sharing one file state', () => {
-  it.each(['cwt', 'jwt'] as const)(
-    'are granted exactly the limit between them (%s)',
-    async (format) => {
+  it.each([
+    ['cwt', undefined],
+    ['jwt', undefined],
+    // Snapshots every few records: each process keeps finding the file replaced by the
+    // other's compaction, between the records it reads incrementally.
+    ['cwt', 1024],
+  ] as const)(
+    'are granted exactly the limit between them (%s, compactMinBytes %s)',
+    async (format, compactMinBytes) => {
       const LIMIT = 120;
       const issuer = generateTestKey();
       const { token, claims } = issueLicense(issuer, format, {
         quota: { exports: { limit: LIMIT, per: 'month' } },
       });
-      const path = join(directory, `shared-${format}.json`);
+      const path = join(directory, `shared-${format}-${compactMinBytes ?? 'default'}.json`);
       const config = JSON.stringify({
         path,
         token,
@@ -38,6 +44,7 @@ describe('two processes sharing one file state', () => {
         product: PRODUCT,
         now: T0 + 60,
         quota: 'exports',
+        compactMinBytes,
       });
 
       const children: Fixture[] = [
@@ -66,7 +73,7 @@ describe('two processes sharing one file state', () => {
       } finally {
         await Promise.all(children.map((child) => killFixture(child)));
       }
-      const state = parseState(await readFile(path, 'utf8'), PRODUCT);
+      const state = stateInFile(await readFile(path), PRODUCT);
       expect(state?.usage[claims.sub]?.exports?.used).toBe(LIMIT);
     },
     40_000,

@@ -91,24 +91,39 @@ export function parseState(
   } catch {
     return undefined;
   }
+  return checkState(raw, product);
+}
+
+/** The parsed JSON value as a state of this product, or undefined when it is not one. */
+export function checkState(raw: unknown, product: string): StateData | undefined {
   if (!isRecord(raw) || raw.version !== 1 || raw.product !== product || !isCount(raw.highWater))
     return undefined;
   if (!isRecord(raw.licenses) || !isRecord(raw.usage)) return undefined;
   for (const entry of Object.values(raw.licenses)) {
-    if (!isRecord(entry) || !isCount(entry.seq) || typeof entry.hash !== 'string') return undefined;
+    if (!isAcceptedToken(entry)) return undefined;
   }
   for (const quotas of Object.values(raw.usage)) {
-    if (!isRecord(quotas)) return undefined;
-    for (const entry of Object.values(quotas)) {
-      if (!isRecord(entry) || !isCount(entry.used) || typeof entry.window !== 'number')
-        return undefined;
-    }
+    if (!isQuotaUsages(quotas)) return undefined;
   }
-  if (raw.revocations !== undefined) {
-    const list = raw.revocations;
-    if (!isRecord(list) || typeof list.token !== 'string' || !isCount(list.seq)) return undefined;
-  }
+  if (raw.revocations !== undefined && !isStoredRevocations(raw.revocations)) return undefined;
   return raw as unknown as StateData;
+}
+
+/** Shape checks of the members, shared with the file journal's replay (node/journal). */
+export function isAcceptedToken(entry: unknown): entry is AcceptedToken {
+  return isRecord(entry) && isCount(entry.seq) && typeof entry.hash === 'string';
+}
+
+export function isQuotaUsages(quotas: unknown): quotas is Record<string, QuotaUsage> {
+  if (!isRecord(quotas)) return false;
+  for (const entry of Object.values(quotas)) {
+    if (!isRecord(entry) || !isCount(entry.used) || typeof entry.window !== 'number') return false;
+  }
+  return true;
+}
+
+export function isStoredRevocations(list: unknown): list is { token: string; seq: number } {
+  return isRecord(list) && typeof list.token === 'string' && isCount(list.seq);
 }
 
 /**

@@ -5,6 +5,9 @@ import { keyGuesses } from './0004_key_guesses.js';
 import { issuanceLog } from './0005_issuance_log.js';
 import { mail } from './0006_mail.js';
 import { offlineRequests } from './0007_offline_requests.js';
+import { logQueueByHash } from './0008_log_queue_by_hash.js';
+import { adminScreen } from './0009_admin_screen.js';
+import { marketplace } from './0010_marketplace.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -19,4 +22,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 5, name: 'issuance_log', sql: issuanceLog },
   { version: 6, name: 'mail', sql: mail },
   { version: 7, name: 'offline_requests', sql: offlineRequests },
+  { version: 8, name: 'log_queue_by_hash', sql: logQueueByHash },
+  { version: 9, name: 'admin_screen', sql: adminScreen },
+  { version: 10, name: 'marketplace', sql: marketplace },
 ];

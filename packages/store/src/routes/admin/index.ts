@@ -5,6 +5,7 @@ import attachments from './attachments.js';
 import catalogue from './catalogue.js';
 import licenses from './licenses.js';
 import log from './log.js';
+import marketplace from './marketplace.js';
 import offline from './offline.js';
 import orders from './orders.js';
 import revocations from './revocations.js';
@@ -27,4 +28,5 @@ export default async function admin(fastify: FastifyInstance) {
   await fastify.register(revocations);
   await fastify.register(log);
   await fastify.register(offline);
+  await fastify.register(marketplace);
 }

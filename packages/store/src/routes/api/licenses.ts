@@ -88,7 +88,7 @@ export default async function licenseRoutes(instance: FastifyInstance) {
     },
     async (request) => {
       const license = await licenseFromKey(request);
-      const activated = await activateDevice(ctx, license.id, {
+      const activated = await activateDevice(ctx, license, {
         publicJwk: request.body.device.publicJwk,
         name: request.body.device.name,
         format: request.body.format,

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreError } from '../../errors.js';
 import { errorPage } from '../../views/errors.js';
+import adminPages from './admin.js';
 import { crossSiteRequest, sendPage } from './http.js';
 import devMailRoutes from './mail.js';
 import offlinePages from './offline.js';
@@ -37,6 +38,8 @@ export default async function pages(fastify: FastifyInstance) {
   await fastify.register(portalRoutes);
   await fastify.register(offlinePages);
   await fastify.register(signInLinkRoutes);
+  // The operator's admin screen (a vendor's would mount the same plugin at its own base).
+  await fastify.register(adminPages, { base: '/admin', actor: 'operator' });
   // Only while mail goes to the in-process development server (never in production).
   const inbox = fastify.mail.devInbox;
   if (inbox) await fastify.register(devMailRoutes, { inbox });

@@ -1,0 +1,145 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreError } from '../../errors.js';
+import { listAdminActions } from '../../services/admin-actions.js';
+import { activityPage } from '../../views/admin-activity.js';
+import type { AdminFrame } from '../../views/admin-layout.js';
+import { adminErrorPage } from '../../views/admin-layout.js';
+import adminAuthRoutes from './admin-auth.js';
+import adminCatalogueRoutes from './admin-catalogue.js';
+import adminLicenseRoutes from './admin-licenses.js';
+import adminOrderRoutes from './admin-orders.js';
+import { adminCsrfMatches, adminSessionOf, loadAdminSession } from './admin-session.js';
+import adminWebhookRoutes from './admin-webhooks.js';
+import { readForm, seeOther, sendPage } from './http.js';
+
+/**
+ * The admin screen: orders, licenses, refunds, revocations, re-sent receipts, webhook
+ * deliveries and the catalogue, as server-rendered pages over the services the admin API
+ * uses. One encapsulated plugin mounted at `scope.base` (/admin for the operator), whose
+ * preHandler is the gate of every route but sign-in: no session → a GET goes to the
+ * sign-in page and a POST is refused (401); a POST without the session's CSRF token is
+ * refused (403) before its handler runs, so nothing changes. A vendor's screen, once
+ * vendors exist, mounts the same plugin at its own base with its own actor.
+ */
+
+export interface AdminScope {
+  /** Where the screen is mounted: every link and form starts with it. */
+  base: string;
+  /** The audit trail's actor for what is done here. */
+  actor: string;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Admin screen routes reachable without a session (sign-in). */
+    adminOpen?: boolean;
+  }
+}
+
+/** The frame of an admin page for this request (signed in: with the session's CSRF token). */
+export function adminFrame(request: FastifyRequest, scope: AdminScope): AdminFrame {
+  const session = adminSessionOf(request);
+  return {
+    vendor: request.server.config.vendor,
+    base: scope.base,
+    csrfToken: session?.csrfToken,
+  };
+}
+
+/** The frame of a gated route: the gate has loaded the session. */
+export function signedInFrame(
+  request: FastifyRequest,
+  scope: AdminScope,
+): AdminFrame & { csrfToken: string } {
+  const frame = adminFrame(request, scope);
+  if (frame.csrfToken === undefined) throw new Error('admin route without a session');
+  return { ...frame, csrfToken: frame.csrfToken };
+}
+
+/** Notices after a redirect (post/redirect/get): a fixed set, chosen by `?done=`. */
+export function noticeOf(query: unknown, notices: Record<string, string>): string | undefined {
+  const done = (query as { done?: unknown } | undefined)?.done;
+  return typeof done === 'string' && Object.hasOwn(notices, done) ? notices[done] : undefined;
+}
+
+export default async function adminPages(fastify: FastifyInstance, scope: AdminScope) {
+  fastify.setErrorHandler((error: FastifyError | StoreError, request, reply) =>
+    adminErrorHandler(error, request, reply, scope),
+  );
+
+  fastify.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.config.adminOpen) return;
+    const session = await loadAdminSession(request);
+    const frame = adminFrame(request, scope);
+    if (!session) {
+      if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, scope.base);
+      return sendPage(
+        reply,
+        401,
+        adminErrorPage(frame, {
+          status: 401,
+          message: 'Your admin session has ended, so nothing was changed. Sign in again.',
+          link: { href: scope.base, text: 'Sign in' },
+        }),
+      );
+    }
+    if (request.method === 'POST' && !adminCsrfMatches(session, readForm(request.body).csrf)) {
+      return sendPage(
+        reply,
+        403,
+        adminErrorPage(frame, {
+          status: 403,
+          message:
+            'This form is missing its security token or comes from an older session, so nothing was changed. Open the page again and repeat the action.',
+        }),
+      );
+    }
+  });
+
+  await fastify.register(adminAuthRoutes, scope);
+  await fastify.register(adminOrderRoutes, scope);
+  await fastify.register(adminLicenseRoutes, scope);
+  await fastify.register(adminWebhookRoutes, scope);
+  await fastify.register(adminCatalogueRoutes, scope);
+
+  fastify.get(`${scope.base}/activity`, { schema: { hide: true } }, async (request, reply) => {
+    const actions = await listAdminActions(fastify.db, { limit: 200 });
+    return sendPage(reply, 200, activityPage(signedInFrame(request, scope), actions));
+  });
+}
+
+/**
+ * Errors of the admin pages as admin pages: a StoreError with its status and message,
+ * Fastify's client errors (413, 415, a form it cannot parse) with theirs, anything else
+ * logged and shown as a 500 page that names nothing internal.
+ */
+function adminErrorHandler(
+  error: FastifyError | StoreError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  scope: AdminScope,
+): FastifyReply {
+  let status = 500;
+  let message: string | undefined;
+  if (error instanceof StoreError) {
+    status = error.status;
+    message = error.message;
+    if (status === 429) reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
+  } else if ((error as FastifyError).validation) {
+    status = 400;
+    message = 'The address or the form is not valid.';
+  } else if (
+    typeof error.statusCode === 'number' &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  ) {
+    status = error.statusCode;
+    if (status === 413)
+      message = 'The form was larger than the store takes. Shorten it and try again.';
+  }
+  if (status >= 500) {
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    message = undefined;
+  }
+  return sendPage(reply, status, adminErrorPage(adminFrame(request, scope), { status, message }));
+}

@@ -1,0 +1,6 @@
+/** The prebuilt `licensekit-verifier-compact.js`: the compact entry, noble fallback on (see index.ts). */
+import { enableNobleFallback } from '@licensekit/core';
+
+enableNobleFallback();
+
+export * from '../compact.js';

@@ -82,6 +82,31 @@ describe('fileState', () => {
     expect((await stat(path)).ino).toBe(before.ino);
   });
 
+  it('a license another process forgot after a new snapshot stays forgotten (not taken for a rollback)', async () => {
+    // Seen in CI (journal.property.test.ts): A spends; B writes a snapshot and forgets
+    // the license; A, finding a new file, joined its old marks back in.
+    const path = join(await freshDir(), 'state.json');
+    const [first, second] = [fileState(path), fileState(path)];
+    await first.transact(PRODUCT, (state) => {
+      state.usage.lic_a = { exports: { window: 0, used: 1 } };
+      return { changed: true, value: undefined };
+    });
+    await second.transact(PRODUCT, (state) => {
+      state.highWater += Object.keys(state.usage).length; // a listing: written as a snapshot
+      return { changed: true, value: undefined };
+    });
+    await second.transact(PRODUCT, (state) => {
+      delete state.usage.lic_a;
+      return { changed: true, value: undefined };
+    });
+    const seen = await first.transact(PRODUCT, (state) => ({
+      changed: false,
+      value: { usage: { ...state.usage }, highWater: state.highWater },
+    }));
+    expect(seen).toEqual({ usage: {}, highWater: 1 });
+    expect(stateInFile(await readFile(path), PRODUCT)?.usage).toEqual({});
+  });
+
   it('replaces the file atomically: no temporary or lock file is left behind', async () => {
     const directory = await freshDir();
     const path = join(directory, 'state.json');

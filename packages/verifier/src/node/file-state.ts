@@ -232,7 +232,14 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
       rewrite = true;
       options.onRecovery?.({ kind: 'damaged', path, keptAs, unreadable: found.unreadable });
     }
-    if (previous !== undefined) {
+    // A clean journal at or past the record this process last saw is newer than what it
+    // holds: a license missing from it was forgotten by another process, not lost. Any
+    // other file (older, damaged, of the old format, gone) may have lost marks: join
+    // what this process saw. (A copy put back and then written past our record by
+    // another process is taken as newer; telling that apart would need a chain of
+    // record hashes.)
+    const newer = found?.kind === 'journal' && previous !== undefined && found.gen >= previous.gen;
+    if (previous !== undefined && !newer) {
       next.gen = Math.max(next.gen, previous.gen);
       if (joinMarks(state, previous.tracked.plain())) {
         rewrite = true;

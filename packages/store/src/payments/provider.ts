@@ -33,6 +33,23 @@ export interface PaymentProvider {
   /** Orders (and the licenses they create) through this provider are marked test. */
   readonly test: boolean;
   charge(request: ChargeRequest): Promise<ChargeOutcome>;
+  /**
+   * Returns money to the customer at the processor, called after the store committed the
+   * refund (services/order-refunds.ts). Absent when nothing moved (test) or the money goes
+   * back by hand (manual). A failure is reported to the operator; the refund stays booked.
+   */
+  refund?(request: ProviderRefundRequest): Promise<{ reference?: string }>;
+}
+
+export interface ProviderRefundRequest {
+  orderId: string;
+  /** The processor's reference of the order's payment (orders.provider_ref). */
+  reference: string | null;
+  refundId: string;
+  /** Minor units; may be less than the order (a partial refund). */
+  amount: number;
+  currency: string;
+  reason: string;
 }
 
 const registries = new WeakMap<StoreConfig, Map<string, PaymentProvider>>();

@@ -1,4 +1,4 @@
-import { defaultBackend, sha256 } from '#ed25519-platform';
+import { defaultVerifyBackend, sha256 } from '#ed25519-platform';
 import { base64urlDecode, base64urlEncode } from './encoding/base64url.js';
 import { isJsonObject, parseStrictJson } from './encoding/json.js';
 import { utf8Decode, utf8Encode } from './encoding/utf8.js';
@@ -112,7 +112,7 @@ export async function verifyDeviceProof(
   } catch {
     throw new MalformedError('bad_structure', 'device proof jwk is not an Ed25519 public key');
   }
-  const backend = await defaultBackend();
+  const backend = await defaultVerifyBackend();
   const key = await backend.importPublicKey(publicKeyBytes(publicJwk));
   if (
     !(await backend.verify(key, utf8Encode(`${h}.${p}`), base64urlDecode(s, 'proof signature')))

@@ -3,7 +3,7 @@
  * the pure license arithmetic shared by the issuer, the verifier and the store.
  */
 
-export { defaultBackend, platformName, sha256 } from '#ed25519-platform';
+export { defaultBackend, defaultVerifyBackend, platformName, sha256 } from '#ed25519-platform';
 export * from './arithmetic/index.js';
 export type { IssuerCertificateClaims } from './claims/certificate.js';
 export { ALL_PRODUCTS, parseCertificateClaims } from './claims/certificate.js';

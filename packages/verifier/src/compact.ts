@@ -6,7 +6,7 @@
  * rollback or clock-tamper marks, offline quota, revocation lists, issuance log proofs
  * (`requireLogProof`) or refresh: those are in the main entry, `@licensekit/verifier`.
  */
-import { ConfigError, decodeUnnamedCwtDocument, defaultBackend } from '@licensekit/core';
+import { ConfigError, decodeUnnamedCwtDocument, defaultVerifyBackend } from '@licensekit/core';
 import { Acceptor } from './acceptor.js';
 import { describe } from './describe.js';
 import { checkBinding, timeVerdict } from './evaluate.js';
@@ -47,7 +47,7 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
   let acceptor: Promise<Acceptor> | undefined;
   const getAcceptor = () => {
     acceptor ??= (async () => {
-      const backend = options.backend ?? (await defaultBackend());
+      const backend = options.backend ?? (await defaultVerifyBackend());
       const trust = await TrustStore.create(settings.anchors, backend, decodeUnnamedCwtDocument);
       return new Acceptor(
         decodeUnnamedCwtDocument,

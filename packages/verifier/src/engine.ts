@@ -1,5 +1,5 @@
 import type { Ed25519Backend } from '@licensekit/core';
-import { defaultBackend } from '@licensekit/core';
+import { defaultVerifyBackend } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import { Acceptor, hashOf } from './acceptor.js';
 import type { Decode } from './decode.js';
@@ -84,7 +84,7 @@ export class Engine {
   /** Backend, trust anchors and (when there is one) the revocation list: once, on first use. */
   getReady(): Promise<Ready> {
     this.ready ??= (async () => {
-      const backend = this.options.backend ?? (await defaultBackend());
+      const backend = this.options.backend ?? (await defaultVerifyBackend());
       const trust = await TrustStore.create(this.settings.anchors, backend, this.decode);
       const ready = {
         acceptor: new Acceptor(

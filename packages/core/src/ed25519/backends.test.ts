@@ -3,7 +3,7 @@ import * as ed from '@noble/ed25519';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { readVector } from '../../../../test/support/vectors.js';
-import { KeyError } from '../errors.js';
+import { KeyError, UnsupportedError } from '../errors.js';
 import type { Ed25519Backend } from './backend.js';
 import { enableNobleFallback } from './fallback.js';
 import { nobleBackend } from './noble.js';
@@ -365,6 +365,23 @@ describe('the web platform module', () => {
     const backend = await webPlatform.defaultBackend();
     expect(backend.name).toBe('webcrypto');
     expect(await webPlatform.defaultBackend()).toBe(backend);
+  });
+
+  test('defaultVerifyBackend() verifies like defaultBackend() and refuses to sign', async () => {
+    const verifier = await webPlatform.defaultVerifyBackend();
+    const whole = await webPlatform.defaultBackend();
+    expect(verifier.name).toBe('webcrypto');
+    expect(await webPlatform.defaultVerifyBackend()).toBe(verifier);
+    const seed = new Uint8Array(32).fill(7);
+    const privateKey = await whole.importPrivateKey(seed);
+    const message = new TextEncoder().encode('licensekit');
+    const signature = await whole.sign(privateKey, message);
+    const publicKey = await verifier.importPublicKey(privateKey.publicKey);
+    expect(await verifier.verify(publicKey, message, signature)).toBe(true);
+    signature[0]! ^= 1;
+    expect(await verifier.verify(publicKey, message, signature)).toBe(false);
+    await expect(verifier.importPrivateKey(seed)).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(verifier.sign(privateKey, message)).rejects.toBeInstanceOf(UnsupportedError);
   });
 
   test('selectBackend() takes WebCrypto when it passes the probe', async () => {

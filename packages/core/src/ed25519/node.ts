@@ -120,6 +120,9 @@ export function defaultBackend(): Promise<Ed25519Backend> {
   return ready;
 }
 
+/** The verifying use of `defaultBackend()` (web.ts leaves signing out; Node needs not). */
+export const defaultVerifyBackend = defaultBackend;
+
 /** SHA-256 (FIPS 180-4), used for RFC 7638 JWK thumbprints. */
 export function sha256(data: Uint8Array): Promise<Uint8Array> {
   return Promise.resolve(new Uint8Array(createHash('sha256').update(data).digest()));

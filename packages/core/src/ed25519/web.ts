@@ -8,7 +8,7 @@ import { UnsupportedError } from '../errors.js';
 import type { Ed25519Backend } from './backend.js';
 import { fallbackLoader } from './fallback.js';
 import { verifiesStrictly } from './probe.js';
-import { asBufferSource, webCryptoBackend } from './webcrypto.js';
+import { asBufferSource, webCryptoBackend, webCryptoVerifier } from './webcrypto.js';
 
 /**
  * Picks WebCrypto when `subtle` passes the probe, else the pure-JavaScript noble backend
@@ -20,9 +20,17 @@ import { asBufferSource, webCryptoBackend } from './webcrypto.js';
  * @example
  * const backend = await selectBackend(globalThis.crypto?.subtle);
  */
-export async function selectBackend(subtle: SubtleCrypto | undefined): Promise<Ed25519Backend> {
+export function selectBackend(subtle: SubtleCrypto | undefined): Promise<Ed25519Backend> {
+  return select(subtle, webCryptoBackend);
+}
+
+/** `make` builds the WebCrypto backend: whole, or verifying only (defaultVerifyBackend). */
+async function select(
+  subtle: SubtleCrypto | undefined,
+  make: (subtle: SubtleCrypto) => Ed25519Backend,
+): Promise<Ed25519Backend> {
   if (subtle !== undefined) {
-    const webcrypto = webCryptoBackend(subtle);
+    const webcrypto = make(subtle);
     if (await verifiesStrictly(webcrypto)) return webcrypto;
   }
   try {
@@ -47,6 +55,25 @@ export function defaultBackend(): Promise<Ed25519Backend> {
     throw error;
   });
   return selected;
+}
+
+let selectedVerifier: Promise<Ed25519Backend> | undefined;
+
+/**
+ * `defaultBackend()` for code that only verifies (the verifier): with WebCrypto its
+ * signing methods throw, so bundlers that inline dynamic imports leave the signing module
+ * out. The noble fallback, when enabled, is the whole backend either way.
+ * @example
+ * const backend = await defaultVerifyBackend();
+ */
+export function defaultVerifyBackend(): Promise<Ed25519Backend> {
+  selectedVerifier ??= select(globalThis.crypto?.subtle, webCryptoVerifier).catch(
+    (error: unknown) => {
+      selectedVerifier = undefined;
+      throw error;
+    },
+  );
+  return selectedVerifier;
 }
 
 /**

@@ -49,11 +49,42 @@ class WebCryptoPublicKey implements Ed25519PublicKey {
 export function webCryptoBackend(
   subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle,
 ): Ed25519Backend {
+  const verifier = webCryptoVerifier(subtle);
+  return {
+    ...verifier,
+    // Signing lives in its own module, loaded on first use: verifiers never sign, and
+    // browser bundles of the verifier should not carry the code.
+    async importPrivateKey(seed) {
+      return (await import('./webcrypto-sign.js')).importPrivateKey(verifier.subtle, seed);
+    },
+
+    async sign(key, message) {
+      return (await import('./webcrypto-sign.js')).sign(verifier.subtle, key, message);
+    },
+  };
+}
+
+const verifyOnly = async (): Promise<never> => {
+  throw new UnsupportedError('this Ed25519 backend verifies only (defaultVerifyBackend)');
+};
+
+/**
+ * The verifying half of `webCryptoBackend`: signing throws UnsupportedError. What the
+ * verifier uses in browsers, so that an app's one-file bundle (where a dynamic import is
+ * inlined) carries no signing code at all.
+ * @throws UnsupportedError when there is no SubtleCrypto at all
+ */
+export function webCryptoVerifier(
+  subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle,
+): Ed25519Backend & { readonly subtle: SubtleCrypto } {
   if (subtle === undefined) {
     throw new UnsupportedError('no crypto.subtle in this context');
   }
   return {
     name: 'webcrypto',
+    subtle,
+    importPrivateKey: verifyOnly,
+    sign: verifyOnly,
 
     async importPublicKey(raw) {
       const copy = raw instanceof Uint8Array ? raw.slice() : new Uint8Array(0);
@@ -74,16 +105,6 @@ export function webCryptoBackend(
       } catch {
         return false;
       }
-    },
-
-    // Signing lives in its own module, loaded on first use: verifiers never sign, and
-    // browser bundles of the verifier should not carry the code.
-    async importPrivateKey(seed) {
-      return (await import('./webcrypto-sign.js')).importPrivateKey(subtle, seed);
-    },
-
-    async sign(key, message) {
-      return (await import('./webcrypto-sign.js')).sign(subtle, key, message);
     },
   };
 }

@@ -4,7 +4,7 @@
  * are notes; so the log's checkpoints can be cosigned by witnesses and read by Go's
  * sumdb/note and every other implementation of the format.
  */
-import { defaultBackend } from '#ed25519-platform';
+import { defaultBackend, defaultVerifyBackend } from '#ed25519-platform';
 import type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from '../ed25519/backend.js';
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from '../ed25519/lengths.js';
 import { utf8Decode, utf8Encode } from '../encoding/utf8.js';
@@ -224,7 +224,7 @@ export async function openNote(
   assertTrustedKeys(trustedKeys);
   const { text, signatures } = splitNote(noteText(note));
   const message = utf8Encode(text);
-  const backend = options.backend ?? (await defaultBackend());
+  const backend = options.backend ?? (await defaultVerifyBackend());
   const verifiedBy: NoteVerifierKey[] = [];
   for (const { name, keyHash, signature } of signatures) {
     const key = trustedKeys.find((k) => k.name === name && k.keyHash === keyHash);

@@ -1,4 +1,4 @@
-import { defaultBackend, sha256 } from '#ed25519-platform';
+import { defaultVerifyBackend, sha256 } from '#ed25519-platform';
 import type { DeviceSigner } from '../device-proof.js';
 import { base64urlDecode, base64urlEncode } from '../encoding/base64url.js';
 import type { JsonValue } from '../encoding/json.js';
@@ -166,7 +166,7 @@ export async function readOfflineRequest(text: unknown): Promise<OfflineRequest>
   } catch {
     throw bad('the device key is not an Ed25519 public key');
   }
-  const backend = await defaultBackend();
+  const backend = await defaultVerifyBackend();
   const key = await backend.importPublicKey(publicKeyBytes(publicJwk));
   const signature = base64urlDecode(s, 'request signature');
   if (!(await backend.verify(key, utf8Encode(`${h}.${p}`), signature))) {

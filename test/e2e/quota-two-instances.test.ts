@@ -79,7 +79,7 @@ describe.skipIf(postgresUnavailable)('quotas with two store processes on one Pos
     const ids: string[] = [];
     for (let i = 0; i < FILES; i++) {
       writeFileSync(join(dataDir, 'files', 'pack', `preset-${i}.json`), `{"preset":${i}}`);
-      const registered = await clients[i % 2].admin('POST', '/v1/admin/attachments', {
+      const registered = await clients[(i % 2) as 0 | 1].admin('POST', '/v1/admin/attachments', {
         productId: 'photon-presets',
         name: `preset-${i}.json`,
         path: `pack/preset-${i}.json`,
@@ -123,7 +123,7 @@ describe.skipIf(postgresUnavailable)('quotas with two store processes on one Pos
       Array.from({ length: DEVICES }, (_, i) => i),
       DEVICES,
       async (i) => {
-        const answer = await clients[i % 2].send('POST', '/v1/licenses/usage', {
+        const answer = await clients[(i % 2) as 0 | 1].send('POST', '/v1/licenses/usage', {
           headers: { authorization: `Bearer ${key}` },
           body: {
             license: id,

@@ -18,6 +18,12 @@ import type {
   ProductFlags,
   RevokeLicenseFlags,
 } from './commands/admin.js';
+import type {
+  PayoutConfirmFlags,
+  PayoutRunFlags,
+  PayoutShowFlags,
+  VendorCreateFlags,
+} from './commands/admin-marketplace.js';
 import type { AuditCertFlags, AuditChainFlags } from './commands/audit.js';
 import type { AuditStoreFlags } from './commands/audit-store.js';
 import type { CertFlags } from './commands/cert.js';
@@ -539,6 +545,47 @@ function buildProgram(
       .option('--reason <text>', 'reason, kept with the revocation'),
   ).action(async (license: string, flags: RevokeLicenseFlags) =>
     setExit(await (await adminModule()).revokeLicense(license, flags, io)),
+  );
+  // The marketplace: vendors and payout runs (commands/admin-marketplace.ts).
+  const marketplaceModule = () => import('./commands/admin-marketplace.js');
+  const vendors = command('vendors', admin).description('vendors selling through the store');
+  adminOptions(
+    command('create', vendors)
+      .description('add a vendor with its revenue share and payout hold')
+      .requiredOption('--name <name>', 'display name')
+      .option('--id <id>', 'vendor id (lowercase letters, digits, -; default: from the name)')
+      .option('--share-bps <n>', "the vendor's share in basis points (default 7500 = 75 %)")
+      .option('--hold-days <n>', 'payout hold in business days (default 22)'),
+  ).action(async (flags: VendorCreateFlags) =>
+    setExit(await (await marketplaceModule()).createVendor(flags, io)),
+  );
+  adminOptions(command('list', vendors).description('every vendor with its terms')).action(
+    async (flags: AdminFlags) => setExit(await (await marketplaceModule()).listVendors(flags, io)),
+  );
+  const payouts = command('payouts', admin).description('payout runs and statements');
+  adminOptions(
+    command('run', payouts)
+      .description('gather every balance whose hold has passed into pending payouts (idempotent)')
+      .option('--dry-run', 'show what a run would pay now, and change nothing')
+      .option('--vendor <id>', 'one vendor only'),
+  ).action(async (flags: PayoutRunFlags) =>
+    setExit(await (await marketplaceModule()).runPayouts(flags, io)),
+  );
+  adminOptions(
+    command('confirm', payouts)
+      .description('mark a pending payout paid once the money was sent (books it; idempotent)')
+      .argument('<payout>', 'payout id (po_…)')
+      .option('--reference <text>', "the bank's or processor's reference of the transfer"),
+  ).action(async (payout: string, flags: PayoutConfirmFlags) =>
+    setExit(await (await marketplaceModule()).confirmPayout(payout, flags, io)),
+  );
+  adminOptions(
+    command('show', payouts)
+      .description('a payout and its statement (the ledger lines it pays)')
+      .argument('<payout>', 'payout id (po_…)')
+      .option('--format <format>', 'csv or json (default: readable text)'),
+  ).action(async (payout: string, flags: PayoutShowFlags) =>
+    setExit(await (await marketplaceModule()).showPayout(payout, flags, io)),
   );
 
   // The reference store: a lazily imported module, so no other command pays for it.

@@ -21,13 +21,16 @@ export interface BuildOptions extends ConfigInput {
   benchRoutes?: boolean;
 }
 
-/** Request headers that carry secrets: never written to a log. */
+/** Request headers (and error fields) that carry secrets: never written to a log. */
 export const REDACTED_HEADERS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers.dpop',
   'req.headers["idempotency-key"]',
   'res.headers["set-cookie"]',
+  // A failed statement's values (an e-mail, a sealed receipt): the query text is enough.
+  'err.params',
+  'err.cause.params',
 ];
 
 /**

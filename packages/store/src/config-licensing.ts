@@ -1,4 +1,6 @@
 import { ConfigurationError } from './config.js';
+import type { StripeConfig, StripeInput } from './payments/stripe-config.js';
+import { stripeConfig } from './payments/stripe-config.js';
 
 /**
  * Settings of the store's licensing part: the secrets of signed payment webhooks and the
@@ -13,6 +15,8 @@ export interface LicensingConfig {
    * From LICENSEKIT_PAYMENT_WEBHOOK_SECRET_<NAME> (name lower-cased, `_` → `-`).
    */
   paymentWebhookSecrets: Record<string, string>;
+  /** The Stripe provider, when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set. */
+  stripe: StripeConfig | undefined;
   billing: {
     /** Run the billing cycle on a timer in this instance. Default true. */
     enabled: boolean;
@@ -23,13 +27,14 @@ export interface LicensingConfig {
 
 export interface LicensingInput {
   paymentWebhookSecrets?: Record<string, string> | undefined;
+  stripe?: StripeInput | undefined;
   billing?: Partial<LicensingConfig['billing']> | undefined;
 }
 
 const SECRET_PREFIX = 'LICENSEKIT_PAYMENT_WEBHOOK_SECRET_';
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Names the store's own providers use; a webhook provider cannot take them. */
-const BUILT_IN_PROVIDERS = new Set(['test', 'manual']);
+const BUILT_IN_PROVIDERS = new Set(['test', 'manual', 'stripe']);
 
 export function licensingConfig(
   input: LicensingInput = {},
@@ -56,6 +61,7 @@ export function licensingConfig(
   }
   return {
     paymentWebhookSecrets: secrets,
+    stripe: stripeConfig(input.stripe, env),
     billing: {
       enabled: input.billing?.enabled ?? env.LICENSEKIT_BILLING_ENABLED !== 'false',
       intervalMs,

@@ -5,6 +5,8 @@ import { ConfigurationError } from './config.js';
 export interface MarketplaceConfig {
   /** UTC dates (YYYY-MM-DD) that do not count as business days: LICENSEKIT_HOLIDAYS. */
   holidays: string[];
+  /** The same holidays as day numbers, parsed once (every booking computes a hold end). */
+  holidayDays: ReadonlySet<number>;
   /**
    * Invoice numbers run without gaps per store (`store`, the default: INV-000001 …) or per
    * vendor (`vendor`: INV-<vendor>-000001 …): LICENSEKIT_INVOICE_NUMBERING.
@@ -36,8 +38,9 @@ export function marketplaceConfig(
   const numbering = input.invoiceNumbering ?? env.LICENSEKIT_INVOICE_NUMBERING ?? 'store';
   const taxRateBps =
     input.taxRateBps ?? (env.LICENSEKIT_TAX_RATE_BPS ? Number(env.LICENSEKIT_TAX_RATE_BPS) : 0);
+  let days: ReadonlySet<number>;
   try {
-    holidayDays(holidays);
+    days = holidayDays(holidays);
     requireShareBps(taxRateBps, 'LICENSEKIT_TAX_RATE_BPS');
   } catch (error) {
     throw new ConfigurationError((error as Error).message);
@@ -47,6 +50,7 @@ export function marketplaceConfig(
   }
   return {
     holidays,
+    holidayDays: days,
     invoiceNumbering: numbering,
     taxRateBps,
     storeName: input.storeName ?? env.LICENSEKIT_STORE_NAME ?? 'licensekit store',

@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   },
   PAYMENT_REQUIRED: { status: 402, message: 'The license is not paid for this period.' },
   FORBIDDEN: { status: 403, message: 'This action is not allowed.' },
+  VENDOR_FORBIDDEN: {
+    status: 403,
+    message: 'A vendor token cannot do this: the operator’s admin token is required.',
+  },
   LICENSE_REVOKED: { status: 403, message: 'This license has been revoked.' },
   QUOTA_EXHAUSTED: { status: 403, message: 'The quota for this is used up until it resets.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
@@ -94,9 +98,22 @@ export const ERROR_CODES = {
     message:
       'Another offline request with the same nonce was already answered; make a new request on the device.',
   },
+  BILLING_CYCLE_NOT_OFFERED: {
+    status: 409,
+    message: 'This plan is not offered on that billing cycle.',
+  },
   QUOTE_CHANGED: {
     status: 409,
     message: 'The amount changed since the preview; review the new amount and confirm again.',
+  },
+  ORDER_NOT_REFUNDABLE: {
+    status: 409,
+    message:
+      'This order cannot be refunded: it is not paid, nothing was charged, or it is refunded in full already.',
+  },
+  REFUND_TOO_LARGE: {
+    status: 409,
+    message: 'The refund is more than what is left of the order to refund.',
   },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
@@ -109,6 +126,11 @@ export const ERROR_CODES = {
   },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+  PAYMENT_PROVIDER_UNAVAILABLE: {
+    status: 502,
+    message:
+      'The payment processor did not answer or refused the request; nothing was charged. Send the same request again (same Idempotency-Key) to retry.',
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is starting or stopping; try again shortly.',
@@ -116,6 +138,11 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE: {
     status: 503,
     message: 'The store cannot reach its database at the moment; try again shortly.',
+  },
+  STORAGE_FULL: {
+    status: 503,
+    message:
+      "The store's disk is full: nothing of this request was recorded. Try again later (same Idempotency-Key).",
   },
 } as const satisfies Record<string, { status: number; message: string }>;
 

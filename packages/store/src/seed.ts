@@ -4,7 +4,7 @@ import type { PlanInput, ProductInput } from './schemas/catalogue.js';
 /**
  * The demo catalogue seeded into an empty store: one product of each model the store
  * supports — a free plan, a monthly plan with a 14-day trial, a monthly quota and
- * entitlements, a yearly per-seat team plan, a lifetime plan, and a download pack
+ * entitlements (also offered yearly), a yearly per-seat team plan, a lifetime plan, and a download pack
  * metered by count.
  */
 export const DEMO_CATALOGUE: { product: ProductInput; plans: PlanInput[] }[] = [
@@ -39,6 +39,22 @@ export const DEMO_CATALOGUE: { product: ProductInput; plans: PlanInput[] }[] = [
         entitlements: ['basic-filters', 'raw-import', 'export-4k', 'batch'],
         seats: 2,
         position: 1,
+      },
+      {
+        // The Pro offer billed yearly: two months free. The storefront shows it as Pro's
+        // yearly choice, and a Pro license may switch cycles (services/billing-cycles.ts).
+        id: 'pro-yearly',
+        name: 'Pro',
+        description:
+          'RAW import, 4K export, batch processing and 1,000 exports a month, billed yearly. 14-day free trial.',
+        price: { amount: 15000, currency: 'USD' },
+        interval: 'year',
+        trialDays: 14,
+        quotas: { exports: { limit: 1000, per: 'month' } },
+        entitlements: ['basic-filters', 'raw-import', 'export-4k', 'batch'],
+        seats: 2,
+        position: 1,
+        yearlyOf: 'pro-monthly',
       },
       {
         id: 'team-yearly',

@@ -4,7 +4,8 @@
  * the store has one dialect; this interface is all the repositories see.
  */
 
-import type { PoolClient } from 'pg';
+import { createHash } from 'node:crypto';
+import type { PoolClient, QueryConfig } from 'pg';
 import { StoreError } from '../errors.js';
 import type { DirectoryLock } from './directory-lock.js';
 import { lockDirectory } from './directory-lock.js';
@@ -165,6 +166,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return UNAVAILABLE_MESSAGES.some((text) => error.message.includes(text));
 }
 
+/**
+ * True for a write the disk refused for want of space: SQLSTATE 53100 (disk_full, what
+ * PostgreSQL and PGlite say when a table or the WAL cannot grow) or a file write's ENOSPC
+ * or EDQUOT (uploads, keys). The statement's transaction rolled back: nothing of the
+ * request is recorded, and the same request succeeds once space is freed.
+ */
+export function isStorageFull(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown })?.code;
+  return code === '53100' || code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 function unavailableAsStoreError(error: unknown): unknown {
   return isDatabaseUnavailable(error) && !(error instanceof DatabaseUnavailableError)
     ? new DatabaseUnavailableError(error)
@@ -181,6 +194,29 @@ function timeoutFromEnvironment(): number {
     throw new Error(`LICENSEKIT_DATABASE_TIMEOUT_MS must be a whole number > 0 (got ${text})`);
   }
   return value;
+}
+
+/** Distinct statements given a name; past this, statements go unnamed (parsed each time). */
+const PREPARED_LIMIT = 512;
+const statementNames = new Map<string, string>();
+
+/**
+ * A statement as a named (prepared) one: PostgreSQL parses and plans it once per
+ * connection instead of at every call — on the refresh path, parse and plan were about
+ * 40 % of the database's time per request (BENCHMARKS.md). The name is a hash of the text,
+ * so one text always has one name on every connection. The store's statements are a fixed
+ * set; the limit only guards against a text built from values, which would otherwise
+ * leave a prepared statement per value on every connection.
+ */
+function prepared(text: string, params: readonly unknown[]): QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < PREPARED_LIMIT) {
+    name = `lk_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    statementNames.set(text, name);
+  }
+  return name === undefined
+    ? { text, values: params as unknown[] }
+    : { name, text, values: params as unknown[] };
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
@@ -214,7 +250,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   await pool.query('select 1');
   const query = async <Row>(sql: string, params: readonly unknown[] = []) => {
     try {
-      return (await pool.query(sql, params as unknown[])).rows as Row[];
+      return (await pool.query(prepared(sql, params))).rows as Row[];
     } catch (error) {
       throw unavailableAsStoreError(error);
     }
@@ -236,7 +272,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         const result = await work({
           async query<Row>(sql: string, params: readonly unknown[] = []) {
             try {
-              return (await client.query(sql, params as unknown[])).rows as Row[];
+              return (await client.query(prepared(sql, params))).rows as Row[];
             } catch (error) {
               throw unavailableAsStoreError(error);
             }
@@ -267,7 +303,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       }
     },
     async exec(sql: string) {
-      await query(sql);
+      // Scripts (migrations) of several statements: the simple protocol, never prepared.
+      try {
+        await pool.query(sql);
+      } catch (error) {
+        throw unavailableAsStoreError(error);
+      }
     },
     close: () => pool.end(),
   };

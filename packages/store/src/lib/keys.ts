@@ -12,6 +12,7 @@ import {
   writeKeyPair,
 } from '@licensekit/issuer';
 import { writeAtomically } from '@licensekit/verifier/node';
+import type { VendorKeyring } from './vendor-keys.js';
 
 /**
  * The store's signing keys, as files beside the database (never in it): the root key
@@ -30,6 +31,11 @@ export interface StoreKeys {
   certificates: Record<TokenFormat, string>;
   /** When the certificate ends (seconds); tokens must not outlive it. */
   certificateExpiresAt: number;
+  /**
+   * The other vendors' issuers (lib/vendor-keys.ts); absent = every token is signed with
+   * the store's own issuer (a store built without the keys plugin, e.g. some tests).
+   */
+  vendorKeys?: VendorKeyring | undefined;
 }
 
 const CERTIFICATE_DAYS = 365;

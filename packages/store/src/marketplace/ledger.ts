@@ -3,13 +3,7 @@
  * order with an amount books a payment in the transaction that marks it paid; every refund
  * or chargeback books its reversal with the refund. Lines are only ever inserted.
  */
-import {
-  holidayDays,
-  type LedgerLine,
-  payableAt,
-  paymentLines,
-  refundLines,
-} from '@licensekit/core';
+import { type LedgerLine, payableAt, paymentLines, refundLines } from '@licensekit/core';
 import type { Queryable } from '../db/client.js';
 import { seconds } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -65,7 +59,7 @@ export async function insertLines(
 
 /** When a payment's share may be paid out: after the vendor's hold in business days. */
 export function holdEnd(ctx: StoreContext, vendor: Vendor, paidAt: Date): Date {
-  const holidays = holidayDays(ctx.config.marketplace.holidays);
+  const holidays = ctx.config.marketplace.holidayDays;
   return new Date(payableAt(seconds(paidAt), vendor.holdDays, holidays) * 1000);
 }
 

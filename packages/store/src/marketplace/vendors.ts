@@ -62,6 +62,8 @@ export async function ensureStoreVendor(db: Queryable, id: string, at: Date): Pr
     `INSERT INTO vendors (id, name, created_at) VALUES ($1, $1, $2) ON CONFLICT (id) DO NOTHING`,
     [id, at],
   );
+  // Which vendor owns the products without a vendor_id (events route by it).
+  await db.query(`UPDATE vendors SET store = (id = $1) WHERE store <> (id = $1)`, [id]);
 }
 
 function checkTerms(shareBps: number | undefined, holdDays: number | undefined): void {

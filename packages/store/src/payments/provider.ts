@@ -1,5 +1,6 @@
 import type { StoreConfig } from '../config.js';
 import { manualProvider } from './manual.js';
+import { stripeProvider } from './stripe.js';
 import { testProvider } from './test.js';
 import { webhookProvider } from './webhook.js';
 
@@ -39,6 +40,25 @@ export interface PaymentProvider {
    * back by hand (manual). A failure is reported to the operator; the refund stays booked.
    */
   refund?(request: ProviderRefundRequest): Promise<{ reference?: string }>;
+  /**
+   * A processor with its own payment page (Stripe Checkout): opens a session for a pending
+   * order and answers where the customer pays. Called by the checkout after its order
+   * committed (never inside `charge`, which must not wait on the network).
+   * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE when the processor fails
+   */
+  startCheckout?(request: HostedCheckoutRequest): Promise<{ url: string }>;
+}
+
+export interface HostedCheckoutRequest {
+  orderId: string;
+  productId: string;
+  planId: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  /** What the payment page calls the purchase. */
+  description: string;
+  email: string;
 }
 
 export interface ProviderRefundRequest {
@@ -54,7 +74,10 @@ export interface ProviderRefundRequest {
 
 const registries = new WeakMap<StoreConfig, Map<string, PaymentProvider>>();
 
-/** The providers of a store: `test`, `manual`, and one per configured webhook secret. */
+/**
+ * The providers of a store: `test`, `manual`, one per configured webhook secret, and
+ * `stripe` when STRIPE_SECRET_KEY is set.
+ */
 export function paymentProviders(config: StoreConfig): Map<string, PaymentProvider> {
   let registry = registries.get(config);
   if (!registry) {
@@ -64,6 +87,10 @@ export function paymentProviders(config: StoreConfig): Map<string, PaymentProvid
     ]);
     for (const name of Object.keys(config.licensing.paymentWebhookSecrets)) {
       registry.set(name, webhookProvider(name));
+    }
+    // Only when configured: a checkout naming `stripe` is otherwise "no such provider".
+    if (config.licensing.stripe) {
+      registry.set('stripe', stripeProvider(config.licensing.stripe, config.publicUrl));
     }
     registries.set(config, registry);
   }

@@ -2,13 +2,15 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isDatabaseUnavailable } from '../db/client.js';
+import { isDatabaseUnavailable, isStorageFull } from '../db/client.js';
 import type { ErrorCode } from '../errors.js';
 import { ERROR_CODES, errorBody, StoreError } from '../errors.js';
 import { errorPage } from '../views/errors.js';
 
 /** Retry-After of a 503 for an unreachable database: clients come back soon, not at once. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** Retry-After of a 503 for a full disk: freeing space takes a person, not a moment. */
+const STORAGE_RETRY_AFTER_SECONDS = 60;
 
 /**
  * One error shape for the whole API. Registered StoreErrors answer with their code;
@@ -31,6 +33,15 @@ async function errors(fastify: FastifyInstance) {
         .status(503)
         .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
         .send(errorBody('DATABASE_UNAVAILABLE'));
+    }
+    if (isStorageFull(error)) {
+      // The operator must act (free space): an error-level line, without the statement's
+      // values. The transaction rolled back, so the client may retry the same request.
+      request.log.error({ storage: (error as Error).message }, 'disk full: request refused');
+      return reply
+        .status(503)
+        .header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS))
+        .send(errorBody('STORAGE_FULL'));
     }
     if (error instanceof StoreError) {
       if (error.retryAfterSeconds !== undefined)

@@ -39,6 +39,11 @@ async function issuanceLog(fastify: FastifyInstance) {
     logged = current;
   };
   await logCertificates();
+  // Vendors' issuer certificates are logged in the transaction of the token that needed
+  // them; a start logs those a rolled-back transaction left out (appendOnce: never twice).
+  for (const vendorIssuer of (await keys.vendorKeys?.published()) ?? []) {
+    await appendOnce(db, 'certificate', documentBytes(vendorIssuer.certificate), clock.now());
+  }
 
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();

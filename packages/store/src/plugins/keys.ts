@@ -9,6 +9,7 @@ import { ensureSecretFile } from '../lib/data-dir.js';
 import type { StoreKeys } from '../lib/keys.js';
 import { loadStoreKeys } from '../lib/keys.js';
 import { Secrets } from '../lib/secrets.js';
+import { VendorKeyring } from '../lib/vendor-keys.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -46,6 +47,8 @@ async function keys(fastify: FastifyInstance, options: { config: StoreConfig; cl
       'admin-token',
       () => `lka_${base64urlEncode(randomBytes(24))}`,
     ));
+  // Vendors other than the store's own sign with issuer keys of their own (issue 10).
+  storeKeys.vendorKeys = new VendorKeyring(config.dataDir, config.vendor);
   fastify.decorate('keys', storeKeys);
   fastify.decorate('secrets', new Secrets(base64urlDecode(secretText, 'store secret')));
   fastify.decorate('adminToken', adminToken);

@@ -5,6 +5,7 @@ import licenseRoutes from '../routes/api/licenses.js';
 import offlineRoutes from '../routes/api/offline.js';
 import paymentWebhookRoutes from '../routes/api/payment-webhooks.js';
 import planChangeRoutes from '../routes/api/plan-changes.js';
+import stripeWebhookRoutes from '../routes/api/stripe-webhook.js';
 import billing from './billing.js';
 
 /**
@@ -18,6 +19,7 @@ async function licensing(fastify: FastifyInstance) {
   await fastify.register(offlineRoutes);
   await fastify.register(planChangeRoutes);
   await fastify.register(paymentWebhookRoutes);
+  await fastify.register(stripeWebhookRoutes);
   await fastify.register(billing);
 }
 

@@ -43,6 +43,11 @@ async function security(fastify: FastifyInstance, options: { config: StoreConfig
         maxAge: 600,
       }),
   });
+  // The storefront's checkout form answers a 303 to Stripe Checkout when Stripe is the
+  // storefront's processor; browsers hold form-action to the redirect's target too.
+  const formAction = options.config.licensing.stripe
+    ? "'self' https://checkout.stripe.com"
+    : "'self'";
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -50,7 +55,7 @@ async function security(fastify: FastifyInstance, options: { config: StoreConfig
     reply.header('cross-origin-opener-policy', 'same-origin');
     reply.header(
       'content-security-policy',
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     );
     if (options.config.publicUrl.startsWith('https://')) {
       reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');

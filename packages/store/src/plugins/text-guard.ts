@@ -29,6 +29,7 @@ const MULTI_LINE_MEMBERS: Readonly<Record<string, readonly string[] | 'all'>> = 
   // Processors' events carry free text (addresses, descriptions) in members the store
   // never reads; a signed event refused for a line break would be retried, then lost.
   'POST /v1/webhooks/payments/:provider': 'all',
+  'POST /v1/webhooks/payments/stripe': 'all',
   // An offline request file ends in a newline, and a pasted one may wrap: the request's
   // own check (core's offline envelope) ignores whitespace and refuses anything else.
   'POST /v1/licenses/offline': ['/request'],

@@ -18,6 +18,8 @@ export interface PlanRow {
   quotas: Record<string, QuotaSpec>;
   entitlements: string[];
   grace_days: number;
+  /** A yearly plan's monthly twin (migration 0012): the same offer billed monthly. */
+  yearly_of: string | null;
 }
 
 interface ProductRow {
@@ -27,7 +29,7 @@ interface ProductRow {
 }
 
 export const PLAN_COLUMNS = `product_id, id, name, description, price_minor, currency, interval, term_days,
-  trial_days, per_seat, seats, quotas, entitlements, grace_days`;
+  trial_days, per_seat, seats, quotas, entitlements, grace_days, yearly_of`;
 
 export function toPlan(row: PlanRow): Plan {
   return {
@@ -45,6 +47,7 @@ export function toPlan(row: PlanRow): Plan {
     entitlements: row.entitlements,
     graceDays: row.grace_days,
     free: Number(row.price_minor) === 0,
+    ...(row.yearly_of !== null && { yearlyOf: row.yearly_of }),
   };
 }
 
@@ -115,13 +118,15 @@ export function catalogueRepository(db: Queryable, publicUrl: string) {
     async upsertPlan(productId: string, input: PlanInput): Promise<void> {
       await db.query(
         `INSERT INTO plans (product_id, id, name, description, price_minor, currency, interval, term_days,
-            trial_days, per_seat, seats, quotas, entitlements, grace_days, position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            trial_days, per_seat, seats, quotas, entitlements, grace_days, position, yearly_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (product_id, id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
            price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency, interval = EXCLUDED.interval,
            term_days = EXCLUDED.term_days, trial_days = EXCLUDED.trial_days, per_seat = EXCLUDED.per_seat,
            seats = EXCLUDED.seats, quotas = EXCLUDED.quotas, entitlements = EXCLUDED.entitlements,
-           grace_days = EXCLUDED.grace_days, position = EXCLUDED.position, active = true`,
+           grace_days = EXCLUDED.grace_days, position = EXCLUDED.position, active = true,
+           -- yearlyOf absent keeps the link (forms that do not show it), null removes it.
+           yearly_of = CASE WHEN $17 THEN EXCLUDED.yearly_of ELSE plans.yearly_of END`,
         [
           productId,
           input.id,
@@ -138,6 +143,8 @@ export function catalogueRepository(db: Queryable, publicUrl: string) {
           JSON.stringify(input.entitlements ?? []),
           input.graceDays ?? 7,
           input.position ?? 0,
+          input.yearlyOf ?? null,
+          input.yearlyOf !== undefined,
         ],
       );
     },

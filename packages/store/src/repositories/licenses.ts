@@ -48,6 +48,11 @@ export interface LicenseRecord {
   version?: string;
   /** The version (xmin) of the license's plan row, read with it: the plan cache's check. */
   planVersion?: string;
+  /**
+   * The vendor of the license's product, read with it for issuing (products.vendor_id; null
+   * = the store's own vendor): `iss` of the token, current as of this very read.
+   */
+  productVendor?: string | null;
 }
 
 interface LicenseRow {
@@ -72,6 +77,7 @@ interface LicenseRow {
   revoked_at: Date | null;
   row_version?: string | null;
   plan_version?: string | null;
+  product_vendor?: string | null;
 }
 
 export const LICENSE_COLUMNS = `id, customer_id, product_id, plan_id, key_hint, status, seats, anchor, period_start,
@@ -101,16 +107,19 @@ export function toLicense(row: LicenseRow): LicenseRecord {
   };
   if (typeof row.row_version === 'string') license.version = row.row_version;
   if (typeof row.plan_version === 'string') license.planVersion = row.plan_version;
+  if (row.product_vendor !== undefined) license.productVendor = row.product_vendor;
   return license;
 }
 
 /**
- * LICENSE_COLUMNS plus the versions an optimistic issue needs: the row's xmin and its
- * plan's (a subquery, not a join, so the license's column names stay unambiguous).
+ * LICENSE_COLUMNS plus what an optimistic issue needs: the row's xmin, its plan's (the
+ * plan cache's check) and its product's vendor (the token's `iss`) — subqueries, not
+ * joins, so the license's column names stay unambiguous, and no statement of their own.
  */
 const ISSUE_COLUMNS = `${LICENSE_COLUMNS}, xmin::text AS row_version,
   (SELECT p.xmin::text FROM plans p WHERE p.product_id = licenses.product_id AND p.id = licenses.plan_id)
-    AS plan_version`;
+    AS plan_version,
+  (SELECT pr.vendor_id FROM products pr WHERE pr.id = licenses.product_id) AS product_vendor`;
 
 /**
  * The license-key lookup ($1 the key's keyed hash, $2 the client): the license with its

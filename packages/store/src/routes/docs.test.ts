@@ -57,6 +57,8 @@ const NOT_PROVOKED: Record<string, string> = {
   'POST /v1/checkout 402':
     'the payment providers of a test store never fail a payment at once (a failing processor answers later, by webhook)',
   'GET /v1/revocations 404': 'a store with its root key signs a list at once (production only)',
+  'POST /v1/checkout 502':
+    'only a processor with a payment page (Stripe) answers it; payments/stripe.test.ts provokes it against its fixture server',
   'POST /v1/admin/products 409':
     'a database integrity refusal (class 23): no product that passes the schema meets one here',
   'POST /v1/admin/products/{productId}/plans 409':
@@ -66,6 +68,8 @@ const NOT_PROVOKED: Record<string, string> = {
 /** Codes the document lists that no request here meets, with the reason. */
 const CODES_NOT_MET: Record<string, string> = {
   REVOCATION_LIST_NOT_FOUND: 'a store with its root key signs a list at once (production only)',
+  PAYMENT_PROVIDER_UNAVAILABLE:
+    'only Stripe answers it (not configured here); payments/stripe.test.ts provokes it',
 };
 
 type Answer = { response: LightMyRequestResponse; what: string };
@@ -106,6 +110,8 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
   let failedOrder: string;
   let rootKid: string;
   let currentList: string;
+  /** A token of a vendor that owns nothing (routes/admin/scope.ts). */
+  let vendorToken: string;
   let addresses = 0;
   /** `METHOD /path status` of every answer checked, for the coverage test. */
   const provoked = new Set<string>();
@@ -163,6 +169,8 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
     expect((await paymentEvent('order.failed', failedOrder)).statusCode).toBe(200);
     rootKid = (await store.app.inject({ url: '/v1/keys' })).json().roots[0].kid;
     currentList = (await store.app.inject({ url: '/v1/revocations' })).json().list;
+    await admin('POST', '/v1/admin/vendors', { id: 'docs-vendor', name: 'Docs vendor' });
+    vendorToken = (await admin('POST', '/v1/admin/vendors/docs-vendor/tokens', {})).json().token;
   });
 
   afterAll(async () => store?.close());
@@ -228,6 +236,9 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
       seats: 5,
       confirm: false,
       trial: false,
+      // team-yearly is offered yearly only; a sample plan is no yearly twin.
+      billingCycle: 'year',
+      yearlyOf: null,
       provider: op.pattern.includes(':provider') ? PROVIDER : 'test',
       format: 'jwt',
       publicJwk: laptop.publicJwk,
@@ -589,6 +600,11 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
           401,
         );
         expect(answer.json().error.code).toBe('ADMIN_TOKEN_INVALID');
+        // A vendor's token: 403 on operator-only routes; the others scope to its products.
+        const vendor = await check(op, 'a vendor token', {
+          headers: { authorization: `Bearer ${vendorToken}` },
+        });
+        if (vendor.statusCode === 403) expect(vendor.json().error.code).toBe('VENDOR_FORBIDDEN');
       }
       if (
         usesKey(op) &&
@@ -701,6 +717,13 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
       json({ productId: 'photon', planId: 'nope', email: 'a@example.com' }),
       404,
       'PLAN_NOT_FOUND',
+    );
+    await expectCode(
+      checkout,
+      'a cycle the plan is not offered on',
+      json({ productId: 'photon', planId: 'free', email: 'a@example.com', billingCycle: 'year' }),
+      409,
+      'BILLING_CYCLE_NOT_OFFERED',
     );
     const key = randomUUID();
     await check(
@@ -1027,6 +1050,27 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
       409,
       'CONFLICT',
     );
+    for (const [method, suffix] of [
+      ['POST', 'refunds'],
+      ['POST', 'chargebacks'],
+      ['GET', 'refunds'],
+    ] as const) {
+      await expectCode(
+        op(method, `/v1/admin/orders/:orderId/${suffix}`),
+        'unknown order',
+        { url: `/v1/admin/orders/ord_unknown/${suffix}` },
+        404,
+        'ORDER_NOT_FOUND',
+      );
+    }
+    const refundable = (await buy(store)).orderId;
+    await expectCode(
+      op('POST', '/v1/admin/orders/:orderId/refunds'),
+      'more than was paid',
+      { url: `/v1/admin/orders/${refundable}/refunds`, ...json({ amount: 10 ** 9, reason: '' }) },
+      409,
+      'REFUND_TOO_LARGE',
+    );
     await expectCode(
       op('GET', '/v1/admin/orders'),
       'a forged cursor',
@@ -1189,7 +1233,7 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
     );
   }, 120_000);
 
-  test('a database that is unreachable is 503 DATABASE_UNAVAILABLE, a broken one 500 INTERNAL', async () => {
+  test('a database that is unreachable is 503 DATABASE_UNAVAILABLE, a full disk 503 STORAGE_FULL, a broken one 500 INTERNAL', async () => {
     const db = store.app.db as unknown as Record<'query' | 'transaction' | 'exec', unknown>;
     const saved = { query: db.query, transaction: db.transaction, exec: db.exec };
     const fail = (error: () => Error) => {
@@ -1209,6 +1253,16 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
             }),
           503,
           'DATABASE_UNAVAILABLE',
+        ],
+        [
+          // What PGlite and PostgreSQL say when a table cannot grow (faults-disk.test.ts
+          // fills a real disk under a store).
+          () =>
+            Object.assign(new Error('could not extend file "base/5/1": No space left on device'), {
+              code: '53100',
+            }),
+          503,
+          'STORAGE_FULL',
         ],
         [() => new TypeError('a bug in a statement'), 500, 'INTERNAL'],
       ] as const) {

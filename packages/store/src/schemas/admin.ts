@@ -54,6 +54,7 @@ export const AdminPlan = Type.Object({
   graceDays: Type.Integer(),
   position: Type.Integer(),
   active: Type.Boolean(),
+  yearlyOf: Type.Optional(Type.String()),
 });
 
 export const AdminProduct = Type.Object({

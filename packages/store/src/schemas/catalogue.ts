@@ -21,6 +21,13 @@ export const Plan = Type.Object({
   entitlements: Type.Array(Type.String()),
   graceDays: Type.Integer({ minimum: 0 }),
   free: Type.Boolean(),
+  /** On a yearly plan offered beside a monthly one: that monthly plan's id. */
+  yearlyOf: Type.Optional(
+    Type.String({
+      description:
+        'This yearly plan is the yearly price of the monthly plan with this id: customers pick the cycle at checkout and may switch (month → year at once, prorated; year → month at the period end).',
+    }),
+  ),
 });
 export type Plan = Static<typeof Plan>;
 
@@ -60,6 +67,12 @@ export const PlanInput = Type.Object(
     ),
     graceDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
     position: Type.Optional(Type.Integer()),
+    yearlyOf: Type.Optional(
+      Type.Union([Identifier, Type.Null()], {
+        description:
+          'On a yearly plan: the id of the monthly plan of this product that it is the yearly price of (same currency, seat model and trial terms are up to you). Absent keeps the current link; null removes it.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

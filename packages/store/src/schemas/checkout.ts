@@ -8,6 +8,12 @@ export const TokenFormat = Type.Union([Type.Literal('jwt'), Type.Literal('cwt')]
   description: 'Token encoding: cwt (default, compact) or jwt.',
 });
 
+/** A plan offered both ways is bought (or switched) on one of these cycles. */
+export const BillingCycle = Type.Union([Type.Literal('month'), Type.Literal('year')], {
+  description:
+    'month or year: for a plan offered both ways (a yearly plan with `yearlyOf`), the cycle to buy; default the plan’s own. 409 BILLING_CYCLE_NOT_OFFERED when the plan has no price on that cycle.',
+});
+
 export const CheckoutBody = Type.Object(
   {
     productId: Identifier,
@@ -23,6 +29,7 @@ export const CheckoutBody = Type.Object(
     ),
     trial: Type.Optional(Type.Boolean()),
     format: Type.Optional(TokenFormat),
+    billingCycle: Type.Optional(BillingCycle),
   },
   { additionalProperties: false },
 );
@@ -79,6 +86,12 @@ export const CheckoutResponse = Type.Object(
       token: Type.Optional(Type.String()),
     }),
     test: Type.Boolean(),
+    checkoutUrl: Type.Optional(
+      Type.String({
+        description:
+          "Where the customer pays, for a processor with its own payment page (Stripe Checkout); present while the order is pending. The order is paid when the processor's webhook says so.",
+      }),
+    ),
   },
   {
     description:

@@ -105,8 +105,10 @@ export const EVERY_OPERATION = {
 /** Operations with a schema for their path, query or headers: a value out of it. */
 export const VALIDATED = { 400: ['BAD_REQUEST'] } as const satisfies ErrorSpec;
 
-/** Operations that read or write the database: PostgreSQL unreachable or silent. */
-export const DATABASE = { 503: ['DATABASE_UNAVAILABLE'] } as const satisfies ErrorSpec;
+/** Operations that read or write the database: unreachable or silent, or its disk full. */
+export const DATABASE = {
+  503: ['DATABASE_UNAVAILABLE', 'STORAGE_FULL'],
+} as const satisfies ErrorSpec;
 
 /** Operations that sign a token: the issuer certificate has ended. */
 export const SIGNS_TOKENS = { 503: ['SERVICE_UNAVAILABLE'] } as const satisfies ErrorSpec;

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { OrderView, TokenFormat } from './checkout.js';
+import { BillingCycle, OrderView, TokenFormat } from './checkout.js';
 import { Identifier } from './common.js';
 import { LogProofBundle, LogProofFlag } from './log.js';
 
@@ -141,6 +141,7 @@ export const PlanChangeBody = Type.Object(
     seats: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     confirm: Type.Boolean(),
     format: Type.Optional(TokenFormat),
+    billingCycle: Type.Optional(BillingCycle),
   },
   { additionalProperties: false },
 );

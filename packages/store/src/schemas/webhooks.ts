@@ -16,6 +16,8 @@ export const WebhookEndpointInput = Type.Object(
 
 export const WebhookEndpoint = Type.Object({
   id: Type.String(),
+  /** The vendor whose events it receives; null = the operator's endpoint (every event). */
+  vendorId: Type.Union([Type.String(), Type.Null()]),
   url: Type.String(),
   events: Type.Array(Type.String()),
   active: Type.Boolean(),

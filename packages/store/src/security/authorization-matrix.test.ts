@@ -43,6 +43,9 @@ const ADMIN_MATRIX: Record<string, { body?: (a: Victim) => unknown; contentType?
   'GET /v1/admin/orders': {},
   'GET /v1/admin/orders/:orderId': {},
   'POST /v1/admin/orders/:orderId/mark-paid': { body: () => ({}) },
+  'POST /v1/admin/orders/:orderId/refunds': { body: () => ({ amount: 1, reason: 'stolen' }) },
+  'POST /v1/admin/orders/:orderId/chargebacks': { body: () => ({ amount: 1, reason: 'stolen' }) },
+  'GET /v1/admin/orders/:orderId/refunds': {},
   'GET /v1/admin/licenses': {},
   'GET /v1/admin/licenses/:licenseId': {},
   'POST /v1/admin/licenses/:licenseId/revoke': { body: () => ({ reason: 'taken over' }) },
@@ -73,7 +76,45 @@ const ADMIN_MATRIX: Record<string, { body?: (a: Victim) => unknown; contentType?
   'POST /v1/admin/payouts/:payoutId/confirm': { body: () => ({ reference: 'stolen' }) },
   'GET /v1/admin/invoices': {},
   'GET /v1/admin/invoices/:invoiceId': {},
+  'POST /v1/admin/vendors/:vendorId/tokens': { body: () => ({ label: 'stolen' }) },
+  'GET /v1/admin/vendors/:vendorId/tokens': {},
+  'DELETE /v1/admin/vendors/:vendorId/tokens/:tokenId': {},
 };
+
+/**
+ * Admin routes a vendor's token may call (lib/auth.ts `vendorAccess`): each scopes to the
+ * vendor's own products, so another vendor's token gets 404 on A's things and lists
+ * without them. Every other admin route answers a vendor token 403 VENDOR_FORBIDDEN.
+ */
+const VENDOR_SCOPED = new Set([
+  'GET /v1/admin/products',
+  'POST /v1/admin/products',
+  'DELETE /v1/admin/products/:productId',
+  'POST /v1/admin/products/:productId/plans',
+  'DELETE /v1/admin/products/:productId/plans/:planId',
+  'GET /v1/admin/orders',
+  'GET /v1/admin/orders/:orderId',
+  'GET /v1/admin/licenses',
+  'GET /v1/admin/licenses/:licenseId',
+  'POST /v1/admin/licenses/:licenseId/revoke',
+  'POST /v1/admin/licenses/:licenseId/offline',
+  'GET /v1/admin/webhooks',
+  'POST /v1/admin/webhooks',
+  'GET /v1/admin/webhooks/:endpointId',
+  'DELETE /v1/admin/webhooks/:endpointId',
+  'GET /v1/admin/webhooks/:endpointId/messages',
+  'GET /v1/admin/attachments',
+  'POST /v1/admin/attachments/upload',
+  'DELETE /v1/admin/attachments/:attachmentId',
+  'GET /v1/admin/vendors/:vendorId',
+  'GET /v1/admin/payouts',
+  'GET /v1/admin/payouts/:payoutId',
+  'GET /v1/admin/invoices',
+  'GET /v1/admin/invoices/:invoiceId',
+]);
+
+/** Tokens of a vendor that owns nothing of A's (set in beforeAll). */
+const outsider = { token: '', revokedToken: '', acmeTokenId: '' };
 
 /**
  * Every portal route, as a browser of the victim's would send it: A's attachment, A's
@@ -109,6 +150,11 @@ const PORTAL_MATRIX: Record<
   'GET /portal/license/offline/responses/:requestHash/file': {
     url: () => `/portal/license/offline/responses/${'A'.repeat(43)}/file`,
   },
+  'GET /portal/licenses': {},
+  'POST /portal/licenses/open': { form: (a) => ({ licenseId: a.licenseId }) },
+  'GET /portal/invoices': {},
+  'GET /portal/invoices/:id': { url: (a) => `/portal/invoices/${a.invoiceId}` },
+  'GET /portal/invoices/:id/pdf': { url: (a) => `/portal/invoices/${a.invoiceId}/pdf` },
 };
 
 /** Customer A: what must not reach anyone else. */
@@ -203,6 +249,33 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
     // Customer B buys another product: A's product files are none of B's business either.
     b = await buy(store, { productId: 'photon-presets', planId: 'pack-50' });
     aSession = await signIn(a.purchase);
+    // Vendor tokens: one of a vendor that owns nothing of A's, one revoked, one of the
+    // store's own vendor (its id fills :tokenId).
+    const vendor = await store.app.inject({
+      method: 'POST',
+      url: '/v1/admin/vendors',
+      headers: ADMIN,
+      payload: { id: 'outsider', name: 'Outsider' },
+    });
+    const mint = async (vendorId: string) =>
+      (
+        await store.app.inject({
+          method: 'POST',
+          url: `/v1/admin/vendors/${vendorId}/tokens`,
+          headers: ADMIN,
+          payload: {},
+        })
+      ).json() as { id: string; token: string };
+    outsider.token = (await mint('outsider')).token;
+    const revoked = await mint('outsider');
+    outsider.revokedToken = revoked.token;
+    const revocation = await store.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/vendors/outsider/tokens/${revoked.id}`,
+      headers: ADMIN,
+    });
+    outsider.acmeTokenId = (await mint('acme')).id;
+    expect([vendor.statusCode, revocation.statusCode]).toEqual([201, 200]);
     needles = [
       ...textNeedles(a.purchase.key),
       a.purchase.key,
@@ -307,6 +380,7 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
       vendorId: 'acme',
       payoutId: a.payoutId,
       invoiceId: a.invoiceId,
+      tokenId: outsider.acmeTokenId,
     };
     return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => {
       const value = values[name];
@@ -440,6 +514,18 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
       { name: 'A’s license key', headers: { authorization: `Bearer ${aKey}` } },
       { name: 'B’s license key', headers: { authorization: `Bearer ${b.key}` } },
       { name: 'A’s portal session', headers: { cookie: `lk_portal=${aSession.id}` } },
+      {
+        name: 'a revoked vendor token',
+        headers: { authorization: `Bearer ${outsider.revokedToken}` },
+      },
+      {
+        name: 'a made-up vendor token',
+        headers: { authorization: `Bearer lkv_${'A'.repeat(43)}` },
+      },
+      {
+        name: 'a vendor token a byte short',
+        headers: { authorization: `Bearer ${outsider.token.slice(0, -1)}` },
+      },
       { name: 'the token in a cookie', headers: { cookie: `admin_token=${ADMIN_TOKEN}` } },
       { name: 'the token in X-Admin-Token', headers: { 'x-admin-token': ADMIN_TOKEN } },
       { name: 'the token in X-Api-Key', headers: { 'x-api-key': ADMIN_TOKEN } },
@@ -478,6 +564,38 @@ describe.skipIf(postgresUnavailable)('the authorization matrix', () => {
       const response = await send({ ...probe, headers: ADMIN });
       expect(response.statusCode, probe.url).toBe(200);
     }
+  });
+
+  test('a vendor token: 403 on operator-only routes, and never A’s data on the others', async () => {
+    const before = await victimSnapshot();
+    for (const probe of adminProbes()) {
+      const key = routeKey(probe.method === 'HEAD' ? 'GET' : probe.method, probe.pattern);
+      const response = await send({
+        ...probe,
+        headers: { ...probe.headers, authorization: `Bearer ${outsider.token}` },
+      });
+      const what = `${probe.method} ${probe.url} with another vendor's token`;
+      if (!VENDOR_SCOPED.has(key)) {
+        expectRefused(response, what, [403], 'VENDOR_FORBIDDEN');
+      } else if (
+        probe.pattern.includes(':') ||
+        probe.pattern.endsWith('/upload') ||
+        key === 'POST /v1/admin/products'
+      ) {
+        // A's things (the store vendor's product — its id in the body of the product
+        // upsert —, A's license, order, files…): not found.
+        expectRefused(response, what, [404]);
+      } else {
+        // Lists of the vendor's own (nothing), or a new endpoint of its own.
+        expectNoLeak(response, what);
+        expect([200, 201], `${what}: ${response.body.slice(0, 200)}`).toContain(
+          response.statusCode,
+        );
+      }
+    }
+    // The vendor's own new endpoint is not A's: removed so the snapshot compares A's only.
+    await store.db.query('DELETE FROM webhook_endpoints WHERE vendor_id = $1', ['outsider']);
+    expect(await victimSnapshot()).toEqual(before);
   });
 
   test('admin routes in other spellings are refused too, never served', async () => {

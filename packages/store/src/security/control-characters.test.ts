@@ -206,7 +206,10 @@ const SAMPLES: Record<string, Sample> = {
   '/v1/licenses/cancel': { body: { format: 'jwt' } },
   '/v1/licenses/cancel/undo': { body: { format: 'jwt' } },
   '/v1/webhooks/payments/:provider': {
-    body: { type: 'payment.succeeded', data: { providerRef: 'ref_1' } },
+    body: {
+      type: 'payment.succeeded',
+      data: { providerRef: 'ref_1', refundRef: 're_1', reason: 'asked' },
+    },
     auth: 'none',
   },
   '/v1/admin/products': { body: { id: 'lamp', name: 'Lamp', description: 'A lamp.' } },
@@ -223,6 +226,8 @@ const SAMPLES: Record<string, Sample> = {
   '/v1/admin/licenses/:licenseId/revoke': { body: { reason: 'chargeback' } },
   '/v1/admin/licenses/:licenseId/offline': { body: { request: 'LK1-REQ.x.y', format: 'jwt' } },
   '/v1/admin/orders/:orderId/mark-paid': { body: { note: 'paid by transfer' } },
+  '/v1/admin/orders/:orderId/refunds': { body: { amount: 100, reason: 'asked' } },
+  '/v1/admin/orders/:orderId/chargebacks': { body: { amount: 100, reason: 'disputed' } },
   '/v1/admin/revocations': { body: { kind: 'license', value: 'lic_x', reason: 'fraud' } },
   '/v1/admin/revocation-lists': { body: { list: 'eyJhbGciOiJFZERTQSJ9.e30.sig' } },
   // No body and no parameters: nothing that could carry text.
@@ -235,6 +240,7 @@ const SAMPLES: Record<string, Sample> = {
     },
   },
   '/v1/admin/payouts/run': { body: { vendorId: 'acme' } },
+  '/v1/admin/vendors/:vendorId/tokens': { body: { label: 'support desk' } },
   '/v1/admin/payouts/:payoutId/confirm': { body: { reference: 'wire 1' } },
   '/v1/admin/webhooks': {
     body: { url: 'https://hooks.example.com/in', events: ['license.created'] },
@@ -284,9 +290,17 @@ const FORMS: Record<string, Record<string, string>> = {
   '/admin/catalogue/products/:productId/plans/:planId': { name: 'Basic', csrf: 'token' },
   '/admin/catalogue/products/:productId/plans/:planId/deactivate': { csrf: 'token' },
   '/admin/licenses/:licenseId/revoke': { reason: 'abuse', confirm: 'yes', csrf: 'token' },
-  '/admin/orders/:orderId/refund': { reason: 'asked', confirm: 'yes', csrf: 'token' },
+  '/admin/orders/:orderId/refund': {
+    reason: 'asked',
+    amount: '1.00',
+    confirm: 'yes',
+    csrf: 'token',
+  },
   '/admin/orders/:orderId/resend-receipt': { csrf: 'token' },
   '/admin/webhooks/:endpointId/messages/:messageId/redeliver': { csrf: 'token' },
+  '/portal/licenses/open': { licenseId: 'lic_x', csrf: 'token' },
+  '/vendor/sign-in': { token: 'lkv_x', csrf: 'token' },
+  '/vendor/sign-out': { csrf: 'token' },
 };
 
 /** Every string in a value, by JSON Pointer. */

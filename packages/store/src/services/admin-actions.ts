@@ -10,6 +10,7 @@ import { newId } from '../lib/ids.js';
 
 export const ADMIN_ACTIONS = [
   'order.refunded',
+  'order.charged_back',
   'license.revoked',
   'receipt.resent',
   'webhook.redelivered',

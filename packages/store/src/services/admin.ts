@@ -193,6 +193,8 @@ export interface OrderFilters {
   customerEmail?: string | undefined;
   provider?: string | undefined;
   test?: boolean | undefined;
+  /** Only orders of these products (a vendor's admin token sees its products only). */
+  productIds?: readonly string[] | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -210,6 +212,7 @@ export async function listOrders(db: Queryable, filters: OrderFilters): Promise<
   if (filters.customerEmail !== undefined) add('lower(c.email) = lower(?)', filters.customerEmail);
   if (filters.provider !== undefined) add('o.provider = ?', filters.provider);
   if (filters.test !== undefined) add('o.test = ?', filters.test);
+  if (filters.productIds !== undefined) add('o.product_id = ANY(?::text[])', filters.productIds);
   return page<OrderRow, AdminOrder>(
     db,
     ORDER_SELECT,
@@ -232,6 +235,8 @@ export interface LicenseFilters {
   status?: LicenseStatus | undefined;
   productId?: string | undefined;
   customerEmail?: string | undefined;
+  /** Only licenses of these products (a vendor's admin token sees its products only). */
+  productIds?: readonly string[] | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -249,6 +254,7 @@ export async function listLicenses(
   if (filters.status !== undefined) add('l.status = ?', filters.status);
   if (filters.productId !== undefined) add('l.product_id = ?', filters.productId);
   if (filters.customerEmail !== undefined) add('lower(c.email) = lower(?)', filters.customerEmail);
+  if (filters.productIds !== undefined) add('l.product_id = ANY(?::text[])', filters.productIds);
   const columns = LICENSE_COLUMNS.split(',')
     .map((column) => `l.${column.trim()}`)
     .join(', ');

@@ -6,6 +6,7 @@ import { idempotencyRepository } from '../repositories/idempotency.js';
 import type { LicenseRecord, PendingChangeRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
 import type { OrderRecord } from '../repositories/orders.js';
+import { cycleEventFields } from './billing-cycles.js';
 import type { StoreContext } from './context.js';
 import { emitEvent } from './events.js';
 import {
@@ -71,7 +72,7 @@ export async function advanceLicense(
     }
     const before = current;
     current = await endPeriod(tx, ctx, current, now);
-    await announceAppliedChange(tx, before, current, now);
+    await announceAppliedChange(tx, ctx, before, current, now);
   }
   return current;
 }
@@ -84,6 +85,7 @@ export async function advanceLicense(
  */
 async function announceAppliedChange(
   tx: Queryable,
+  ctx: StoreContext,
   before: LicenseRecord,
   after: LicenseRecord,
   now: Date,
@@ -101,6 +103,10 @@ async function announceAppliedChange(
       toPlan: after.planId,
       toSeats: after.seats,
       effectiveAt: before.periodEnd!.toISOString(),
+      ...cycleEventFields(before.periodEnd!, {
+        to: await planOf(tx, ctx.config, after.productId, after.planId),
+        from: await planOf(tx, ctx.config, before.productId, before.planId),
+      }),
     }),
     now,
   );
@@ -207,6 +213,10 @@ async function endWithCancellation(
       fromPlan: license.planId,
       toPlan: free.id,
       effectiveAt: boundary.toISOString(),
+      ...cycleEventFields(boundary, {
+        to: free,
+        from: await planOf(tx, ctx.config, license.productId, license.planId),
+      }),
     }),
     now,
   );

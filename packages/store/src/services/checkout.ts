@@ -14,9 +14,12 @@ import type { OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
 import type { Plan } from '../schemas/catalogue.js';
 import { applyRenewalPayment } from './billing.js';
+import type { BillingCycle } from './billing-cycles.js';
+import { planOnCycle } from './billing-cycles.js';
 import type { StoreContext } from './context.js';
 import { findOrCreateCustomer } from './customers.js';
 import { emitEvent } from './events.js';
+import { withPaymentPage } from './hosted-checkout.js';
 import type { OrderView } from './licensing.js';
 import {
   isUsable,
@@ -46,6 +49,8 @@ export interface CheckoutInput {
   provider?: string | undefined;
   trial?: boolean | undefined;
   format?: TokenFormat | undefined;
+  /** For a plan offered monthly and yearly: the cycle bought (default the plan's own). */
+  billingCycle?: BillingCycle | undefined;
 }
 
 export interface CheckoutResult {
@@ -61,13 +66,16 @@ export interface CheckoutResult {
   };
   /** True for test-provider purchases: no money moved. */
   test: boolean;
+  /** Where the customer pays, for a processor with its own payment page (Stripe). */
+  checkoutUrl?: string;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
  * Runs a checkout once per Idempotency-Key: a repeat of the same request gets the same
- * response (status and body), a different request under the same key 409.
+ * response (status and body), a different request under the same key 409. For a
+ * processor with its own payment page the answer also carries `checkoutUrl`.
  */
 export async function checkout(
   ctx: StoreContext,
@@ -75,11 +83,18 @@ export async function checkout(
   idempotencyKey: string | undefined,
 ): Promise<IdempotentResult<CheckoutResult>> {
   const now = ctx.clock.now();
-  return idempotent(
+  const result = await idempotent(
     ctx.db,
     ctx.secrets,
     { scope: 'checkout', key: idempotencyKey, request: input, now },
     async (tx) => ({ statusCode: 201, body: await checkoutIn(tx, ctx, input, now) }),
+  );
+  // After the commit: a processor's payment page (services/hosted-checkout.ts).
+  return withPaymentPage(
+    ctx,
+    paymentProvider(ctx.config, input.provider ?? 'test'),
+    input.email,
+    result,
   );
 }
 
@@ -91,8 +106,10 @@ async function checkoutIn(
 ): Promise<CheckoutResult> {
   const product = await catalogueRepository(tx, ctx.config.publicUrl).getProduct(input.productId);
   if (!product) throw new StoreError('PRODUCT_NOT_FOUND');
-  const plan = product.plans.find((candidate) => candidate.id === input.planId);
-  if (!plan) throw new StoreError('PLAN_NOT_FOUND');
+  const requested = product.plans.find((candidate) => candidate.id === input.planId);
+  if (!requested) throw new StoreError('PLAN_NOT_FOUND');
+  // The license is on the plan of the chosen cycle: its price, period and renewals follow.
+  const plan = planOnCycle(requested, product.plans, input.billingCycle);
   if (input.seats !== undefined && !plan.perSeat && input.seats !== plan.seats) {
     throw new StoreError('BAD_REQUEST', 'Seats can be chosen only on a per-seat plan.');
   }

@@ -14,6 +14,8 @@ export const EVENT_TYPES = [
   'quota.overused',
   'license.payment_failed',
   'license.key_replaced',
+  'order.refunded',
+  'order.charged_back',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -31,10 +33,20 @@ export async function emitEvent(
   data: Record<string, unknown>,
   at: Date,
 ): Promise<string[]> {
+  // Operator endpoints (vendor_id NULL) get every event; a vendor's endpoint only the
+  // events of its products (the event's product, or its license's or order's; a product
+  // without vendor_id is the store vendor's). An event naming no product goes to none.
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
   const endpoints = await tx.query<{ id: string }>(
-    `SELECT id FROM webhook_endpoints
-      WHERE active AND (jsonb_array_length(events) = 0 OR events ? $1)`,
-    [type],
+    `SELECT e.id FROM webhook_endpoints e
+      WHERE e.active AND (jsonb_array_length(e.events) = 0 OR e.events ? $1)
+        AND (e.vendor_id IS NULL OR e.vendor_id = (
+          SELECT COALESCE(p.vendor_id, (SELECT v.id FROM vendors v WHERE v.store LIMIT 1))
+            FROM products p
+           WHERE p.id = COALESCE($2::text,
+                   (SELECT l.product_id FROM licenses l WHERE l.id = $3::text),
+                   (SELECT o.product_id FROM orders o WHERE o.id = $4::text))))`,
+    [type, text(data.productId), text(data.licenseId), text(data.orderId)],
   );
   const ids: string[] = [];
   for (const endpoint of endpoints) {

@@ -252,11 +252,21 @@ async function changeSummary(
           : undefined;
       // Seats are worth a word only where they are chosen (per-seat plans).
       const withSeats = target?.perSeat && seats !== undefined ? ` with ${seats} seats` : '';
+      // A switch of billing cycle is between plans of one name: say how each is billed.
+      const [fromName, toName] = [await name(data.fromPlan), await name(data.toPlan)];
+      const cycles = fromName === toName && data.fromBillingCycle !== data.billingCycle;
+      const from = `${fromName} plan${cycles ? billedText(data.fromBillingCycle) : ''}`;
+      const to = `${toName} plan${cycles ? billedText(data.billingCycle) : ''}`;
       return scheduled
-        ? `Your ${product} license changes from the ${await name(data.fromPlan)} plan to the ${await name(data.toPlan)} plan${withSeats}.`
-        : `Your ${product} license moved from the ${await name(data.fromPlan)} plan to the ${await name(data.toPlan)} plan${withSeats}.`;
+        ? `Your ${product} license changes from the ${from} to the ${to}${withSeats}.`
+        : `Your ${product} license moved from the ${from} to the ${to}${withSeats}.`;
     }
   }
+}
+
+/** " (billed yearly)" for a webhook payload's cycle (services/billing-cycles.ts). */
+function billedText(cycle: unknown): string {
+  return cycle === 'year' ? ' (billed yearly)' : cycle === 'month' ? ' (billed monthly)' : '';
 }
 
 function dateOf(value: unknown): Date | null {

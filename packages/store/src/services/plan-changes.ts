@@ -11,6 +11,8 @@ import type { OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
 import type { Plan } from '../schemas/catalogue.js';
 import { lockCurrentLicense } from './billing.js';
+import type { BillingCycle } from './billing-cycles.js';
+import { cycleEventFields, cycleSwitchQuote, planOnCycle } from './billing-cycles.js';
 import type { StoreContext } from './context.js';
 import { emitEvent } from './events.js';
 import type { OrderView, PendingChangeView } from './licensing.js';
@@ -48,6 +50,8 @@ import { issueLicenseToken } from './tokens.js';
  * - cancel — at the end of the period (the trial end while trialing), falling back to the
  *   product's free plan where one exists; a past-due license is cancelled at once.
  * One pending change at a time: a new deferred change replaces it, an upgrade clears it.
+ * A change of billing cycle only (twin plans, billing-cycles.ts) has its own rule:
+ * month → year at once (yearly price − unused credit), year → month at the period end.
  */
 
 export type ChangeKind = 'upgrade' | 'downgrade' | 'switch';
@@ -172,6 +176,8 @@ export interface PlanChangeRequest {
   seats?: number | undefined;
   confirm: boolean;
   format?: TokenFormat | undefined;
+  /** The cycle of `planId`'s offer to change to (default: that plan's own). */
+  billingCycle?: BillingCycle | undefined;
   /**
    * The amount the customer saw in the preview (the portal sends it): a confirmation whose
    * amount now differs — time has passed, or the terms changed — is refused with
@@ -211,14 +217,21 @@ export async function changePlan(
     assertUsable(ctx.config, license);
     const catalogue = catalogueRepository(tx, ctx.config.publicUrl);
     const product = await catalogue.getProduct(license.productId);
-    const target = product?.plans.find((plan) => plan.id === request.planId);
-    if (!target) throw new StoreError('PLAN_NOT_FOUND');
+    const requested = product?.plans.find((plan) => plan.id === request.planId);
+    if (!product || !requested) throw new StoreError('PLAN_NOT_FOUND');
+    const target = planOnCycle(requested, product.plans, request.billingCycle);
     if (request.seats !== undefined && !target.perSeat) {
       throw new StoreError('BAD_REQUEST', 'Seats can be chosen only on a per-seat plan.');
     }
     const current = await planOf(tx, ctx.config, license.productId, license.planId);
     const seats = seatsOn(target, request.seats ?? (current.perSeat ? license.seats : undefined));
-    const quote = quotePlanChange(license, current, target, seats, now);
+    const quote = cycleSwitchQuote(
+      license,
+      current,
+      quotePlanChange(license, current, target, seats, now),
+      { current: planTotal(current, license.seats), target: planTotal(target, seats) },
+      now,
+    );
     return settleChange(tx, ctx, license, quote, request, now);
   });
 }
@@ -296,6 +309,7 @@ async function settleChange(
       { pendingChange: pending, cancelledAt: null },
       now,
     );
+    const from = await planOf(tx, ctx.config, license.productId, license.planId);
     await emitEvent(
       tx,
       'license.plan_changed',
@@ -305,6 +319,7 @@ async function settleChange(
         toPlan: quote.plan.id,
         toSeats: quote.seats,
         effectiveAt: quote.effectiveAt.toISOString(),
+        ...cycleEventFields(quote.effectiveAt, { to: quote.plan, from }),
       }),
       now,
     );
@@ -355,7 +370,7 @@ async function settleChange(
  */
 export async function applyPlanOrder(
   tx: Queryable,
-  _ctx: StoreContext,
+  ctx: StoreContext,
   order: OrderRecord,
   license: LicenseRecord,
   now: Date,
@@ -395,6 +410,10 @@ export async function applyPlanOrder(
       orderId: order.id,
       amount: order.amount,
       currency: order.currency,
+      ...cycleEventFields(now, {
+        to: await planOf(tx, ctx.config, license.productId, order.planId),
+        from: await planOf(tx, ctx.config, license.productId, license.planId),
+      }),
     }),
     now,
   );
@@ -464,6 +483,7 @@ export async function cancelLicense(
           effectiveAt: now.toISOString(),
           fromPlan: license.planId,
           fallbackPlan: free?.id ?? null,
+          ...cycleEventFields(now, { to: plan }),
         }),
         now,
       );
@@ -496,6 +516,7 @@ export async function cancelLicense(
           effectiveAt: effectiveAt.toISOString(),
           fromPlan: license.planId,
           fallbackPlan: free?.id ?? null,
+          ...cycleEventFields(effectiveAt, { to: plan }),
         }),
         now,
       );

@@ -5,6 +5,7 @@ import { issue } from '@licensekit/issuer';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import { seconds } from '../lib/clock.js';
+import type { IssuerKeys } from '../lib/vendor-keys.js';
 import type { LicenseRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
 import { planCacheOf } from '../repositories/plan-cache.js';
@@ -12,6 +13,7 @@ import type { DeviceTarget, TokenWriteResult } from '../repositories/tokens.js';
 import { writeToken } from '../repositories/tokens.js';
 import type { Plan } from '../schemas/catalogue.js';
 import type { StoreContext } from './context.js';
+import { appendToLog, documentBytes } from './issuance-log.js';
 import { assertUsable, checkoutUrl } from './licensing.js';
 
 /**
@@ -134,16 +136,26 @@ export async function signNextToken(
   ctx: StoreContext,
   license: LicenseRecord,
   plan: Plan,
-  options: { format?: TokenFormat | undefined; now: Date; thumbprint?: string | undefined },
+  options: {
+    format?: TokenFormat | undefined;
+    now: Date;
+    thumbprint?: string | undefined;
+    /** The caller's transaction, if any (a vendor's certificate is logged in it). */
+    db?: Queryable | undefined;
+  },
 ): Promise<SignedToken> {
   const now = seconds(options.now);
-  if (ctx.keys.certificateExpiresAt <= now) {
-    ctx.log.error('the issuer certificate has ended: no token can be signed');
+  const keys = await issuerKeysFor(options.db ?? ctx.db, ctx, license, options.now);
+  if (keys.certificateExpiresAt <= now) {
+    ctx.log.error(
+      { vendor: keys.vendor },
+      'the issuer certificate has ended: no token can be signed',
+    );
     throw new StoreError('SERVICE_UNAVAILABLE', 'The store cannot sign tokens at the moment.');
   }
   const claims = licenseClaims(license, plan, {
-    vendor: ctx.config.vendor,
-    certificateExpiresAt: ctx.keys.certificateExpiresAt,
+    vendor: keys.vendor,
+    certificateExpiresAt: keys.certificateExpiresAt,
     now: options.now,
     thumbprint: options.thumbprint,
   });
@@ -155,8 +167,8 @@ export async function signNextToken(
   }
   const format = options.format ?? 'cwt';
   const token = await issue(claims, {
-    signer: ctx.keys.issuer,
-    certificate: ctx.keys.certificates[format],
+    signer: keys.issuer,
+    certificate: keys.certificates[format],
     format,
     now,
   });
@@ -170,6 +182,35 @@ export async function signNextToken(
     format,
     expiresAt: claims.exp === undefined ? null : new Date(claims.exp * 1000),
   };
+}
+
+/**
+ * Who signs a token of a product: `iss` is the vendor selling it (products.vendor_id, or
+ * the store's own vendor), and the key is that vendor's issuer, certified by the store's
+ * root for that vendor's products only (lib/vendor-keys.ts). The store's own vendor signs
+ * with the store's issuer key, as a single-vendor store always has.
+ */
+async function issuerKeysFor(
+  db: Queryable,
+  ctx: StoreContext,
+  license: LicenseRecord,
+  now: Date,
+): Promise<IssuerKeys> {
+  const ring = ctx.keys.vendorKeys;
+  if (!ring) return ctx.keys;
+  // Read with the license for issuing (refresh, activate): current, and no statement of
+  // its own. Other reads ask the ring, which keeps it for a minute.
+  const vendor =
+    license.productVendor !== undefined
+      ? (license.productVendor ?? ctx.config.vendor)
+      : await ring.vendorOf(db, license.productId);
+  const productId = license.productId;
+  if (vendor === ctx.config.vendor) return ctx.keys;
+  return ring.issuerFor(db, vendor, productId, seconds(now), async (certificate) => {
+    ctx.log.info({ vendor }, 'vendor issuer certificate made');
+    // In the issuing transaction: the certificate is in the log if the token is.
+    await appendToLog(db, 'certificate', documentBytes(certificate), now);
+  });
 }
 
 /** The plan of a license, from the store's plan cache when its version is known and current. */
@@ -214,6 +255,7 @@ export async function signAndWrite(
   const plan = await planForIssue(db, ctx, license);
   const { device } = options;
   const signed = await signNextToken(ctx, license, plan, {
+    db,
     format: options.format,
     now: options.now,
     thumbprint: device.kind === 'unbound' ? undefined : device.thumbprint,

@@ -99,6 +99,8 @@ export function decryptEndpointSecret(
 
 export interface WebhookEndpoint {
   id: string;
+  /** The vendor whose events it receives; null = the operator's (every event). */
+  vendorId: string | null;
   url: string;
   /** Subscribed event types; empty = every type. */
   events: EventType[];
@@ -150,6 +152,7 @@ function checkEvents(events: readonly string[]): EventType[] {
 
 interface EndpointRow {
   id: string;
+  vendor_id: string | null;
   url: string;
   events: EventType[];
   active: boolean;
@@ -162,6 +165,7 @@ interface EndpointRow {
 function toEndpoint(row: EndpointRow): WebhookEndpoint {
   return {
     id: row.id,
+    vendorId: row.vendor_id,
     url: row.url,
     events: row.events,
     active: row.active,
@@ -172,52 +176,72 @@ function toEndpoint(row: EndpointRow): WebhookEndpoint {
   };
 }
 
-const ENDPOINT_SELECT = `SELECT e.id, e.url, e.events, e.active, e.created_at,
+const ENDPOINT_SELECT = `SELECT e.id, e.vendor_id, e.url, e.events, e.active, e.created_at,
     count(o.id) FILTER (WHERE o.delivered_at IS NULL AND o.failed_at IS NULL)::bigint AS pending,
     count(o.id) FILTER (WHERE o.delivered_at IS NOT NULL)::bigint AS delivered,
     count(o.id) FILTER (WHERE o.failed_at IS NOT NULL)::bigint AS failed
   FROM webhook_endpoints e LEFT JOIN webhook_outbox o ON o.endpoint_id = e.id`;
 
-/** Webhook endpoints (admin API): the secret is returned once, at creation. */
+/**
+ * Webhook endpoints (admin API): the secret is returned once, at creation. `vendorId`
+ * scopes every call to one vendor's endpoints (a vendor's admin token): another vendor's
+ * endpoint is not found. Undefined = the operator, who sees and manages every endpoint.
+ */
 export function webhooksService(db: Db, secrets: Secrets) {
-  async function get(id: string): Promise<WebhookEndpoint | undefined> {
-    const [row] = await db.query<EndpointRow>(`${ENDPOINT_SELECT} WHERE e.id = $1 GROUP BY e.id`, [
-      id,
-    ]);
+  async function get(id: string, vendorId?: string): Promise<WebhookEndpoint | undefined> {
+    const [row] = await db.query<EndpointRow>(
+      `${ENDPOINT_SELECT} WHERE e.id = $1 AND ($2::text IS NULL OR e.vendor_id = $2)
+        GROUP BY e.id`,
+      [id, vendorId ?? null],
+    );
     return row ? toEndpoint(row) : undefined;
   }
 
   return {
+    /** An endpoint made for a vendor receives only the events of that vendor's products. */
     async create(
       input: { url: string; events?: readonly string[] | undefined },
       now: Date,
+      vendorId?: string,
     ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
       const url = checkUrl(input.url);
       const events = checkEvents(input.events ?? []);
       const id = newId('whe');
       const secret = newWebhookSecret();
       await db.query(
-        `INSERT INTO webhook_endpoints (id, url, secret, events, created_at) VALUES ($1, $2, $3, $4, $5)`,
-        [id, url, encryptEndpointSecret(secrets, id, secret), JSON.stringify(events), now],
+        `INSERT INTO webhook_endpoints (id, url, secret, events, created_at, vendor_id)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          id,
+          url,
+          encryptEndpointSecret(secrets, id, secret),
+          JSON.stringify(events),
+          now,
+          vendorId ?? null,
+        ],
       );
       return { endpoint: (await get(id))!, secret };
     },
 
     get,
 
-    async list(): Promise<WebhookEndpoint[]> {
+    async list(vendorId?: string): Promise<WebhookEndpoint[]> {
       const rows = await db.query<EndpointRow>(
-        `${ENDPOINT_SELECT} GROUP BY e.id ORDER BY e.created_at, e.id`,
+        `${ENDPOINT_SELECT} WHERE ($1::text IS NULL OR e.vendor_id = $1)
+          GROUP BY e.id ORDER BY e.created_at, e.id`,
+        [vendorId ?? null],
       );
       return rows.map(toEndpoint);
     },
 
     /** Deletes the endpoint and its messages (delivered or not): nothing more goes out. */
-    async remove(id: string): Promise<boolean> {
+    async remove(id: string, vendorId?: string): Promise<boolean> {
       return db.transaction(async (tx) => {
-        const found = await tx.query('SELECT id FROM webhook_endpoints WHERE id = $1 FOR UPDATE', [
-          id,
-        ]);
+        const found = await tx.query(
+          `SELECT id FROM webhook_endpoints WHERE id = $1 AND ($2::text IS NULL OR vendor_id = $2)
+             FOR UPDATE`,
+          [id, vendorId ?? null],
+        );
         if (found.length === 0) return false;
         await tx.query('DELETE FROM webhook_outbox WHERE endpoint_id = $1', [id]);
         await tx.query('DELETE FROM webhook_endpoints WHERE id = $1', [id]);

@@ -101,6 +101,33 @@ table.table-scroll { display: block; }
 .table-scroll table { margin: 0; }
 td form { margin: 0; }
 .meter { font-variant-numeric: tabular-nums; }
+/* The storefront's vendor shelves, the portal's own navigation, small "test" tags. */
+.shelf h2 { margin-bottom: 0.25rem; }
+.portal-nav ul { display: flex; flex-wrap: wrap; gap: 0.25rem 1.25rem; list-style: none; margin: 0 0 1.25rem; padding: 0 0 0.5rem; border-bottom: 1px solid var(--border); }
+.portal-nav a[aria-current="page"] { font-weight: 700; color: var(--text); text-decoration: none; }
+.tag { display: inline-block; padding: 0 0.4rem; border: 1px solid var(--warning-border); border-radius: 0.25rem; background: var(--warning-bg); font-size: 0.8125rem; font-weight: 600; }
+.signed-in-as { margin: 0; color: var(--muted); }
+/* Invoices and credit notes (views/invoice.ts): two parties side by side where there is room. */
+.invoice-meta { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.25rem 1.5rem; }
+.invoice-meta dt { font-weight: 600; }
+.invoice-meta dd { margin: 0; min-width: 0; }
+.invoice-parties { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 0 2rem; }
+/* The vendor dashboard's chart (views/vendor-chart.ts): colours here, not in the SVG. */
+.sales-chart { margin: 0 0 1rem; max-width: 40rem; }
+.sales-chart svg { display: block; width: 100%; height: auto; }
+.sales-chart figcaption { color: var(--muted); font-size: 0.9375rem; }
+.chart-bar { fill: var(--accent); }
+.chart-bar:hover { fill: var(--accent-dark); }
+.chart-axis { stroke: var(--text); stroke-width: 1; }
+.chart-grid { stroke: var(--border); stroke-width: 0.5; stroke-dasharray: 2 2; }
+.chart-label { fill: var(--muted); font-size: 8px; font-family: inherit; }
+.chart-table summary { cursor: pointer; color: var(--accent); margin: 0 0 0.5rem; }
+/* Printing a document: the page's frame and links stay off the paper. */
+@media print {
+  .site-header, .site-footer, .skip-link, .portal-nav, body > .test-banner, .invoice a[download] { display: none !important; }
+  main { max-width: none; padding: 0; }
+  .table-scroll { overflow: visible; }
+}
 /*
  * Phones (360–414 px): nothing may make the page wider than the screen. Less padding, one
  * column for label/value lists, tighter tables (headers and actions wrap already).

@@ -9,6 +9,7 @@ import { html } from './html.js';
 
 const ACTION_LABELS: Record<string, string> = {
   'order.refunded': 'Refunded order',
+  'order.charged_back': 'Chargeback of order',
   'license.revoked': 'Revoked license',
   'receipt.resent': 'Re-sent receipt of order',
   'webhook.redelivered': 'Redelivered webhook message',

@@ -155,13 +155,24 @@ ${activityTable(frame, page.activity, 'order-activity', 'Admin actions on this o
 export interface RefundFormValues {
   reason: string;
   revokeLicense: boolean;
+  /** As typed, in the currency's major units ("12.50"); empty = everything left. */
+  amount: string;
 }
 
 export function refundConfirmPage(
   frame: AdminFrame & { csrfToken: string },
-  page: { order: AdminOrder; values: RefundFormValues; errors: readonly FieldError[] },
+  page: {
+    order: AdminOrder;
+    values: RefundFormValues;
+    errors: readonly FieldError[];
+    /** Minor units not refunded yet (partial refunds leave the order paid). */
+    left: number;
+    /** The order's provider returns the money itself (it has a refund call). */
+    providerRefunds?: boolean;
+  },
 ): SafeHtml {
-  const { order, values, errors } = page;
+  const { order, values, errors, left } = page;
+  const leftText = formatMoney(left, order.amount.currency);
   const action = `${frame.base}/orders/${order.id}/refund`;
   const revokeHint: HtmlValue =
     order.licenseId &&
@@ -174,10 +185,11 @@ export function refundConfirmPage(
 ${errorSummary(errors)}
 <dl class="summary">
 <dt>Customer</dt><dd>${order.customerEmail}</dd>
-<dt>Amount refunded</dt><dd>${amountOf(order)} (the whole order)</dd>
+<dt>Paid</dt><dd>${amountOf(order)}</dd>
+<dt>Left to refund</dt><dd>${leftText}</dd>
 <dt>What</dt><dd>${order.productId} · ${order.planId} (${order.kind})</dd>
 </dl>
-<p class="warning">${refundMoneyNote(order)}</p>
+<p class="warning">${page.providerRefunds ? `This order was paid through ${order.provider}: once the refund is booked the store asks ${order.provider} to return the money; if ${order.provider} refuses, the order's page says so and you return it there by hand.` : refundMoneyNote(order)}</p>
 <form method="post" action="${action}" data-submit-once>
 ${csrfField(frame.csrfToken)}
 <input type="hidden" name="confirm" value="refund">
@@ -186,9 +198,15 @@ ${csrfField(frame.csrfToken)}
 ${fieldError(errors, 'reason')}
 <input type="text" id="reason" name="reason" maxlength="500" autocomplete="off" value="${values.reason}"${attrs(describedBy(errors, 'reason'))}>
 </div>
+<div class="field">
+<label for="amount">Amount to refund (optional)</label>
+<span class="hint" id="amount-hint">In ${order.amount.currency}, like 12.50. Leave it empty to refund everything left (${leftText}); a smaller amount is a partial refund and the order stays paid.</span>
+${fieldError(errors, 'amount')}
+<input type="text" id="amount" name="amount" inputmode="decimal" maxlength="20" autocomplete="off" value="${values.amount}"${attrs(describedBy(errors, 'amount', 'amount-hint'))}>
+</div>
 ${revokeHint}
 <div class="actions">
-<button type="submit" class="danger">Refund ${amountOf(order)}</button>
+<button type="submit" class="danger">Refund${values.amount === '' ? html` ${leftText}` : ''}</button>
 <a href="${frame.base}/orders/${order.id}">Keep the order as it is</a>
 </div>
 </form>`;

@@ -4,14 +4,17 @@ import type { Plan, Product } from '../schemas/catalogue.js';
 import type { QuotaState } from '../schemas/usage.js';
 import type { DeviceDetails } from '../services/activation.js';
 import type { Attachment } from '../services/attachments.js';
+import { cycleOf, twinOf } from '../services/billing-cycles.js';
 import type { LicenseView, PendingChangeView } from '../services/licensing.js';
 import { planTotal } from '../services/licensing.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../services/plan-changes.js';
+import { cycleChoice, offeredPlans, offerOf, otherCycleText } from './billing-cycle-choice.js';
 import { formatCount, formatMoney, planPrice, statusLabel, time } from './format.js';
 import type { HtmlValue, SafeHtml } from './html.js';
 import { attrs, html } from './html.js';
 import type { FieldError } from './layout.js';
 import { describedBy, errorSummary, fieldError, layout, notice } from './layout.js';
+import { portalNav } from './portal-licenses.js';
 
 /**
  * The customer portal: sign-in with the license key, then the license (plan, status,
@@ -181,7 +184,13 @@ function formatBytes(size: number): string {
 function changePlanForm(data: LicensePageData): HtmlValue {
   const blocked = planChangeBlocked(data);
   if (blocked) return html`<p>${blocked}</p>`;
-  const targets = data.product.plans.filter((plan) => plan.id !== data.plan.id || plan.perSeat);
+  // An offer billed both ways is one choice (views/billing-cycle-choice.ts); the customer's
+  // own offer stays a choice when its other cycle can be switched to.
+  const plans = data.product.plans;
+  const ownOffer = offerOf(plans, data.plan.id).planId;
+  const targets = offeredPlans(plans).filter(
+    (plan) => plan.id !== ownOffer || plan.perSeat || twinOf(plan, plans) !== undefined,
+  );
   if (targets.length === 0) return html`<p>There is no other plan to change to.</p>`;
   const perSeat = targets.some((plan) => plan.perSeat);
   return html`<form method="get" action="/portal/plan">
@@ -198,12 +207,12 @@ ${targets.map(
     // A single plan to change to is no choice: it is selected already.
     checked: targets.length === 1,
   })}>
-<label for="change-${plan.id}">${plan.name}${plan.id === data.plan.id && ' (change the seats)'} – ${planPrice(plan)}</label>
+<label for="change-${plan.id}">${plan.name}${plan.id === data.plan.id && plan.perSeat && ' (change the seats)'}${plan.id === ownOffer && !plan.perSeat && ' (your plan: change how it is billed)'} – ${planPrice(plan)}${otherCycleText(plan, plans)}</label>
 </div>
 `,
 )}
 </fieldset>
-${
+${cycleChoice({ plans, checked: cycleOf(data.plan) ?? undefined, errors: [] })}${
   perSeat &&
   html`<div class="field">
 <label for="change-seats">Number of seats</label>
@@ -220,6 +229,7 @@ export function licensePage(data: LicensePageData): SafeHtml {
   const { license, product, plan } = data;
   const cancelReason = cancelBlocked(data);
   const body = html`<h1>Your ${product.name} license</h1>
+${portalNav('license')}
 ${notice(data.notice)}
 ${
   !data.paid &&

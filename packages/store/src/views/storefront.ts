@@ -1,5 +1,6 @@
 import type { Plan, Product } from '../schemas/catalogue.js';
 import type { LicenseView, OrderView } from '../services/licensing.js';
+import { cycleChoice, offeredPlans, offerOf, otherCycleText } from './billing-cycle-choice.js';
 import { describeQuota, formatMoney, planPrice, statusLabel, time } from './format.js';
 import type { SafeHtml } from './html.js';
 import { attrs, html } from './html.js';
@@ -8,31 +9,56 @@ import { describedBy, errorSummary, fieldError, layout } from './layout.js';
 
 /** The storefront: the product list, a product's plans with the checkout form, the confirmation. */
 
-export function productsPage(options: { products: Product[]; vendor: string }): SafeHtml {
-  const { products } = options;
-  return layout({
-    title: 'Products',
-    vendor: options.vendor,
-    body: html`<h1>Products</h1>
-${
-  products.length === 0
-    ? html`<p>There is nothing for sale yet.</p>`
-    : html`<ul class="cards">
-${products.map((product) => {
+/** A product's card; `level` is its heading's (2 in a flat list, 3 under a vendor's heading). */
+function productCard(product: Product, level: 2 | 3): SafeHtml {
   const paid = product.plans.filter((plan) => !plan.free);
   const cheapest = paid.reduce<Plan | undefined>(
     (best, plan) => (best === undefined || plan.price.amount < best.price.amount ? plan : best),
     undefined,
   );
+  const link = html`<a href="/products/${product.id}">${product.name}</a>`;
   return html`<li class="card">
-<h2><a href="/products/${product.id}">${product.name}</a></h2>
+${level === 2 ? html`<h2>${link}</h2>` : html`<h3>${link}</h3>`}
 <p>${product.description}</p>
-<p>${product.plans.length} ${product.plans.length === 1 ? 'plan' : 'plans'}${product.plans.some((plan) => plan.free) ? ', including a free one' : ''}${cheapest && html`; paid plans from ${planPrice(cheapest)}`}.</p>
+<p>${offeredPlans(product.plans).length} ${offeredPlans(product.plans).length === 1 ? 'plan' : 'plans'}${product.plans.some((plan) => plan.free) ? ', including a free one' : ''}${cheapest && html`; paid plans from ${planPrice(cheapest)}`}.</p>
 <p><a href="/products/${product.id}" aria-label="${`See the plans of ${product.name}`}">See the plans</a></p>
 </li>
 `;
-})}
-</ul>`
+}
+
+/** The products of one vendor, in the storefront's grouping. */
+export interface VendorShelf {
+  vendorId: string;
+  vendorName: string;
+  products: Product[];
+}
+
+/**
+ * The products, by vendor: one shelf (a store selling for itself alone) is the plain list
+ * it always was; several get a heading each, named by the vendor, with the products under it.
+ */
+export function productsPage(options: { shelves: VendorShelf[]; vendor: string }): SafeHtml {
+  const shelves = options.shelves.filter((shelf) => shelf.products.length > 0);
+  const list = (products: Product[], level: 2 | 3) =>
+    html`<ul class="cards">
+${products.map((product) => productCard(product, level))}
+</ul>`;
+  return layout({
+    title: 'Products',
+    vendor: options.vendor,
+    body: html`<h1>Products</h1>
+${
+  shelves.length === 0
+    ? html`<p>There is nothing for sale yet.</p>`
+    : shelves.length === 1
+      ? list(shelves[0]!.products, 2)
+      : shelves.map(
+          (shelf) => html`<section class="shelf" aria-labelledby="vendor-${shelf.vendorId}">
+<h2 id="vendor-${shelf.vendorId}">${shelf.vendorName}</h2>
+${list(shelf.products, 3)}
+</section>
+`,
+        )
 }`,
   });
 }
@@ -40,6 +66,8 @@ ${products.map((product) => {
 /** What the checkout form shows: the values sent back after an error, and its tokens. */
 export interface CheckoutFormState {
   planId?: string | undefined;
+  /** 'month' or 'year' for plans offered both ways (views/billing-cycle-choice.ts). */
+  billingCycle?: string | undefined;
   email?: string | undefined;
   seats?: string | undefined;
   trial?: boolean | undefined;
@@ -69,6 +97,8 @@ export function productPage(options: {
   form: CheckoutFormState;
   vendor: string;
   testMode: boolean;
+  /** The order is paid on the processor's own page (Stripe Checkout) after this form. */
+  paysElsewhere?: boolean | undefined;
 }): SafeHtml {
   const { product, form } = options;
   const errors = form.errors;
@@ -89,7 +119,7 @@ ${
 <fieldset${attrs({ 'aria-describedby': errors.some((e) => e.field === planField) ? `${planField}-error` : undefined })}>
 <legend>Choose a plan</legend>
 ${fieldError(errors, planField)}
-${plans.map(
+${offeredPlans(plans).map(
   (plan) => html`<div class="plan-option">
 <input${attrs({
     type: 'radio',
@@ -98,10 +128,10 @@ ${plans.map(
     value: plan.id,
     required: true,
     // ?plan= preselects; a product with a single plan has nothing to choose.
-    checked: form.planId === plan.id || plans.length === 1,
+    checked: offerOf(plans, form.planId).planId === plan.id || offeredPlans(plans).length === 1,
     'aria-describedby': `plan-${plan.id}-details`,
   })}>
-<label for="plan-${plan.id}">${plan.name} – ${planPrice(plan)}</label>
+<label for="plan-${plan.id}">${plan.name} – ${planPrice(plan)}${otherCycleText(plan, plans)}</label>
 <div class="details" id="plan-${plan.id}-details">
 <p>${plan.description}</p>
 ${planDetails(plan)}
@@ -110,9 +140,16 @@ ${planDetails(plan)}
 `,
 )}
 </fieldset>
-<div class="field">
+${cycleChoice({
+  plans,
+  checked:
+    form.billingCycle === 'year' || form.billingCycle === 'month'
+      ? form.billingCycle
+      : offerOf(plans, form.planId).cycle,
+  errors,
+})}<div class="field">
 <label for="email">Email address</label>
-<span class="hint" id="email-hint">For your receipt. Your license key is shown on the next page, not emailed.</span>
+<span class="hint" id="email-hint">${options.paysElsewhere ? 'For your receipt, which brings your license key. You pay on the next page.' : 'For your receipt. Your license key is shown on the next page, not emailed.'}</span>
 ${fieldError(errors, 'email')}
 <input${attrs({
         type: 'email',

@@ -8,6 +8,10 @@ import { offlineRequests } from './0007_offline_requests.js';
 import { logQueueByHash } from './0008_log_queue_by_hash.js';
 import { adminScreen } from './0009_admin_screen.js';
 import { marketplace } from './0010_marketplace.js';
+import { vendorTenancy } from './0011_vendor_tenancy.js';
+import { billingCycles } from './0012_billing_cycles.js';
+import { refundOutcomes } from './0014_refund_outcomes.js';
+import { vendorSessions } from './0015_vendor_sessions.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -25,4 +29,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 8, name: 'log_queue_by_hash', sql: logQueueByHash },
   { version: 9, name: 'admin_screen', sql: adminScreen },
   { version: 10, name: 'marketplace', sql: marketplace },
+  { version: 11, name: 'vendor_tenancy', sql: vendorTenancy },
+  { version: 12, name: 'billing_cycles', sql: billingCycles },
+  { version: 14, name: 'refund_outcomes', sql: refundOutcomes },
+  { version: 15, name: 'vendor_sessions', sql: vendorSessions },
 ];

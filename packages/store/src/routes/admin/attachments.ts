@@ -21,6 +21,12 @@ import {
   registerFile,
   uploadFile,
 } from '../../services/attachments.js';
+import {
+  assertProductInScope,
+  assertRowInScope,
+  scopedProductIds,
+  VENDOR_ACCESS,
+} from './scope.js';
 
 function attachmentJson(attachment: Attachment) {
   return { ...attachment, createdAt: attachment.createdAt.toISOString() };
@@ -28,7 +34,9 @@ function attachmentJson(attachment: Attachment) {
 
 /**
  * Attachments: upload a file (raw body, streamed to disk, up to the configured maximum),
- * register a file already in dataDir/files, list, delete (the row; the file stays).
+ * register a file already in dataDir/files, list, delete (the row; the file stays). A
+ * vendor token lists, uploads and deletes its own products' files; registering a file
+ * already on the server's disk is the operator's (the disk is the store's, not a vendor's).
  */
 export default async function attachments(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -37,6 +45,7 @@ export default async function attachments(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/attachments',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Attachments of every product (or one)',
@@ -54,9 +63,15 @@ export default async function attachments(instance: FastifyInstance) {
         },
       },
     },
-    async (request) => ({
-      attachments: (await listAttachments(fastify.db, request.query.productId)).map(attachmentJson),
-    }),
+    async (request) => {
+      const owned = await scopedProductIds(request);
+      const found = await listAttachments(fastify.db, request.query.productId);
+      return {
+        attachments: found
+          .filter((attachment) => !owned || owned.includes(attachment.productId))
+          .map(attachmentJson),
+      };
+    },
   );
 
   fastify.post(
@@ -90,6 +105,7 @@ export default async function attachments(instance: FastifyInstance) {
     uploads.post(
       '/v1/admin/attachments/upload',
       {
+        config: VENDOR_ACCESS,
         schema: {
           tags,
           summary: 'Upload a file (Content-Type: application/octet-stream)',
@@ -113,6 +129,12 @@ export default async function attachments(instance: FastifyInstance) {
           reply.header('connection', 'close');
           return new StoreError('PAYLOAD_TOO_LARGE');
         };
+        // Another vendor's product: refused before the body is read, so the connection
+        // closes like for a too-large upload.
+        await assertProductInScope(request, request.query.productId).catch((error) => {
+          reply.header('connection', 'close');
+          throw error;
+        });
         const declared = Number(request.headers['content-length']);
         if (declared > fastify.config.operations.attachments.maxUploadBytes) throw refuse();
         try {
@@ -133,6 +155,7 @@ export default async function attachments(instance: FastifyInstance) {
   fastify.delete(
     '/v1/admin/attachments/:attachmentId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Remove an attachment (its file stays on disk)',
@@ -148,6 +171,8 @@ export default async function attachments(instance: FastifyInstance) {
       },
     },
     async (request) => {
+      const { attachmentId } = request.params;
+      await assertRowInScope(request, 'attachments', attachmentId, 'ATTACHMENT_NOT_FOUND');
       if (!(await deleteAttachment(fastify.db, request.params.attachmentId)))
         throw new StoreError('ATTACHMENT_NOT_FOUND');
       return { deleted: true as const };

@@ -21,6 +21,10 @@ import { QuotaState } from '../../schemas/usage.js';
 import { getLicenseDetail, listLicenses } from '../../services/admin.js';
 import { revokeLicense } from '../../services/revocations.js';
 import { quotaStates } from '../../services/usage.js';
+import { assertRowInScope, scopedProductIds, VENDOR_ACCESS } from './scope.js';
+
+/** Another vendor's license reads exactly as a missing one. */
+const NO_LICENSE = ['NOT_FOUND', 'No such license.'] as const;
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -53,7 +57,10 @@ function licenseJson(license: LicenseRecord & { customerEmail: string }) {
   };
 }
 
-/** Licenses: list with filters, one license with devices and quotas, revoke. */
+/**
+ * Licenses: list with filters, one license with devices and quotas, revoke. Open to vendor
+ * tokens for the licenses of their own products.
+ */
 export default async function licenses(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['admin'];
@@ -77,6 +84,7 @@ export default async function licenses(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/licenses',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Licenses, newest first',
@@ -106,6 +114,7 @@ export default async function licenses(instance: FastifyInstance) {
       const { limit, status, ...filters } = request.query;
       const page = await listLicenses(fastify.db, {
         ...filters,
+        productIds: await scopedProductIds(request),
         status: status as LicenseRecord['status'] | undefined,
         limit: pageLimit(limit),
       });
@@ -116,6 +125,7 @@ export default async function licenses(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/licenses/:licenseId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'One license with its devices, tokens and quotas',
@@ -130,12 +140,16 @@ export default async function licenses(instance: FastifyInstance) {
         },
       },
     },
-    async (request) => detail(request.params.licenseId),
+    async (request) => {
+      await assertRowInScope(request, 'licenses', request.params.licenseId, ...NO_LICENSE);
+      return detail(request.params.licenseId);
+    },
   );
 
   fastify.post(
     '/v1/admin/licenses/:licenseId/revoke',
     {
+      config: VENDOR_ACCESS,
       bodyLimit: 4 * 1024,
       // The body is optional: no body reads as {}.
       preValidation: emptyBodyAsObject,
@@ -160,6 +174,7 @@ export default async function licenses(instance: FastifyInstance) {
     },
     async (request) => {
       const { licenseId } = request.params;
+      await assertRowInScope(request, 'licenses', licenseId, ...NO_LICENSE);
       const exists = await getLicenseDetail(fastify.db, licenseId);
       if (!exists) throw new StoreError('NOT_FOUND', 'No such license.');
       await revokeLicense(

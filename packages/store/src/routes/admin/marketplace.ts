@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
+import { vendorScope } from '../../lib/auth.js';
 import { invoicePdf } from '../../marketplace/invoice-pdf.js';
 import { type Invoice, invoiceById, listInvoices } from '../../marketplace/invoices.js';
 import {
@@ -42,6 +43,7 @@ import {
   VendorId,
   VendorTerms,
 } from '../../schemas/marketplace.js';
+import { assertVendorInScope, VENDOR_ACCESS } from './scope.js';
 
 function vendorJson(vendor: Vendor) {
   return { ...vendor, createdAt: vendor.createdAt.toISOString() };
@@ -68,7 +70,11 @@ export function invoiceJson(invoice: Invoice) {
   return { ...invoice, issuedAt: invoice.issuedAt.toISOString() };
 }
 
-/** The marketplace under /v1/admin: vendors, payout runs and statements, invoices. */
+/**
+ * The marketplace under /v1/admin: vendors, payout runs and statements, invoices. A vendor
+ * token reads its own vendor record, payouts and invoices (another vendor's: not found);
+ * everything that changes terms or moves money is the operator's.
+ */
 export default async function marketplace(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['admin: marketplace'];
@@ -124,6 +130,7 @@ export default async function marketplace(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/vendors/:vendorId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'A vendor with its balances (available, on hold, in payouts, paid out)',
@@ -136,6 +143,7 @@ export default async function marketplace(instance: FastifyInstance) {
       },
     },
     async (request) => {
+      assertVendorInScope(request, request.params.vendorId, 'VENDOR_NOT_FOUND');
       const vendor = await vendorById(fastify.db, request.params.vendorId);
       if (!vendor) throw new StoreError('VENDOR_NOT_FOUND');
       const balances = await vendorBalances(fastify.db, vendor.id, now());
@@ -196,6 +204,8 @@ export default async function marketplace(instance: FastifyInstance) {
     },
     async (request) => {
       await assignProduct(fastify.db, request.params.productId, request.body.vendorId);
+      // Its next token is signed by the new vendor's issuer, at once on this instance.
+      fastify.keys.vendorKeys?.forget(request.params.productId);
       return { productId: request.params.productId, vendorId: request.body.vendorId };
     },
   );
@@ -243,6 +253,7 @@ export default async function marketplace(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/payouts',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Payouts, newest first',
@@ -260,7 +271,8 @@ export default async function marketplace(instance: FastifyInstance) {
     async (request) => ({
       payouts: (
         await listPayouts(fastify.db, {
-          vendorId: request.query.vendorId,
+          // A vendor token lists its own payouts whatever vendorId it asks for.
+          vendorId: vendorScope(request) ?? request.query.vendorId,
           limit: pageLimit(request.query.limit),
         })
       ).map(payoutJson),
@@ -270,6 +282,7 @@ export default async function marketplace(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/payouts/:payoutId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'A payout and its statement (JSON; `?format=csv` for CSV)',
@@ -296,6 +309,7 @@ export default async function marketplace(instance: FastifyInstance) {
     async (request, reply) => {
       const payout = await payoutById(fastify.db, request.params.payoutId);
       if (!payout) throw new StoreError('PAYOUT_NOT_FOUND');
+      assertVendorInScope(request, payout.vendorId, 'PAYOUT_NOT_FOUND');
       const lines = await payoutStatement(fastify.db, payout.id);
       if (request.query.format === 'csv') {
         reply.header('content-type', 'text/csv; charset=utf-8');
@@ -339,6 +353,7 @@ export default async function marketplace(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/invoices',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Invoices and credit notes, newest first',
@@ -360,7 +375,7 @@ export default async function marketplace(instance: FastifyInstance) {
     async (request) => ({
       invoices: (
         await listInvoices(fastify.db, {
-          vendorId: request.query.vendorId,
+          vendorId: vendorScope(request) ?? request.query.vendorId,
           orderId: request.query.orderId,
           limit: pageLimit(request.query.limit),
         })
@@ -371,6 +386,7 @@ export default async function marketplace(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/invoices/:invoiceId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'One invoice or credit note (JSON; `?format=pdf` for the PDF)',
@@ -395,6 +411,7 @@ export default async function marketplace(instance: FastifyInstance) {
     async (request, reply) => {
       const invoice = await invoiceById(fastify.db, request.params.invoiceId);
       if (!invoice) throw new StoreError('INVOICE_NOT_FOUND');
+      assertVendorInScope(request, invoice.vendorId, 'INVOICE_NOT_FOUND');
       if (request.query.format === 'pdf') return sendInvoicePdf(reply, invoice);
       return invoiceJson(invoice);
     },

@@ -23,6 +23,7 @@ import {
   OfflineAnswerResponse,
   OfflineBody,
 } from '../api/offline.js';
+import { assertRowInScope, VENDOR_ACCESS } from './scope.js';
 
 /**
  * Offline activation for a vendor's support desk: the customer sends the request their
@@ -36,6 +37,7 @@ export default async function offline(instance: FastifyInstance) {
     '/v1/admin/licenses/:licenseId/offline',
     {
       bodyLimit: OFFLINE_BODY_LIMIT,
+      config: VENDOR_ACCESS,
       schema: {
         tags: ['admin'],
         summary: 'Answer an offline activation or refresh request for a license',
@@ -65,6 +67,14 @@ export default async function offline(instance: FastifyInstance) {
       },
     },
     async (request) => {
+      // A vendor's support desk answers for its own products' licenses only.
+      await assertRowInScope(
+        request,
+        'licenses',
+        request.params.licenseId,
+        'NOT_FOUND',
+        'No such license.',
+      );
       const license = await licensesRepository(fastify.db).byId(request.params.licenseId);
       if (!license) throw new StoreError('NOT_FOUND', 'No such license.');
       return answerBody(fastify, license, request.body);

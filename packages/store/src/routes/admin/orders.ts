@@ -17,6 +17,7 @@ import { errorResponses } from '../../schemas/error-responses.js';
 import type { AdminOrder as Order } from '../../services/admin.js';
 import { getOrder, listOrders } from '../../services/admin.js';
 import { markOrderPaid } from '../../services/checkout.js';
+import { assertRowInScope, scopedProductIds, VENDOR_ACCESS } from './scope.js';
 
 function orderJson(order: Order) {
   return {
@@ -26,7 +27,10 @@ function orderJson(order: Order) {
   };
 }
 
-/** Orders: list with filters, one order, mark a pending (manual) order paid. */
+/**
+ * Orders: list with filters, one order, mark a pending (manual) order paid. A vendor token
+ * reads its own products' orders; marking paid (money the store received) is the operator's.
+ */
 export default async function orders(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['admin'];
@@ -34,6 +38,7 @@ export default async function orders(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/orders',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Orders, newest first',
@@ -66,6 +71,7 @@ export default async function orders(instance: FastifyInstance) {
       const { test, limit, ...filters } = request.query;
       const page = await listOrders(fastify.db, {
         ...filters,
+        productIds: await scopedProductIds(request),
         test: test === undefined ? undefined : test === 'true',
         limit: pageLimit(limit),
       });
@@ -76,6 +82,7 @@ export default async function orders(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/orders/:orderId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'One order',
@@ -88,6 +95,7 @@ export default async function orders(instance: FastifyInstance) {
       },
     },
     async (request) => {
+      await assertRowInScope(request, 'orders', request.params.orderId, 'ORDER_NOT_FOUND');
       const order = await getOrder(fastify.db, request.params.orderId);
       if (!order) throw new StoreError('ORDER_NOT_FOUND');
       return orderJson(order);

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
+import { vendorScope } from '../../lib/auth.js';
 import {
   ADMIN_ROUTE,
   ADMIN_VALIDATED,
@@ -23,6 +24,7 @@ import type {
   WebhookMessage as Message,
 } from '../../services/webhooks.js';
 import { webhooksService } from '../../services/webhooks.js';
+import { VENDOR_ACCESS } from './scope.js';
 
 function endpointJson(endpoint: Endpoint) {
   return { ...endpoint, createdAt: endpoint.createdAt.toISOString() };
@@ -38,7 +40,11 @@ function messageJson(message: Message) {
   };
 }
 
-/** Webhook endpoints: create (the secret is shown once), list, inspect deliveries, delete. */
+/**
+ * Webhook endpoints: create (the secret is shown once), list, inspect deliveries, delete.
+ * Open to vendor tokens: a vendor's endpoints are its own, get only its products' events,
+ * and another vendor's endpoint is not found.
+ */
 export default async function webhooks(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
   const service = webhooksService(fastify.db, fastify.secrets);
@@ -48,6 +54,7 @@ export default async function webhooks(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/webhooks',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Webhook endpoints with delivery counts',
@@ -61,12 +68,15 @@ export default async function webhooks(instance: FastifyInstance) {
         },
       },
     },
-    async () => ({ endpoints: (await service.list()).map(endpointJson) }),
+    async (request) => ({
+      endpoints: (await service.list(vendorScope(request))).map(endpointJson),
+    }),
   );
 
   fastify.post(
     '/v1/admin/webhooks',
     {
+      config: VENDOR_ACCESS,
       bodyLimit: 8 * 1024,
       schema: {
         tags,
@@ -83,7 +93,11 @@ export default async function webhooks(instance: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { endpoint, secret } = await service.create(request.body, fastify.clock.now());
+      const { endpoint, secret } = await service.create(
+        request.body,
+        fastify.clock.now(),
+        vendorScope(request),
+      );
       return reply.status(201).send({ endpoint: endpointJson(endpoint), secret });
     },
   );
@@ -91,6 +105,7 @@ export default async function webhooks(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/webhooks/:endpointId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'One endpoint',
@@ -103,7 +118,7 @@ export default async function webhooks(instance: FastifyInstance) {
       },
     },
     async (request) => {
-      const endpoint = await service.get(request.params.endpointId);
+      const endpoint = await service.get(request.params.endpointId, vendorScope(request));
       if (!endpoint) throw new StoreError('WEBHOOK_ENDPOINT_NOT_FOUND');
       return endpointJson(endpoint);
     },
@@ -112,6 +127,7 @@ export default async function webhooks(instance: FastifyInstance) {
   fastify.get(
     '/v1/admin/webhooks/:endpointId/messages',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Recent messages of an endpoint and their delivery state',
@@ -131,7 +147,7 @@ export default async function webhooks(instance: FastifyInstance) {
       },
     },
     async (request) => {
-      if (!(await service.get(request.params.endpointId)))
+      if (!(await service.get(request.params.endpointId, vendorScope(request))))
         throw new StoreError('WEBHOOK_ENDPOINT_NOT_FOUND');
       const messages = await service.messages(
         request.params.endpointId,
@@ -144,6 +160,7 @@ export default async function webhooks(instance: FastifyInstance) {
   fastify.delete(
     '/v1/admin/webhooks/:endpointId',
     {
+      config: VENDOR_ACCESS,
       schema: {
         tags,
         summary: 'Delete an endpoint and its undelivered messages',
@@ -159,7 +176,7 @@ export default async function webhooks(instance: FastifyInstance) {
       },
     },
     async (request) => {
-      if (!(await service.remove(request.params.endpointId)))
+      if (!(await service.remove(request.params.endpointId, vendorScope(request))))
         throw new StoreError('WEBHOOK_ENDPOINT_NOT_FOUND');
       return { deleted: true as const };
     },

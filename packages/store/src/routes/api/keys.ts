@@ -28,6 +28,8 @@ export default async function keys(fastify: FastifyInstance) {
               roots: Type.Array(PublicJwk),
               issuers: Type.Array(
                 Type.Object({
+                  /** The vendor the issuer signs for (its certificate's `iss`). */
+                  vendor: Type.String(),
                   key: PublicJwk,
                   certificate: Type.String(),
                   expiresAt: Type.String(),
@@ -41,7 +43,7 @@ export default async function keys(fastify: FastifyInstance) {
             },
             {
               description:
-                'The public keys: the root (embed it in apps), the current issuer key with its certificate, and the issuance log key.',
+                'The public keys: the root (embed it in apps), the issuer keys (the store’s and each vendor’s) with their certificates, and the issuance log key.',
             },
           ),
           ...errorResponses(EVERY_OPERATION),
@@ -50,15 +52,25 @@ export default async function keys(fastify: FastifyInstance) {
     },
     async () => {
       const { keys: storeKeys } = fastify;
+      // The store's own issuer first, then each vendor's (lib/vendor-keys.ts), all certified
+      // by the one root: an app trusting the root needs nothing more.
+      const vendors = (await storeKeys.vendorKeys?.published()) ?? [];
       return {
         vendor: storeKeys.vendor,
         roots: [storeKeys.rootPublicJwk],
         issuers: [
           {
+            vendor: storeKeys.vendor,
             key: { ...storeKeys.issuer.publicJwk, kid: storeKeys.issuer.kid },
             certificate: storeKeys.certificate,
             expiresAt: new Date(storeKeys.certificateExpiresAt * 1000).toISOString(),
           },
+          ...vendors.map((issuer) => ({
+            vendor: issuer.vendor,
+            key: issuer.key,
+            certificate: issuer.certificate,
+            expiresAt: new Date(issuer.expiresAt * 1000).toISOString(),
+          })),
         ],
         log: { origin: fastify.issuanceLog.origin, key: fastify.issuanceLog.verifierKey },
       };

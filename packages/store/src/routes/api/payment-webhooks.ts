@@ -16,6 +16,7 @@ import {
   VALIDATED,
 } from '../../schemas/error-responses.js';
 import { applyPaymentEvent } from '../../services/checkout.js';
+import { processorRefund } from '../../services/order-refunds.js';
 
 /**
  * Signed payment webhooks from real processors (payments/webhook.ts): Standard Webhooks
@@ -33,7 +34,7 @@ export default async function paymentWebhookRoutes(instance: FastifyInstance) {
       bodyLimit: 64 * 1024,
       schema: {
         tags: ['payments'],
-        summary: 'A payment processor reports an order paid or failed',
+        summary: 'A payment processor reports an order paid, failed, refunded or charged back',
         params: Type.Object({ provider: Identifier }),
         headers: Type.Object({
           'webhook-id': Type.Optional(Type.String({ maxLength: 256 })),
@@ -43,7 +44,14 @@ export default async function paymentWebhookRoutes(instance: FastifyInstance) {
         body: Type.Object({
           type: Type.String({ minLength: 1, maxLength: 100 }),
           data: Type.Optional(
-            Type.Object({ providerRef: Type.Optional(Type.String({ maxLength: 200 })) }),
+            Type.Object({
+              providerRef: Type.Optional(Type.String({ maxLength: 200 })),
+              // order.refunded / order.charged_back: minor units (absent: all that is left),
+              // the processor's id of the refund (booked once), and its reason.
+              amount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+              refundRef: Type.Optional(Type.String({ maxLength: 200 })),
+              reason: Type.Optional(Type.String({ maxLength: 500 })),
+            }),
           ),
         }),
         response: {
@@ -62,7 +70,7 @@ export default async function paymentWebhookRoutes(instance: FastifyInstance) {
           ...errorResponses(EVERY_OPERATION, VALIDATED, JSON_BODY, DATABASE, {
             401: ['WEBHOOK_SIGNATURE_INVALID'],
             404: ['NOT_FOUND', 'ORDER_NOT_FOUND'],
-            409: ['CONFLICT'],
+            409: ['CONFLICT', 'ORDER_NOT_REFUNDABLE', 'REFUND_TOO_LARGE'],
           }),
         },
       },
@@ -85,6 +93,26 @@ export default async function paymentWebhookRoutes(instance: FastifyInstance) {
       );
       if (problem)
         throw new StoreError('WEBHOOK_SIGNATURE_INVALID', `Webhook refused: ${problem}.`);
+      const type = request.body.type;
+      if (type === 'order.refunded' || type === 'order.charged_back') {
+        const data = request.body.data ?? {};
+        return {
+          received: true as const,
+          ...(await processorRefund(
+            { ...ctx, revocations: fastify.revocations },
+            {
+              provider,
+              eventId: request.headers['webhook-id']!,
+              type,
+              kind: type === 'order.refunded' ? 'refund' : 'chargeback',
+              providerRef: data.providerRef,
+              amount: data.amount,
+              refundRef: data.refundRef,
+              reason: data.reason,
+            },
+          )),
+        };
+      }
       const outcome = await applyPaymentEvent(ctx, {
         provider,
         webhookId: request.headers['webhook-id']!,

@@ -59,7 +59,7 @@ export default async function planChangeRoutes(instance: FastifyInstance) {
         tags: ['licensing'],
         summary: 'Preview (confirm: false) or change the plan',
         description:
-          'Upgrades take effect at once with a prorated charge; downgrades wait for the end of the period (a pending change carried in tokens as chg).',
+          'Upgrades take effect at once with a prorated charge; downgrades wait for the end of the period (a pending change carried in tokens as chg). With billingCycle, the plan’s offer on that cycle: month → year at once for the yearly price less the unused part of the month, year → month at the end of the paid year.',
         security: [{ bearer: [] }],
         headers: LicenseHeaders,
         body: PlanChangeBody,
@@ -70,7 +70,7 @@ export default async function planChangeRoutes(instance: FastifyInstance) {
           ),
           ...errorResponses(...CHANGE_ROUTE, {
             404: ['PLAN_NOT_FOUND'],
-            409: ['PLAN_CHANGE_INVALID', 'SEATS_IN_USE'],
+            409: ['PLAN_CHANGE_INVALID', 'SEATS_IN_USE', 'BILLING_CYCLE_NOT_OFFERED'],
           }),
         },
       },

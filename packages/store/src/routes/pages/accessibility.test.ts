@@ -1,8 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createVendorToken } from '../../services/vendor-tokens.js';
+import { ADMIN } from '../../testing/fixtures.js';
 import type { TestStore } from '../../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../../testing/harness.js';
-import { activate, buy, deviceKey } from '../../testing/licensing.js';
+import { activate, buy, context, deviceKey } from '../../testing/licensing.js';
 import {
   accessibilityProblems,
   formFields,
@@ -174,5 +176,74 @@ describe.skipIf(postgresUnavailable)('every page is accessible and CSP-clean', (
     const css = (await store.app.inject({ url: '/static/site.css' })).body;
     expect(css).toContain(':focus-visible');
     expect(css).toContain('.skip-link:focus');
+  });
+
+  test('the marketplace pages: storefront by vendor, portal licenses and invoices, the vendor dashboard', async () => {
+    const admin = (method: 'POST' | 'PUT', url: string, payload: object) =>
+      store.app.inject({ method, url, headers: ADMIN, payload });
+    const tokens: string[] = [];
+    for (const [id, product] of [
+      ['a11y-lumen', 'photon'],
+      ['a11y-presets', 'photon-presets'],
+    ] as const) {
+      expect((await admin('POST', '/v1/admin/vendors', { id, name: id })).statusCode).toBe(201);
+      expect(
+        (await admin('PUT', `/v1/admin/products/${product}/vendor`, { vendorId: id })).statusCode,
+      ).toBe(200);
+      tokens.push((await createVendorToken(store.db, context(store), id)).token);
+    }
+    const purchase = await buy(store, { email: 'a11y-market@example.com' });
+    await buy(store, {
+      email: 'a11y-market@example.com',
+      productId: 'photon-presets',
+      planId: 'pack-50',
+    });
+    const [invoice] = await store.db.query<{ id: string }>(
+      'SELECT id FROM invoices WHERE order_id = $1',
+      [purchase.orderId],
+    );
+
+    const shopper = new PageClient(store, { remoteAddress: '10.3.0.5' });
+    await shopper.get('/');
+    await shopper.submit('/portal', '/portal/sign-in', { licenseKey: purchase.key });
+    await shopper.get('/portal/licenses');
+    await shopper.get('/portal/invoices');
+    await shopper.get(`/portal/invoices/${invoice!.id}`);
+    await shopper.get('/portal/invoices/inv_nothing');
+
+    const vendor = new PageClient(store, { remoteAddress: '10.3.0.6' });
+    await vendor.get('/vendor');
+    await vendor.submit('/vendor', '/vendor/sign-in', { token: '' });
+    await vendor.submit('/vendor', '/vendor/sign-in', { token: tokens[0]! });
+    await vendor.get('/vendor');
+    await vendor.get(`/vendor/invoices/${invoice!.id}`);
+    await vendor.get('/vendor/invoices/inv_nothing');
+
+    const titles = new Set<string>();
+    for (const { url, response } of [...shopper.responses, ...vendor.responses]) {
+      if (!String(response.headers['content-type']).startsWith('text/html')) continue;
+      expect(accessibilityProblems(response.body), `${url} (${response.statusCode})`).toEqual([]);
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      titles.add(/<title>([^<]*)<\/title>/.exec(response.body)![1]!);
+    }
+    for (const title of [
+      'Products – acme store',
+      'Your licenses – acme store',
+      'Your invoices – acme store',
+      'Page not found – acme store',
+      'Vendor sign-in – acme store vendor dashboard',
+      'Error: Vendor sign-in – acme store vendor dashboard',
+      'Dashboard of a11y-lumen – acme store vendor dashboard',
+      'Page not found – acme store vendor dashboard',
+    ]) {
+      expect([...titles]).toContain(title);
+    }
+    expect([...titles].filter((title) => title.startsWith('Invoice TEST-INV-'))).toHaveLength(2);
+    // The vendor's token is in no page, header or log line.
+    for (const { response } of vendor.responses) {
+      expect(response.body).not.toContain(tokens[0]);
+      expect(JSON.stringify(response.headers)).not.toContain(tokens[0]);
+    }
+    for (const line of logLines) expect(line).not.toContain(tokens[0]);
   });
 });

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { StoreError } from '../../errors.js';
 import { storeContext } from '../../lib/store-context.js';
+import { paymentProvider } from '../../payments/provider.js';
 import type { AdminOrder } from '../../services/admin.js';
 import { getOrder, listOrders } from '../../services/admin.js';
 import { listAdminActions } from '../../services/admin-actions.js';
 import { resendReceipt } from '../../services/mail-resend.js';
+import { listOrderRefunds } from '../../services/order-refund-list.js';
 import { refundOrder } from '../../services/order-refunds.js';
 import type { OrderFilterValues, RefundFormValues } from '../../views/admin-orders.js';
 import {
@@ -17,6 +19,7 @@ import {
 import type { FieldError } from '../../views/layout.js';
 import type { AdminScope } from './admin.js';
 import { noticeOf, signedInFrame } from './admin.js';
+import { parseMoneyInput } from './admin-forms.js';
 import { readForm, seeOther, sendPage } from './http.js';
 
 /** Ids as the store makes them; anything else is simply not found (no 400 for a typo). */
@@ -28,6 +31,10 @@ const MAX_REASON = 500;
 const NOTICES: Record<string, string> = {
   refunded: 'The order is refunded.',
   'refunded-revoked': 'The order is refunded and its license revoked.',
+  'refunded-part': 'Part of the order is refunded; the order stays paid.',
+  'refunded-part-revoked': 'Part of the order is refunded and its license revoked.',
+  'refund-not-sent':
+    'The refund is booked, but the payment processor refused it: return the money there by hand (the order’s refunds list says why).',
   'receipt-sent':
     'A copy of the receipt is on its way to the customer (without the key, which the store cannot read; with the way to replace it).',
 };
@@ -105,6 +112,10 @@ export default async function adminOrderRoutes(fastify: FastifyInstance, scope: 
     },
   );
 
+  /** Whether the order's provider returns the money itself (services/order-refunds.ts). */
+  const providerRefunds = (order: AdminOrder) =>
+    typeof paymentProvider(fastify.config, order.provider)?.refund === 'function';
+
   /** A refund needs a paid order with an amount: anything else is a 409 page saying why. */
   function assertRefundable(order: AdminOrder): void {
     if (refundable(order)) return;
@@ -126,11 +137,22 @@ export default async function adminOrderRoutes(fastify: FastifyInstance, scope: 
       assertRefundable(order);
       // A refunded purchase usually ends the license it bought; a refunded renewal or
       // upgrade usually does not. The operator decides; this is only the default.
-      const values: RefundFormValues = { reason: '', revokeLicense: order.kind === 'purchase' };
+      const values: RefundFormValues = {
+        reason: '',
+        revokeLicense: order.kind === 'purchase',
+        amount: '',
+      };
+      const { left } = await listOrderRefunds(fastify.db, order.id);
       return sendPage(
         reply,
         200,
-        refundConfirmPage(signedInFrame(request, scope), { order, values, errors: [] }),
+        refundConfirmPage(signedInFrame(request, scope), {
+          order,
+          values,
+          errors: [],
+          left,
+          providerRefunds: providerRefunds(order),
+        }),
       );
     },
   );
@@ -148,29 +170,58 @@ export default async function adminOrderRoutes(fastify: FastifyInstance, scope: 
       const values: RefundFormValues = {
         reason: (form.reason ?? '').trim(),
         revokeLicense: form.revokeLicense === 'yes',
+        amount: (form.amount ?? '').trim().slice(0, 40),
       };
-      if (values.reason.length > MAX_REASON) {
+      const { left } = await listOrderRefunds(fastify.db, order.id);
+      const errors: FieldError[] = [];
+      if (values.reason.length > MAX_REASON)
+        errors.push({
+          field: 'reason',
+          message: `Keep the reason under ${MAX_REASON} characters.`,
+        });
+      const amount =
+        values.amount === '' ? undefined : parseMoneyInput(values.amount, order.amount.currency);
+      if (values.amount !== '' && (amount === undefined || amount === 0))
+        errors.push({
+          field: 'amount',
+          message: `Enter an amount like 12.50 in ${order.amount.currency}, or leave it empty to refund everything left.`,
+        });
+      else if (amount !== undefined && amount > left)
+        errors.push({
+          field: 'amount',
+          message: 'That is more than is left to refund: enter at most the amount left.',
+        });
+      if (errors.length > 0) {
         return sendPage(
           reply,
           400,
           refundConfirmPage(signedInFrame(request, scope), {
             order,
             values,
-            errors: [
-              { field: 'reason', message: `Keep the reason under ${MAX_REASON} characters.` },
-            ],
+            errors,
+            left,
+            providerRefunds: providerRefunds(order),
           }),
         );
       }
       const outcome = await refundOrder(
         { ...storeContext(fastify), revocations: fastify.revocations },
         order.id,
-        { reason: values.reason, revokeLicense: values.revokeLicense, actor: scope.actor },
+        {
+          amount,
+          reason: values.reason,
+          revokeLicense: values.revokeLicense,
+          actor: scope.actor,
+        },
       );
-      return seeOther(
-        reply,
-        `${scope.base}/orders/${order.id}?done=${outcome.licenseRevoked ? 'refunded-revoked' : 'refunded'}`,
-      );
+      const part = outcome.orderStatus === 'refunded' ? 'refunded' : 'refunded-part';
+      const done =
+        outcome.providerRefund === 'failed'
+          ? 'refund-not-sent'
+          : outcome.licenseRevoked
+            ? `${part}-revoked`
+            : part;
+      return seeOther(reply, `${scope.base}/orders/${order.id}?done=${done}`);
     },
   );
 

@@ -10,6 +10,7 @@ import { sessionOf } from './session.js';
 import signInLinkRoutes from './sign-in-link.js';
 import staticRoutes from './static.js';
 import storefrontRoutes from './storefront.js';
+import vendorDashboardPages from './vendor-dashboard.js';
 
 /**
  * The HTML side of the store: storefront, customer portal and their static files. One
@@ -40,6 +41,8 @@ export default async function pages(fastify: FastifyInstance) {
   await fastify.register(signInLinkRoutes);
   // The operator's admin screen (a vendor's would mount the same plugin at its own base).
   await fastify.register(adminPages, { base: '/admin', actor: 'operator' });
+  // A vendor's dashboard (its sales, balance, orders, invoices), signed in with its token.
+  await fastify.register(vendorDashboardPages);
   // Only while mail goes to the in-process development server (never in production).
   const inbox = fastify.mail.devInbox;
   if (inbox) await fastify.register(devMailRoutes, { inbox });

@@ -19,6 +19,7 @@ import { cancelLicense, changePlan, undoPendingChange } from '../../services/pla
 import { endPortalSession } from '../../services/portal-sessions.js';
 import { currentToken } from '../../services/refresh.js';
 import { quotaStates } from '../../services/usage.js';
+import { planForCycle, readCycle } from '../../views/billing-cycle-choice.js';
 import { errorPage } from '../../views/errors.js';
 import type { ScheduledChange } from '../../views/portal.js';
 import {
@@ -35,6 +36,8 @@ import {
 } from '../../views/portal.js';
 import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
 import { sessionEndedPage, staleFormPage } from './portal-gate.js';
+import portalInvoiceRoutes from './portal-invoices.js';
+import portalLicenseRoutes from './portal-licenses.js';
 import type { ActiveSession } from './session.js';
 import {
   clearSessionCookie,
@@ -90,6 +93,9 @@ export default async function portalRoutes(fastify: FastifyInstance) {
   /** The session of a portal route (the preHandler has loaded and checked it). */
   const sessionOf = (request: FastifyRequest): ActiveSession => loadedSession(request)!;
   const portal = { schema: { hide: true }, config: { portal: true } };
+  // Inside this plugin, so the gate above covers them.
+  await fastify.register(portalLicenseRoutes);
+  await fastify.register(portalInvoiceRoutes);
   const catalogue = () => catalogueRepository(fastify.db, config.publicUrl);
 
   async function productOf(productId: string): Promise<Product> {
@@ -308,8 +314,12 @@ export default async function portalRoutes(fastify: FastifyInstance) {
   /** The plan and seats of a plan-change form; 400 when they are not a plan and a count. */
   function changeRequest(product: Product, fields: Record<string, unknown>) {
     const planId = fields.plan;
-    const plan = product.plans.find((candidate) => candidate.id === planId);
-    if (!plan) throw new StoreError('BAD_REQUEST', 'Choose one of the plans.');
+    const listed = product.plans.find((candidate) => candidate.id === planId);
+    if (!listed) throw new StoreError('BAD_REQUEST', 'Choose one of the plans.');
+    const cycle = readCycle(typeof fields.cycle === 'string' ? fields.cycle : undefined);
+    if (cycle === null) throw new StoreError('BAD_REQUEST', 'Choose monthly or yearly billing.');
+    // The plan of the chosen cycle (its twin), which the preview and confirmation name.
+    const plan = planForCycle(listed, product.plans, cycle);
     const seatsText = typeof fields.seats === 'string' ? fields.seats.trim() : '';
     let seats: number | undefined;
     if (plan.perSeat && seatsText !== '') {

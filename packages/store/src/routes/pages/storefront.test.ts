@@ -63,7 +63,10 @@ describe.skipIf(postgresUnavailable)('storefront pages', () => {
     ]) {
       expect(text).toContain(line);
     }
-    const radios = tags(response.body, 'input').filter((input) => input.type === 'radio');
+    // Pro is offered monthly and yearly: one plan choice, the cycle a choice of its own.
+    const radios = tags(response.body, 'input').filter(
+      (input) => input.type === 'radio' && input.name === 'planId',
+    );
     expect(radios.map((radio) => radio.value)).toEqual([
       'free',
       'pro-monthly',

@@ -4,17 +4,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreError } from '../../errors.js';
 import { checkFormToken, FORM_COOKIE, formToken } from '../../lib/form-tokens.js';
 import { storeContext } from '../../lib/store-context.js';
+import type { ProductSeller } from '../../marketplace/catalogue-vendors.js';
+import { sellersOfProducts } from '../../marketplace/catalogue-vendors.js';
+import { paymentProvider } from '../../payments/provider.js';
 import { catalogueRepository } from '../../repositories/catalogue.js';
 import type { Product } from '../../schemas/catalogue.js';
 import type { CheckoutInput } from '../../services/checkout.js';
 import { checkout } from '../../services/checkout.js';
 import { normaliseEmail } from '../../services/customers.js';
 import { licenseStatus } from '../../services/license-status.js';
+import { CYCLE_FIELD, planForCycle, readCycle } from '../../views/billing-cycle-choice.js';
 import { errorPage } from '../../views/errors.js';
 import type { FieldError } from '../../views/layout.js';
-import type { CheckoutFormState } from '../../views/storefront.js';
+import type { CheckoutFormState, VendorShelf } from '../../views/storefront.js';
 import { confirmationPage, productPage, productsPage } from '../../views/storefront.js';
-import { cookieOf, formSecret, readForm, rotateFormSecret, sendPage } from './http.js';
+import { cookieOf, formSecret, readForm, rotateFormSecret, seeOther, sendPage } from './http.js';
 import { startSession } from './session.js';
 
 const PRODUCT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -33,6 +37,7 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
   const { config } = fastify;
   const vendor = config.vendor;
   const testMode = config.storefrontProvider === 'test';
+  const paysElsewhere = !!paymentProvider(config, config.storefrontProvider)?.startCheckout;
   const catalogue = () => catalogueRepository(fastify.db, config.publicUrl);
   /**
    * The checkout's Idempotency-Key for a form's key: a keyed hash of it, so that nobody
@@ -44,7 +49,12 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
 
   fastify.get('/', { schema: { hide: true } }, async (_request, reply) => {
     const products = await catalogue().listProducts();
-    return sendPage(reply, 200, productsPage({ products, vendor }));
+    const sellers = await sellersOfProducts(fastify.db, vendor);
+    return sendPage(
+      reply,
+      200,
+      productsPage({ shelves: shelvesOf(products, sellers, vendor), vendor }),
+    );
   });
 
   async function findProduct(id: unknown): Promise<Product> {
@@ -73,6 +83,7 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
         product,
         vendor,
         testMode,
+        paysElsewhere: paysElsewhere,
         form: { ...state, idempotencyKey, csrfToken },
       }),
     );
@@ -125,8 +136,12 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
       const email = (form.email ?? '').trim();
       const seatsText = (form.seats ?? '').trim();
       const trial = form.trial === 'yes';
-      const plan = product.plans.find((candidate) => candidate.id === form.planId);
+      const listed = product.plans.find((candidate) => candidate.id === form.planId);
+      const cycle = readCycle(form.cycle);
+      // The plan bought: the listed plan's twin when its other cycle is chosen.
+      const plan = listed && planForCycle(listed, product.plans, cycle ?? undefined);
       const errors: FieldError[] = [];
+      if (cycle === null) errors.push({ field: CYCLE_FIELD, message: 'Choose monthly or yearly.' });
       const planField = `plan-${product.plans[0]?.id ?? 'none'}`;
       if (!plan) errors.push({ field: planField, message: 'Choose a plan.' });
       if (email === '') errors.push({ field: 'email', message: 'Enter your email address.' });
@@ -155,6 +170,7 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
       }
       const state = {
         planId: form.planId,
+        billingCycle: form.cycle,
         email,
         seats: seatsText,
         trial,
@@ -206,6 +222,18 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
               ...state,
               errors: [{ message: error.message }],
             });
+          case 'PAYMENT_PROVIDER_UNAVAILABLE':
+            // The order is kept (services/hosted-checkout.ts): the same form, sent again,
+            // replays it and asks the processor for its payment page once more.
+            return renderForm(request, reply, error.status, product, {
+              ...state,
+              errors: [
+                {
+                  message:
+                    'The payment service could not be reached, so nothing was charged. Your order is kept: place it again to continue to payment.',
+                },
+              ],
+            });
           default:
             throw error;
         }
@@ -219,6 +247,9 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
       // cannot replay the key. Only requests sent before this answer arrived still can.
       rotateFormSecret(reply, config);
       if (replayed) reply.header('idempotent-replayed', 'true');
+      // A processor with its own payment page (Stripe): the customer pays there, comes back
+      // to the portal (signed in above), and the receipt mail carries the license key.
+      if (body.checkoutUrl) return seeOther(reply, body.checkoutUrl);
       return sendPage(
         reply,
         200,
@@ -234,5 +265,33 @@ export default async function storefrontRoutes(fastify: FastifyInstance) {
         }),
       );
     },
+  );
+}
+
+/**
+ * Products by seller: the store's own vendor first, then the others by name; within a
+ * shelf the catalogue's order (by name) is kept.
+ */
+export function shelvesOf(
+  products: readonly Product[],
+  sellers: ReadonlyMap<string, ProductSeller>,
+  storeVendor: string,
+): VendorShelf[] {
+  const shelves = new Map<string, VendorShelf>();
+  for (const product of products) {
+    const seller = sellers.get(product.id) ?? { vendorId: storeVendor, vendorName: storeVendor };
+    let shelf = shelves.get(seller.vendorId);
+    if (!shelf) {
+      shelf = { vendorId: seller.vendorId, vendorName: seller.vendorName, products: [] };
+      shelves.set(seller.vendorId, shelf);
+    }
+    shelf.products.push(product);
+  }
+  return [...shelves.values()].sort((a, b) =>
+    a.vendorId === storeVendor
+      ? -1
+      : b.vendorId === storeVendor
+        ? 1
+        : a.vendorName.localeCompare(b.vendorName, 'en') || a.vendorId.localeCompare(b.vendorId),
   );
 }

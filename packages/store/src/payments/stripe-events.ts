@@ -1,0 +1,269 @@
+import type Stripe from 'stripe';
+import type { Db, Queryable } from '../db/client.js';
+import { StoreError } from '../errors.js';
+import { bookedPayment } from '../marketplace/ledger.js';
+import type { OrderRecord } from '../repositories/orders.js';
+import { ordersRepository } from '../repositories/orders.js';
+import { settleOrder } from '../services/checkout.js';
+import type { StoreContext } from '../services/context.js';
+import type { OrderView } from '../services/licensing.js';
+import { orderView } from '../services/licensing.js';
+import { refundOrder } from '../services/order-refunds.js';
+import type { RevocationsService } from '../services/revocations.js';
+import type { StripeProvider } from './stripe.js';
+
+/**
+ * What the store does with a verified Stripe event. Each event id is applied once: it is
+ * recorded (payment_webhook_events, provider `stripe`) in the transaction that applies it,
+ * so a redelivery is acknowledged as a duplicate, and an event that fails is not recorded
+ * and Stripe delivers it again.
+ *
+ * - `checkout.session.completed` (payment_status `paid`) and
+ *   `checkout.session.async_payment_succeeded`: the order is paid through the same
+ *   `settleOrder` the generic webhooks use (license activated, ledger, invoice), and its
+ *   reference becomes the session's PaymentIntent. Amount and currency must be the order's.
+ * - `checkout.session.expired` and `checkout.session.async_payment_failed`: a pending order
+ *   fails. `payment_intent.payment_failed` does not: the customer may still pay on the same
+ *   Checkout page with another card, and the session's own end says when they gave up.
+ * - `refund.created` and `charge.refunded`: each Stripe refund is booked once through
+ *   services/order-refunds.ts, keyed by its `re_…` id; a refund the store sent itself
+ *   carries the store's refund id in its metadata and is not booked twice.
+ *   `charge.refunded` names no refund since API version 2022-11-15, so its refunds are
+ *   listed from Stripe.
+ * - `charge.dispute.created`: a chargeback of the disputed amount (at most what is left).
+ * - Anything else, or a session this store did not create: acknowledged, `ignored`.
+ */
+
+export interface StripeEventOutcome {
+  duplicate: boolean;
+  ignored: boolean;
+  order?: OrderView;
+}
+
+export type StripeEventContext = StoreContext & { db: Db; revocations: RevocationsService };
+
+const PROVIDER = 'stripe';
+const ACTOR = 'stripe';
+
+/** @throws StoreError ORDER_NOT_FOUND, CONFLICT, PAYMENT_PROVIDER_UNAVAILABLE */
+export async function applyStripeEvent(
+  ctx: StripeEventContext,
+  provider: StripeProvider,
+  event: Stripe.Event,
+): Promise<StripeEventOutcome> {
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+      return settleSession(ctx, event, event.data.object, 'paid');
+    case 'checkout.session.expired':
+    case 'checkout.session.async_payment_failed':
+      return settleSession(ctx, event, event.data.object, 'failed');
+    case 'refund.created':
+      return bookStripeRefund(ctx, event, event.data.object, event.id);
+    case 'charge.refunded':
+      return bookChargeRefunds(ctx, provider, event, event.data.object);
+    case 'charge.dispute.created':
+      return bookDispute(ctx, event, event.data.object);
+    default:
+      return acknowledge(ctx, event);
+  }
+}
+
+/** Records the event id; false when it was recorded before (a redelivery). */
+async function recordEvent(
+  tx: Queryable,
+  ctx: StoreContext,
+  event: Stripe.Event,
+): Promise<boolean> {
+  const fresh = await tx.query(
+    `INSERT INTO payment_webhook_events (provider, id, type, received_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (provider, id) DO NOTHING RETURNING id`,
+    [PROVIDER, event.id.slice(0, 255), event.type.slice(0, 100), ctx.clock.now()],
+  );
+  return fresh.length > 0;
+}
+
+async function acknowledge(ctx: StoreContext, event: Stripe.Event): Promise<StripeEventOutcome> {
+  const fresh = await ctx.db.transaction((tx) => recordEvent(tx, ctx, event));
+  return { duplicate: !fresh, ignored: fresh };
+}
+
+async function settleSession(
+  ctx: StripeEventContext,
+  event: Stripe.Event,
+  session: Stripe.Checkout.Session,
+  outcome: 'paid' | 'failed',
+): Promise<StripeEventOutcome> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    if (!(await recordEvent(tx, ctx, event))) return { duplicate: true, ignored: false };
+    // Every session the store opens names its order in the metadata; one without it was
+    // opened by something else on the same Stripe account (a payment link, another app).
+    const orderId = session.metadata?.order_id;
+    if (!orderId) return { duplicate: false, ignored: true };
+    const orders = ordersRepository(tx);
+    const order = await orders.byId(orderId);
+    if (!order || order.provider !== PROVIDER) throw new StoreError('ORDER_NOT_FOUND');
+    if (outcome === 'failed') {
+      // An expired session of an order paid (or failed) otherwise changes nothing.
+      if (order.status !== 'pending')
+        return { duplicate: false, ignored: true, order: orderView(order) };
+      const settled = await settleOrder(tx, ctx, order.id, 'failed', now);
+      return { duplicate: false, ignored: false, order: settled.order };
+    }
+    // `unpaid` while a delayed method (a bank debit) settles: async_payment_succeeded follows.
+    if (session.payment_status !== 'paid') return { duplicate: false, ignored: true };
+    assertSameMoney(order, session.amount_total, session.currency);
+    const settled = await settleOrder(tx, ctx, order.id, 'paid', now);
+    const paymentIntent = idOf(session.payment_intent);
+    if (paymentIntent) {
+      // Both locks are held now (settleOrder takes the license's, then the order's).
+      await tx.query(`UPDATE orders SET provider_ref = $2 WHERE id = $1 AND provider = $3`, [
+        order.id,
+        paymentIntent,
+        PROVIDER,
+      ]);
+    }
+    return { duplicate: false, ignored: false, order: settled.order };
+  });
+}
+
+/** Never settle an order for another sum than its own. */
+function assertSameMoney(order: OrderRecord, amount: number | null, currency: string | null): void {
+  if (amount !== order.amount || currency?.toLowerCase() !== order.currency.toLowerCase()) {
+    throw new StoreError(
+      'CONFLICT',
+      `Stripe reports ${amount ?? '?'} ${currency ?? '?'} for an order of ${order.amount} ${order.currency}.`,
+    );
+  }
+}
+
+function idOf(value: string | { id: string } | null | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  return value?.id;
+}
+
+/** The order a PaymentIntent paid (its reference since checkout.session.completed). */
+async function orderOfPayment(
+  db: Queryable,
+  paymentIntent: string | undefined,
+): Promise<OrderRecord | undefined> {
+  if (!paymentIntent) return undefined;
+  return ordersRepository(db).byProviderRef(PROVIDER, paymentIntent);
+}
+
+async function bookStripeRefund(
+  ctx: StripeEventContext,
+  event: Stripe.Event,
+  refund: Stripe.Refund,
+  eventId: string,
+): Promise<StripeEventOutcome> {
+  const order = await orderOfPayment(ctx.db, idOf(refund.payment_intent));
+  // A failed or cancelled refund returned nothing; a payment this store did not take
+  // (another app on the account) is not its to book.
+  if (!order || (refund.status !== 'succeeded' && refund.status !== 'pending')) {
+    return acknowledgeOnce(ctx, event, eventId, order);
+  }
+  // The store's own refund (services/order-refunds.ts sent it with its id as metadata).
+  const own = refund.metadata?.refund_id;
+  if (own) {
+    const known = await ctx.db.query('SELECT 1 FROM refunds WHERE id = $1 AND order_id = $2', [
+      own,
+      order.id,
+    ]);
+    if (known.length > 0) return acknowledgeOnce(ctx, event, eventId, order);
+  }
+  if (refund.currency.toLowerCase() !== order.currency.toLowerCase()) {
+    throw new StoreError('CONFLICT', 'The Stripe refund is in another currency than its order.');
+  }
+  return bookThroughRefunds(ctx, event, eventId, order, {
+    amount: refund.amount,
+    kind: 'refund',
+    reason: `Stripe refund ${refund.id}${refund.reason ? ` (${refund.reason})` : ''}`,
+    refundRef: refund.id,
+  });
+}
+
+async function bookChargeRefunds(
+  ctx: StripeEventContext,
+  provider: StripeProvider,
+  event: Stripe.Event,
+  charge: Stripe.Charge,
+): Promise<StripeEventOutcome> {
+  const seen = await ctx.db.query(
+    'SELECT 1 FROM payment_webhook_events WHERE provider = $1 AND id = $2',
+    [PROVIDER, event.id],
+  );
+  if (seen.length > 0) return { duplicate: true, ignored: false };
+  const order = await orderOfPayment(ctx.db, idOf(charge.payment_intent));
+  if (!order) return acknowledge(ctx, event);
+  // Outside any transaction: the listing waits on Stripe. Each refund is then booked
+  // under the order's lock, once per refund id, whichever event reports it first.
+  const refunds = await provider.refundsOfCharge(charge.id);
+  for (const refund of refunds) {
+    await bookStripeRefund(ctx, event, refund, `${event.id}:${refund.id}`);
+  }
+  await ctx.db.transaction((tx) => recordEvent(tx, ctx, event));
+  const current = await ordersRepository(ctx.db).byId(order.id);
+  return { duplicate: false, ignored: false, ...(current && { order: orderView(current) }) };
+}
+
+async function bookDispute(
+  ctx: StripeEventContext,
+  event: Stripe.Event,
+  dispute: Stripe.Dispute,
+): Promise<StripeEventOutcome> {
+  const order = await orderOfPayment(ctx.db, idOf(dispute.payment_intent));
+  if (!order) return acknowledge(ctx, event);
+  if (dispute.currency.toLowerCase() !== order.currency.toLowerCase()) {
+    throw new StoreError('CONFLICT', 'The Stripe dispute is in another currency than its order.');
+  }
+  // What is left after refunds: a dispute of an order refunded in part takes the rest.
+  // Read without the lock: if a refund is booked meanwhile, the booking refuses
+  // (REFUND_TOO_LARGE), nothing is recorded, and Stripe's redelivery reads again.
+  const payment = await bookedPayment(ctx.db, order.id);
+  const left = payment ? payment.paid - payment.refundedBefore : 0;
+  const amount = Math.min(dispute.amount, left);
+  if (amount <= 0) return acknowledgeOnce(ctx, event, event.id, order);
+  return bookThroughRefunds(ctx, event, event.id, order, {
+    amount,
+    kind: 'chargeback',
+    reason: `Stripe dispute ${dispute.id} (${dispute.reason})`,
+    refundRef: dispute.id,
+  });
+}
+
+/** Records a processor event id that leaves the books as they are. */
+async function acknowledgeOnce(
+  ctx: StripeEventContext,
+  event: Stripe.Event,
+  eventId: string,
+  order: OrderRecord | undefined,
+): Promise<StripeEventOutcome> {
+  const outcome =
+    eventId === event.id ? await acknowledge(ctx, event) : { duplicate: false, ignored: true };
+  return { ...outcome, ...(order && { order: orderView(order) }) };
+}
+
+async function bookThroughRefunds(
+  ctx: StripeEventContext,
+  event: Stripe.Event,
+  eventId: string,
+  order: OrderRecord,
+  booking: { amount: number; kind: 'refund' | 'chargeback'; reason: string; refundRef: string },
+): Promise<StripeEventOutcome> {
+  const outcome = await refundOrder(ctx, order.id, {
+    amount: booking.amount,
+    kind: booking.kind,
+    reason: booking.reason,
+    revokeLicense: false,
+    actor: ACTOR,
+    processorEvent: { provider: PROVIDER, eventId, type: event.type, refundRef: booking.refundRef },
+  });
+  const current = await ordersRepository(ctx.db).byId(order.id);
+  return {
+    duplicate: outcome.duplicate,
+    ignored: false,
+    ...(current && { order: orderView(current) }),
+  };
+}

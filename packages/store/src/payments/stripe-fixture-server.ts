@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for api.stripe.com in tests (STRIPE_API_BASE points the SDK here), on
+ * 127.0.0.1 and a random port. It answers the few calls the store makes with the JSON in
+ * fixtures/stripe/ (see its README: written after Stripe's API reference, not captured),
+ * with the request's own parameters written over the fixture where Stripe would echo
+ * them, and keeps every request so a test can check what the SDK sent. Like Stripe, it
+ * answers a repeated Idempotency-Key with the first answer.
+ */
+export interface RecordedStripeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** The form-encoded body as Stripe's API takes it (`a[b][0]=…` keys). */
+  form: URLSearchParams;
+  headers: IncomingMessage['headers'];
+}
+
+export interface StripeFixtureServer {
+  /** `http://127.0.0.1:<port>`: the value of STRIPE_API_BASE. */
+  base: string;
+  requests: RecordedStripeRequest[];
+  /** The next `count` calls answer with this fixture and status (e.g. 500 api_error). */
+  failNext(status: number, fixture: string, count?: number): void;
+  /** A refund made elsewhere (the dashboard), which `GET /v1/refunds` then lists. */
+  addRefund(refund: Record<string, unknown>): void;
+  close(): Promise<void>;
+}
+
+const FIXTURES = new URL('./fixtures/stripe/', import.meta.url);
+
+/** A fixture file, parsed afresh (callers change their copy). */
+export function stripeFixture<T = Record<string, unknown>>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8')) as T;
+}
+
+export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
+  const requests: RecordedStripeRequest[] = [];
+  const failures: { status: number; fixture: string }[] = [];
+  const byIdempotencyKey = new Map<string, { status: number; body: unknown }>();
+  const refunds: Record<string, unknown>[] = [];
+  let sequence = 0;
+
+  function answer(recorded: RecordedStripeRequest): { status: number; body: unknown } {
+    const failure = failures.shift();
+    if (failure) return { status: failure.status, body: stripeFixture(failure.fixture) };
+    const { method, path, form } = recorded;
+    if (method === 'POST' && path === '/v1/checkout/sessions') {
+      const session = stripeFixture('checkout-session');
+      const id = `cs_test_fixture${String(++sequence).padStart(6, '0')}`;
+      Object.assign(session, {
+        id,
+        url: `https://checkout.stripe.com/c/pay/${id}`,
+        client_reference_id: form.get('client_reference_id'),
+        customer_email: form.get('customer_email'),
+        metadata: { order_id: form.get('metadata[order_id]') },
+        currency: form.get('line_items[0][price_data][currency]'),
+        amount_subtotal: Number(form.get('line_items[0][price_data][unit_amount]')),
+        amount_total: Number(form.get('line_items[0][price_data][unit_amount]')),
+        success_url: form.get('success_url'),
+        cancel_url: form.get('cancel_url'),
+      });
+      return { status: 200, body: session };
+    }
+    if (method === 'POST' && path === '/v1/refunds') {
+      const refund = stripeFixture('refund');
+      Object.assign(refund, {
+        id: `re_fixture${String(++sequence).padStart(6, '0')}`,
+        amount: Number(form.get('amount')),
+        payment_intent: form.get('payment_intent'),
+        // The fixture's convention: PaymentIntent pi_X was paid by charge ch_X.
+        charge: `ch_${(form.get('payment_intent') ?? '').replace(/^pi_/, '')}`,
+        reason: form.get('reason'),
+        metadata: {
+          order_id: form.get('metadata[order_id]'),
+          refund_id: form.get('metadata[refund_id]'),
+        },
+      });
+      refunds.push(refund);
+      return { status: 200, body: refund };
+    }
+    if (method === 'GET' && path === '/v1/refunds') {
+      const list = stripeFixture('refund-list');
+      const charge = recorded.query.get('charge');
+      list.data = refunds.filter((refund) => refund.charge === charge);
+      return { status: 200, body: list };
+    }
+    return {
+      status: 404,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          message: `Unrecognized request URL (${method}: ${path}).`,
+        },
+      },
+    };
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const recorded: RecordedStripeRequest = {
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+      headers: request.headers,
+    };
+    requests.push(recorded);
+    const key = request.headers['idempotency-key'];
+    const replay =
+      typeof key === 'string' ? byIdempotencyKey.get(`${recorded.path} ${key}`) : undefined;
+    const result = replay ?? answer(recorded);
+    // Stripe keeps an idempotent answer only once the request ran (not a 5xx).
+    if (typeof key === 'string' && !replay && result.status < 500)
+      byIdempotencyKey.set(`${recorded.path} ${key}`, result);
+    response.writeHead(result.status, {
+      'content-type': 'application/json',
+      'request-id': `req_fixture${requests.length}`,
+      ...(replay && { 'idempotent-replayed': 'true' }),
+    });
+    response.end(JSON.stringify(result.body));
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      response.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    requests,
+    failNext(status, fixture, count = 1) {
+      for (let i = 0; i < count; i++) failures.push({ status, fixture });
+    },
+    addRefund(refund) {
+      refunds.push(refund);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

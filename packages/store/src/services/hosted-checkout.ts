@@ -1,0 +1,53 @@
+import type { IdempotentResult } from '../lib/idempotency.js';
+import type { PaymentProvider } from '../payments/provider.js';
+import { catalogueRepository } from '../repositories/catalogue.js';
+import { ordersRepository } from '../repositories/orders.js';
+import type { CheckoutResult } from './checkout.js';
+import type { StoreContext } from './context.js';
+
+/**
+ * The payment page of a processor that has one (Stripe Checkout), opened after the
+ * checkout's transaction committed: `charge` runs inside that transaction and must not
+ * wait on the network, and a processor that fails must not roll back an order whose
+ * license key the receipt already holds.
+ *
+ * A failure therefore leaves the order pending and answers 502
+ * PAYMENT_PROVIDER_UNAVAILABLE. The same request with the same Idempotency-Key replays the
+ * committed order (no second order) and comes here again; the processor's own idempotency
+ * key (the order id) gives back the same session if the first attempt did create one.
+ * An order that is no longer pending (paid, failed, cancelled since) gets no page.
+ * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE
+ */
+export async function withPaymentPage(
+  ctx: StoreContext,
+  provider: PaymentProvider | undefined,
+  email: string,
+  result: IdempotentResult<CheckoutResult>,
+): Promise<IdempotentResult<CheckoutResult>> {
+  const { order: answered } = result.body;
+  if (!provider?.startCheckout || answered.status !== 'pending') return result;
+  const order = await ordersRepository(ctx.db).byId(answered.id);
+  if (order?.status !== 'pending' || order.amount === 0) return result;
+  const product = await catalogueRepository(ctx.db, ctx.config.publicUrl).getProduct(
+    order.productId,
+  );
+  const plan = product?.plans.find((candidate) => candidate.id === order.planId);
+  try {
+    const page = await provider.startCheckout({
+      orderId: order.id,
+      productId: order.productId,
+      planId: order.planId,
+      amount: order.amount,
+      currency: order.currency,
+      description: product && plan ? `${product.name} — ${plan.name}` : order.productId,
+      email,
+    });
+    return { ...result, body: { ...result.body, checkoutUrl: page.url } };
+  } catch (error) {
+    ctx.log.warn(
+      { order: order.id, provider: provider.name, error: (error as Error).message },
+      'the payment page could not be opened; the order stays pending',
+    );
+    throw error;
+  }
+}

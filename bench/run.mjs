@@ -2,7 +2,7 @@
 /**
  * `pnpm bench [group ...]`: builds (package.json), then runs the benchmark groups in this
  * one process and prints their figures. A run of every group also rewrites the generated
- * part of BENCHMARKS.md. Groups: verify, issue, size, cold-start, state, store, scale.
+ * part of BENCHMARKS.md. Groups: verify, issue, size, cold-start, state, store, scale, audit.
  *
  * The store hook: when bench/store.mjs exists it must export
  * `benchStore({ fixtures, timing, root })` returning `{ figures: Figure[], details?: string[] }`
@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchAudit } from './audit.mjs';
 import { benchColdStart } from './cold-start.mjs';
 import { benchIssue } from './issue.mjs';
 import { createFixtures } from './lib/fixtures.mjs';
@@ -47,6 +48,8 @@ const groups = {
   },
   // Issue 8: `licensekit serve` processes under load (bench/scale.mjs).
   scale: () => benchScale(),
+  // Issue 7: `licensekit audit store` on a generated export of 1,000,000 tokens (bench/audit.mjs).
+  audit: () => benchAudit(),
 };
 
 function machineLine(seconds, loadAtStart, command) {

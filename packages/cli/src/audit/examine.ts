@@ -7,7 +7,6 @@
  */
 import {
   base64urlDecode,
-  base64urlEncode,
   type DecodedDocument,
   type DocumentKind,
   decodeDocument,
@@ -110,7 +109,14 @@ export class Examiner {
   readonly #roots = new Map<string, KnownKey>();
   readonly #issuers = new Map<string, KnownKey>();
   readonly #handles = new Map<string, Promise<Ed25519PublicKey>>();
-  readonly #certificates = new Map<string, Promise<CertificateFacts | string>>();
+  /**
+   * Embedded certificates checked, newest last: a store embeds one or two (one a token
+   * format) in every token, so a short list compared byte for byte is all the cache needs.
+   */
+  readonly #certificates: {
+    key: string | Uint8Array;
+    facts: Promise<CertificateFacts | string>;
+  }[] = [];
 
   private constructor(backend: Ed25519Backend, roots: readonly KnownKey[]) {
     this.#backend = backend;
@@ -166,10 +172,12 @@ export class Examiner {
 
   /** An embedded certificate, checked once per thread; a string says why it is unreadable. */
   #embedded(certificate: string | Uint8Array): Promise<CertificateFacts | string> {
-    const key = typeof certificate === 'string' ? certificate : base64urlEncode(certificate);
-    let facts = this.#certificates.get(key);
-    if (facts === undefined) {
-      facts = (async () => {
+    const cached = this.#certificates;
+    for (let at = cached.length - 1; at >= 0; at--) {
+      if (sameKey(cached[at]!.key, certificate)) return cached[at]!.facts;
+    }
+    {
+      const facts = (async () => {
         try {
           const document = decodeDocument(certificate, 'certificate');
           return await this.#certificateFacts(document, await tokenHash(document.bytes));
@@ -177,10 +185,12 @@ export class Examiner {
           return message(error);
         }
       })();
-      if (this.#certificates.size >= MAX_CACHED_CERTIFICATES) this.#certificates.clear();
-      this.#certificates.set(key, facts);
+      if (cached.length >= MAX_CACHED_CERTIFICATES) cached.shift();
+      // A copy: the bytes may be a view of a buffer the caller reuses.
+      const key = typeof certificate === 'string' ? certificate : certificate.slice();
+      cached.push({ key, facts });
+      return facts;
     }
-    return facts;
   }
 
   async #license(document: DecodedDocument): Promise<Partial<EntryFacts>> {
@@ -260,24 +270,30 @@ export class Examiner {
       };
     }
     const time = typeof loggedAt === 'string' ? Date.parse(loggedAt) : Number.NaN;
-    const hashed = {
+    const hash = await tokenHash(bytes);
+    // One object per entry, built in place: it is what crosses to the main thread.
+    const facts: { -readonly [K in keyof EntryFacts]: EntryFacts[K] } = {
       ...place,
       leaf,
-      documentHash: await tokenHash(bytes),
-      ...(typeof documentHash === 'string' ? { declaredHash: documentHash } : {}),
-      ...(Number.isNaN(time) ? {} : { loggedAt: Math.floor(time / 1000) }),
+      documentHash: hash,
     };
+    // The declared hash only when it differs: the main thread reports it then.
+    if (typeof documentHash === 'string' && documentHash !== hash)
+      facts.declaredHash = documentHash;
+    if (!Number.isNaN(time)) facts.loggedAt = Math.floor(time / 1000);
     try {
       const decoded = decodeLogged(bytes, place.kind);
-      const facts =
+      const found =
         place.kind === 'license'
           ? await this.#license(decoded)
           : place.kind === 'revocations'
             ? await this.#revocations(decoded)
-            : await this.#certificateEntry(decoded, hashed.documentHash);
-      return { ...hashed, kid: decoded.kid, ...facts };
+            : await this.#certificateEntry(decoded, hash);
+      facts.kid = decoded.kid;
+      return Object.assign(facts, found);
     } catch (error) {
-      return { ...hashed, malformed: message(error) };
+      facts.malformed = message(error);
+      return facts;
     }
   }
 
@@ -285,6 +301,13 @@ export class Examiner {
     const certificate = await this.#certificateFacts(document, hash);
     return { signature: certificate.signature, certificate };
   }
+}
+
+/** The same certificate text, or the same bytes. */
+function sameKey(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /**

@@ -12,7 +12,8 @@ export type Range = readonly [number, number];
 
 export class GapTracker {
   #highest = -1;
-  #gaps: Range[] = [];
+  /** Created at the first gap: an honest lineage never has one, and there is one per license. */
+  #gaps: Range[] | undefined;
 
   get highest(): number {
     return this.#highest;
@@ -24,10 +25,12 @@ export class GapTracker {
       return 'next';
     }
     if (value > this.#highest) {
+      this.#gaps ??= [];
       this.#gaps.push([this.#highest + 1, value]);
       this.#highest = value;
       return 'jump';
     }
+    if (this.#gaps === undefined) return 'repeat';
     const at = this.#gaps.findIndex(([start, end]) => value >= start && value < end);
     if (at === -1) return 'repeat';
     const [start, end] = this.#gaps[at]!;
@@ -40,7 +43,7 @@ export class GapTracker {
 
   /** The values still missing, as ranges. */
   gaps(): readonly Range[] {
-    return this.#gaps;
+    return this.#gaps ?? [];
   }
 }
 

@@ -8,14 +8,24 @@
  * the order's amount recomputed.
  *
  * Per license the state is the previous token's terms and a gap tracker: small, and it
- * does not grow with the number of tokens of the license.
+ * does not grow with the number of tokens of the license. With a state for every license
+ * of the store held to the end, its size is the audit's memory: the terms share one copy of
+ * each plan's entitlements and quotas (licenses on one plan have the same), strings are
+ * interned, and orders mark themselves used (records.ts) instead of a set per license.
  */
 import type { LicenseClaims, PendingChange, QuotaSpec } from '@licensekit/core';
 import { isoTime } from '../lib/time.js';
 import { changeCharge, purchaseCharge } from './charges.js';
 import type { Findings } from './findings.js';
 import { GapTracker, rangeText } from './gaps.js';
-import { type OrderRecord, type PlanTerms, planKey, type StoreRecords } from './records.js';
+import {
+  Interner,
+  type LicenseRecord,
+  type OrderRecord,
+  type PlanTerms,
+  planKey,
+  type StoreRecords,
+} from './records.js';
 
 /** How far iat may be from the time the store logged the token, seconds. */
 export const LOGGING_TOLERANCE = 300;
@@ -40,15 +50,41 @@ interface Terms {
   readonly certificateEnd: number | undefined;
 }
 
-interface LicenseState {
+const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_QUOTA: Readonly<Record<string, QuotaSpec>> = Object.freeze({});
+
+/**
+ * A license's state: its seq tracker, and the terms of its newest token once it has one,
+ * in one object (there is one per license for the whole audit).
+ */
+class LicenseState extends GapTracker implements Terms {
   readonly iss: string;
   readonly aud: string;
-  readonly seqs: GapTracker;
-  /** Orders that already justified a token: one order pays for one change. */
-  readonly spent: Set<string>;
-  last: Terms | undefined;
-  tokens: number;
-  reportedUnknown: boolean;
+  reportedUnknown = false;
+  seq = 0;
+  hash = '';
+  index = 0;
+  iat = 0;
+  nbf = 0;
+  exp: number | undefined = undefined;
+  plan = '';
+  access = '';
+  ent: readonly string[] = NO_NAMES;
+  quota: Readonly<Record<string, QuotaSpec>> = NO_QUOTA;
+  anchor: number | undefined = undefined;
+  chg: PendingChange | undefined = undefined;
+  certificateEnd: number | undefined = undefined;
+
+  constructor(iss: string, aud: string) {
+    super();
+    this.iss = iss;
+    this.aud = aud;
+  }
+
+  /** Whether the fields hold a token's terms (a token hash is never empty). */
+  get hasTerms(): boolean {
+    return this.hash !== '';
+  }
 }
 
 /** What the timeline shows for a token. */
@@ -124,8 +160,13 @@ const BUYING: ReadonlySet<string> = new Set(['purchase', 'trial', 'upgrade', 'se
 export class Lineage {
   readonly #findings: Findings;
   readonly #records: StoreRecords;
-  readonly #licenses = new Map<string, LicenseState>();
+  /** States of licenses the store's records lack (the others are on their records). */
+  readonly #unknown = new Map<string, LicenseState>();
+  #licenseCount = 0;
   readonly #onToken: ((event: TokenEvent) => void) | undefined;
+  readonly #strings = new Interner();
+  /** One copy of each distinct entitlement list and quota set, by content. */
+  readonly #shared = new Map<string, readonly string[] | Readonly<Record<string, QuotaSpec>>>();
   #tokens = 0;
 
   constructor(findings: Findings, records: StoreRecords, onToken?: (event: TokenEvent) => void) {
@@ -135,7 +176,7 @@ export class Lineage {
   }
 
   get licenseCount(): number {
-    return this.#licenses.size;
+    return this.#licenseCount;
   }
 
   get tokenCount(): number {
@@ -143,7 +184,7 @@ export class Lineage {
   }
 
   #ordersOf(license: string): readonly OrderRecord[] {
-    return this.#records.orders?.get(license) ?? [];
+    return this.#records.ordersOf(license);
   }
 
   #plan(product: string, plan: string): PlanTerms | undefined {
@@ -154,7 +195,6 @@ export class Lineage {
   #paidBetween(license: string, from: number, to: number): OrderRecord[] {
     return this.#ordersOf(license).filter(
       (order) =>
-        order.status === 'paid' &&
         order.paidAt !== undefined &&
         order.paidAt >= from - CLOCK_SLACK &&
         order.paidAt <= to + CLOCK_SLACK,
@@ -166,21 +206,17 @@ export class Lineage {
     const license = claims.sub;
     const place = { license, index };
     this.#tokens += 1;
-    let state = this.#licenses.get(license);
-    if (state === undefined) {
-      state = {
-        iss: claims.iss,
-        aud: claims.aud,
-        seqs: new GapTracker(),
-        spent: new Set(),
-        last: undefined,
-        tokens: 0,
-        reportedUnknown: false,
-      };
-      this.#licenses.set(license, state);
-    }
-    state.tokens += 1;
     const record = this.#records.licenses?.get(license);
+    let state =
+      record === undefined
+        ? this.#unknown.get(license)
+        : (record.lineage as LicenseState | undefined);
+    if (state === undefined) {
+      state = new LicenseState(this.#strings.of(claims.iss), this.#strings.of(claims.aud));
+      if (record === undefined) this.#unknown.set(license, state);
+      else record.lineage = state;
+      this.#licenseCount += 1;
+    }
     if (this.#records.licenses !== undefined && record === undefined && !state.reportedUnknown) {
       state.reportedUnknown = true;
       this.#findings.add(
@@ -219,7 +255,7 @@ export class Lineage {
     }
     this.#revoked(input, record?.revokedAt);
 
-    const seen = state.seqs.observe(claims.seq);
+    const seen = state.observe(claims.seq);
     if (seen === 'repeat') {
       this.#findings.add(
         'lineage.equivocation',
@@ -232,16 +268,16 @@ export class Lineage {
     if (seen === 'filled') {
       this.#findings.add(
         'lineage.out_of_order',
-        `seq ${claims.seq} is logged after seq ${state.seqs.highest}`,
+        `seq ${claims.seq} is logged after seq ${state.highest}`,
         place,
       );
       this.#event(input, 'out of order');
       return;
     }
-    const previous = state.last;
+    const previous = state.hasTerms ? state : undefined;
     let change: string;
     if (previous === undefined) {
-      change = this.#first(input, record, state.spent);
+      change = this.#first(input, record);
     } else {
       if (seen === 'next' && claims.prev !== previous.hash) {
         this.#findings.add(
@@ -258,24 +294,52 @@ export class Lineage {
           place,
         );
       }
-      change = this.#compare(input, previous, record, state.spent);
+      change = this.#compare(input, previous, record);
     }
-    state.last = {
-      seq: claims.seq,
-      hash: input.hash,
-      index,
-      iat: claims.iat,
-      nbf: claims.nbf,
-      exp: claims.exp,
-      plan: claims.plan,
-      access: claims.access,
-      ent: claims.ent,
-      quota: claims.quota,
-      anchor: claims.anchor,
-      chg: claims.chg,
-      certificateEnd: input.certificateEnd,
-    };
+    // The newest terms, in place (compared above with the ones they replace).
+    state.seq = claims.seq;
+    state.hash = input.hash;
+    state.index = index;
+    state.iat = claims.iat;
+    state.nbf = claims.nbf;
+    state.exp = claims.exp;
+    state.plan = this.#strings.of(claims.plan);
+    state.access = this.#strings.of(claims.access);
+    state.ent = this.#share(JSON.stringify(claims.ent), claims.ent);
+    state.quota = this.#share(JSON.stringify(claims.quota), claims.quota);
+    state.anchor = claims.anchor;
+    state.chg = claims.chg;
+    state.certificateEnd = input.certificateEnd;
+    if (record !== undefined) this.#dropUsedUp(record, claims.iat);
     this.#event(input, change);
+  }
+
+  /**
+   * Forgets the orders of a license paid before `iat` (less the clock slack): the next
+   * token looks for orders paid since this one's iat, and only a first token looks further
+   * back. Orders are most of what an audit holds per license; once every token of a
+   * license is checked, its orders are gone and memory is the lineage state alone.
+   */
+  #dropUsedUp(record: LicenseRecord, iat: number): void {
+    const orders = record.orders;
+    if (orders === undefined) return;
+    const live = (order: OrderRecord) =>
+      order.paidAt !== undefined && order.paidAt >= iat - CLOCK_SLACK;
+    if (orders.every(live)) return;
+    const kept = orders.filter(live);
+    record.orders = kept.length === 0 ? undefined : kept;
+  }
+
+  /** The first value seen with this content (the key says what the content is). */
+  #share<T extends readonly string[] | Readonly<Record<string, QuotaSpec>>>(
+    key: string,
+    value: T,
+  ): T {
+    const known = this.#shared.get(key);
+    if (known !== undefined) return known as T;
+    // Bounded: a store has a handful of plans; beyond the cap a value is kept as it is.
+    if (this.#shared.size < 10_000) this.#shared.set(key, value);
+    return value;
   }
 
   #event(input: TokenInput, change: string): void {
@@ -311,14 +375,13 @@ export class Lineage {
   }
 
   /** The first token: a paid purchase (or trial) must come with it, at the right price. */
-  #first(input: TokenInput, record: { productId: string } | undefined, spent: Set<string>): string {
+  #first(input: TokenInput, record: { productId: string } | undefined): string {
     const { claims } = input;
     const place = { license: claims.sub, index: input.index };
-    if (this.#records.orders === undefined) return 'first token';
+    if (!this.#records.hasOrders) return 'first token';
     const purchase = this.#ordersOf(claims.sub).find(
       (order) =>
         (order.kind === 'purchase' || order.kind === 'trial') &&
-        order.status === 'paid' &&
         order.paidAt !== undefined &&
         order.paidAt <= claims.iat + CLOCK_SLACK,
     );
@@ -330,7 +393,7 @@ export class Lineage {
       );
       return 'issued without a purchase';
     }
-    spent.add(purchase.id);
+    purchase.justified = true;
     const plan = this.#plan(record?.productId ?? claims.aud, purchase.planId);
     if (plan === undefined) {
       this.#unverified(purchase, claims.sub, input.index, purchase.planId);
@@ -362,7 +425,6 @@ export class Lineage {
     input: TokenInput,
     previous: Terms,
     record: { productId: string; anchor: number | undefined } | undefined,
-    spent: Set<string>,
   ): string {
     const { claims } = input;
     const license = claims.sub;
@@ -372,18 +434,18 @@ export class Lineage {
     const raised = raises(previous, claims);
     let change =
       claims.plan === previous.plan ? 'refresh' : `plan ${previous.plan} → ${claims.plan}`;
-    if (raised.length > 0 && this.#records.orders !== undefined) {
+    if (raised.length > 0 && this.#records.hasOrders) {
       const seats = seatsOf(claims.quota);
       const order = orders.find(
         (candidate) =>
-          !spent.has(candidate.id) &&
+          !candidate.justified &&
           BUYING.has(candidate.kind) &&
           candidate.planId === claims.plan &&
           (seats === undefined || candidate.seats === seats),
       );
       const announced = previous.chg !== undefined && this.#announced(previous.chg, claims);
       if (order !== undefined) {
-        spent.add(order.id);
+        order.justified = true;
         change = `${order.kind} (${order.id})`;
         this.#checkChangeCharge(order, previous, claims, product, record?.anchor, input.index);
       } else if (announced) {
@@ -452,7 +514,7 @@ export class Lineage {
     const { claims } = input;
     if (previous.exp === undefined) return;
     const extended = claims.exp === undefined || claims.exp > previous.exp;
-    if (!extended || orders.length > 0 || this.#records.orders === undefined) return;
+    if (!extended || orders.length > 0 || !this.#records.hasOrders) return;
     // Capped at the end of the previous certificate: a new certificate lifts the cap.
     if (previous.certificateEnd !== undefined && previous.exp >= previous.certificateEnd) return;
     const plan = this.#plan(product, claims.plan);
@@ -466,14 +528,17 @@ export class Lineage {
 
   /** After the last entry: the seqs still missing. */
   finish(): void {
-    for (const [license, state] of this.#licenses) {
-      for (const range of state.seqs.gaps()) {
+    const gaps = (license: string, state: unknown) => {
+      if (!(state instanceof LicenseState)) return;
+      for (const range of state.gaps()) {
         this.#findings.add(
           'lineage.seq_gap',
-          `no token with seq ${rangeText(range)} in the log (the newest is seq ${state.seqs.highest})`,
+          `no token with seq ${rangeText(range)} in the log (the newest is seq ${state.highest})`,
           { license },
         );
       }
-    }
+    };
+    for (const [license, record] of this.#records.licenses ?? []) gaps(license, record.lineage);
+    for (const [license, state] of this.#unknown) gaps(license, state);
   }
 }

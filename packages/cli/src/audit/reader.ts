@@ -56,6 +56,65 @@ export async function* readLines(path: string, digest?: ReadDigest): AsyncGenera
   }
 }
 
+/** Where readline breaks lines (crlfDelay ∞): CRLF, LF or a lone CR. */
+const LINE_BREAK = /\r?\n|\r(?!\n)/;
+
+/**
+ * The lines of a chunk of a text file that ends at a line break (or at the end of the
+ * file), as readLines numbers and skips them: `line` counts from 1 within the chunk, blank
+ * lines count but are not returned. What the audit's workers run on the chunks of
+ * readChunks.
+ */
+export function chunkLines(text: string): { lines: Line[]; count: number } {
+  const parts = text.split(LINE_BREAK);
+  // A chunk ends with its last line's break: no line after it.
+  if (parts.length > 0 && parts.at(-1) === '') parts.pop();
+  const lines: Line[] = [];
+  parts.forEach((part, at) => {
+    if (part.trim() !== '') lines.push({ number: at + 1, text: part });
+  });
+  return { lines, count: parts.length };
+}
+
+/**
+ * A file as chunks of about `size` bytes that each end just after a line feed (the last
+ * one at the end of the file), hashed as read into `digest` (bytes and sha256; records are
+ * the caller's to count). Each chunk is a copy the caller owns: it can be transferred to a
+ * worker thread. A CR before the cut stays with its LF, so no line break is split.
+ */
+export async function* readChunks(
+  path: string,
+  size: number,
+  digest?: ReadDigest,
+): AsyncGenerator<Uint8Array> {
+  const stream = createReadStream(path, { highWaterMark: size });
+  const hash: Hash = createHash('sha256');
+  let bytes = 0;
+  let carry: Uint8Array = new Uint8Array(0);
+  try {
+    for await (const read of stream) {
+      const chunk = read as Buffer;
+      hash.update(chunk);
+      bytes += chunk.length;
+      const data = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+      const cut = data.lastIndexOf(10);
+      if (cut === -1) {
+        carry = new Uint8Array(data);
+        continue;
+      }
+      carry = new Uint8Array(data.subarray(cut + 1));
+      yield new Uint8Array(data.subarray(0, cut + 1));
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (carry.length > 0) yield carry;
+  if (digest !== undefined) {
+    digest.bytes = bytes;
+    digest.sha256 = hash.digest('hex');
+  }
+}
+
 /** Parsed JSON records of a .jsonl file; a bad line is reported, not thrown. */
 export async function* readRecords(
   path: string,

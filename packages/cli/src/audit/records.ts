@@ -24,12 +24,16 @@ export interface PlanTerms {
 
 export interface OrderRecord {
   readonly id: string;
+  /**
+   * Set by the lineage check once the order has justified a token: one order pays for one
+   * change. A flag here rather than a set per license keeps the audit's memory flat.
+   */
+  justified: boolean;
   readonly kind: string;
   readonly planId: string;
   readonly seats: number;
   readonly amount: number;
   readonly currency: string;
-  readonly status: string;
   /** Seconds. */
   readonly createdAt: number;
   readonly paidAt: number | undefined;
@@ -37,19 +41,33 @@ export interface OrderRecord {
 
 export interface LicenseRecord {
   readonly productId: string;
-  readonly customerId: string;
   readonly anchor: number | undefined;
   readonly seq: number;
   readonly revokedAt: number | undefined;
+  /**
+   * The license's paid orders, oldest first (undefined: none), kept here rather than in a
+   * map of their own; the lineage check drops those its later tokens can no longer use.
+   */
+  orders: OrderRecord[] | undefined;
+  /**
+   * The lineage check's state of the license (lineage.ts), kept on its record so that the
+   * state of each of a store's licenses costs no map entry of its own.
+   */
+  lineage: unknown;
 }
 
 export interface StoreRecords {
   readonly plans: ReadonlyMap<string, PlanTerms>;
   readonly licenses: ReadonlyMap<string, LicenseRecord> | undefined;
-  /** Orders by license id, oldest first. */
-  readonly orders: ReadonlyMap<string, readonly OrderRecord[]> | undefined;
+  /** Whether the export has its orders (orders.jsonl). */
+  readonly hasOrders: boolean;
+  /** The paid orders of a license, oldest first. */
+  ordersOf(license: string): readonly OrderRecord[];
   readonly orderCount: number;
 }
+
+/** Order lists up to this long are grown by copying (see loadRecords). */
+const SMALL_LIST = 8;
 
 export function planKey(productId: string, planId: string): string {
   return `${productId}/${planId}`;
@@ -59,6 +77,21 @@ const text = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : undefined;
 const whole = (value: unknown): number | undefined =>
   Number.isSafeInteger(value) ? (value as number) : undefined;
+
+/**
+ * One copy of each repeated value (plan ids, kinds, statuses): JSON.parse gives every
+ * record its own strings, and hundreds of thousands of orders would hold as many copies.
+ */
+export class Interner {
+  readonly #values = new Map<string, string>();
+
+  of(value: string): string {
+    const known = this.#values.get(value);
+    if (known !== undefined) return known;
+    if (this.#values.size < 10_000) this.#values.set(value, value);
+    return value;
+  }
+}
 
 /** ISO time → seconds. */
 function instant(value: unknown): number | undefined {
@@ -113,6 +146,7 @@ export async function loadRecords(
   const badLine = (file: string) => (line: number) =>
     findings.add('export.file', `${file} line ${line} is not a JSON object; it is ignored`);
 
+  const intern = new Interner();
   let licenses: Map<string, LicenseRecord> | undefined;
   const licensesPath = join(dir, FILES.licenses);
   if (await exists(licensesPath)) {
@@ -123,11 +157,12 @@ export async function loadRecords(
       const productId = text(raw.productId);
       if (id === undefined || productId === undefined) continue;
       licenses.set(id, {
-        productId,
-        customerId: text(raw.customerId) ?? '',
+        productId: intern.of(productId),
         anchor: instant(raw.anchor),
         seq: whole(raw.seq) ?? -1,
         revokedAt: instant(raw.revokedAt),
+        orders: undefined,
+        lineage: undefined,
       });
     }
     digests.set(FILES.licenses, digest);
@@ -135,34 +170,51 @@ export async function loadRecords(
     findings.add('export.file', `${FILES.licenses} is missing: tokens are not matched to licenses`);
   }
 
-  let orders: Map<string, OrderRecord[]> | undefined;
+  /** Orders of licenses licenses.jsonl does not have (or all, without it). */
+  const orphans = new Map<string, OrderRecord[]>();
+  let hasOrders = false;
   let orderCount = 0;
   const ordersPath = join(dir, FILES.orders);
   if (await exists(ordersPath)) {
-    orders = new Map();
+    hasOrders = true;
     const digest: ReadDigest = { bytes: 0, records: 0, sha256: '' };
     for await (const raw of readRecords(ordersPath, badLine(FILES.orders), digest)) {
       const licenseId = text(raw.licenseId);
       const id = text(raw.id);
       const createdAt = instant(raw.createdAt);
       if (licenseId === undefined || id === undefined || createdAt === undefined) continue;
+      orderCount += 1;
+      // Only a paid order justifies a token (lineage.ts): the others are counted, not kept.
+      if (raw.status !== 'paid') continue;
       const order: OrderRecord = {
         id,
-        kind: text(raw.kind) ?? '',
-        planId: text(raw.planId) ?? '',
+        justified: false,
+        kind: intern.of(text(raw.kind) ?? ''),
+        planId: intern.of(text(raw.planId) ?? ''),
         seats: whole(raw.seats) ?? 1,
         amount: whole(raw.amount) ?? 0,
-        currency: text(raw.currency) ?? '',
-        status: text(raw.status) ?? '',
+        currency: intern.of(text(raw.currency) ?? ''),
         createdAt,
         paidAt: instant(raw.paidAt),
       };
-      const list = orders.get(licenseId);
-      if (list === undefined) orders.set(licenseId, [order]);
-      else list.push(order);
-      orderCount += 1;
+      const license = licenses?.get(licenseId);
+      const list = (license === undefined ? orphans.get(licenseId) : license.orders) ?? [];
+      // A few orders a license: a copy of exactly the length, where push would grow the
+      // list to room for 17 or more (hundreds of thousands of lists are all loaded at once).
+      const grown = list.length < SMALL_LIST ? [...list, order] : list;
+      if (grown === list) list.push(order);
+      if (license !== undefined) license.orders = grown;
+      else orphans.set(licenseId, grown);
     }
-    for (const list of orders.values()) list.sort((a, b) => a.createdAt - b.createdAt);
+    const oldestFirst = (a: OrderRecord, b: OrderRecord) => a.createdAt - b.createdAt;
+    for (const license of licenses?.values() ?? []) {
+      const list = license.orders;
+      if (list === undefined) continue;
+      list.sort(oldestFirst);
+      // Long lists grew by push: trim them to their length.
+      if (list.length >= SMALL_LIST) license.orders = list.slice();
+    }
+    for (const [license, list] of orphans) orphans.set(license, list.sort(oldestFirst).slice());
     digests.set(FILES.orders, digest);
   } else {
     findings.add(
@@ -170,5 +222,12 @@ export async function loadRecords(
       `${FILES.orders} is missing: raised terms cannot be matched to orders`,
     );
   }
-  return { plans, licenses, orders, orderCount };
+  const none: readonly OrderRecord[] = [];
+  return {
+    plans,
+    licenses,
+    hasOrders,
+    ordersOf: (license) => licenses?.get(license)?.orders ?? orphans.get(license) ?? none,
+    orderCount,
+  };
 }

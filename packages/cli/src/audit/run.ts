@@ -5,7 +5,7 @@
  * (missing seqs, missing indexes, sizes never reached). Memory is the pool's batches in
  * flight plus small per-license state, whatever the size of the log.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type DecodedDocument,
@@ -24,20 +24,16 @@ import { type ExportManifest, FILES } from './layout.js';
 import { Lineage } from './lineage.js';
 import { LogAudit } from './log-check.js';
 import type { Progress } from './progress.js';
-import {
-  exists,
-  type Line,
-  type ReadDigest,
-  readLines,
-  readManifest,
-  readRecords,
-} from './reader.js';
+import { exists, type ReadDigest, readChunks, readManifest, readRecords } from './reader.js';
 import { loadRecords } from './records.js';
 import { Timelines } from './timeline.js';
-import { type BatchExaminer, workerExaminer } from './workers.js';
+import { type BatchExaminer, type ChunkFacts, workerExaminer } from './workers.js';
 
-/** Lines per batch sent to a worker: large enough to amortise a message, small enough to spread. */
-const BATCH_LINES = 256;
+/**
+ * Bytes of entries.jsonl per chunk sent to a worker (about 150 entries of a store's CWTs):
+ * large enough to amortise a message, small enough to spread over the workers.
+ */
+const CHUNK_BYTES = 128 * 1024;
 
 export interface FieldToken {
   /** The token's text (JWT, or base64url of a CWT). */
@@ -168,18 +164,20 @@ export async function auditExport(options: AuditOptions): Promise<AuditResult> {
   };
   const found = new Set<string>();
 
-  const examineEntry = async (entry: EntryFacts): Promise<void> => {
+  /** One entry's facts, `lineBase` the lines of entries.jsonl before its chunk. */
+  const examineEntry = async (entry: EntryFacts, lineBase: number): Promise<void> => {
+    const line = lineBase + entry.line;
     counts.entries += 1;
     if (entry.unreadable !== undefined || entry.index === undefined) {
       findings.add(
         'log.unreadable_entry',
-        `${FILES.entries} line ${entry.line}: ${entry.unreadable ?? 'no index'}`,
+        `${FILES.entries} line ${line}: ${entry.unreadable ?? 'no index'}`,
         entry.index === undefined ? {} : { index: entry.index },
       );
       return;
     }
     const index = entry.index;
-    log.observeIndex(index, entry.line);
+    log.observeIndex(index, line);
     if (entry.declaredHash !== undefined && entry.declaredHash !== entry.documentHash) {
       findings.add(
         'log.document_hash_mismatch',
@@ -244,30 +242,33 @@ export async function auditExport(options: AuditOptions): Promise<AuditResult> {
   };
 
   const progress = options.progress?.(manifest.treeSize);
-  // No more workers than batches: a small export is not worth starting threads for.
-  const threads = Math.min(options.threads, Math.ceil(manifest.treeSize / BATCH_LINES));
+  // No more workers than chunks: a small export is not worth starting threads for.
+  const entriesPath = join(dir, FILES.entries);
+  const entriesSize = (await stat(entriesPath)).size;
+  const threads = Math.min(options.threads, Math.ceil(entriesSize / CHUNK_BYTES));
   const examiner: BatchExaminer = await workerExaminer(options.roots, threads);
   try {
-    const inFlight: Promise<EntryFacts[]>[] = [];
-    const maxInFlight = Math.max(2, examiner.threads * 2);
+    const inFlight: Promise<ChunkFacts>[] = [];
+    // Enough chunks queued that no worker waits for the main thread's ordered checks.
+    const maxInFlight = Math.max(2, examiner.threads * 3);
+    const entriesDigest: ReadDigest = { bytes: 0, records: 0, sha256: '' };
+    let lineBase = 0;
     const drain = async () => {
-      const facts = await inFlight.shift()!;
-      for (const entry of facts) await examineEntry(entry);
-      await log.appendLeaves(
-        facts.flatMap((entry) => (entry.leaf === undefined ? [] : [entry.leaf])),
-      );
+      const { facts, lines } = await inFlight.shift()!;
+      const leaves: Uint8Array[] = [];
+      for (const entry of facts) {
+        await examineEntry(entry, lineBase);
+        if (entry.leaf !== undefined) leaves.push(entry.leaf);
+      }
+      await log.appendLeaves(leaves);
+      lineBase += lines;
+      entriesDigest.records += facts.length;
       progress?.update(counts.entries);
     };
-    const entriesDigest: ReadDigest = { bytes: 0, records: 0, sha256: '' };
-    let batch: Line[] = [];
-    for await (const line of readLines(join(dir, FILES.entries), entriesDigest)) {
-      batch.push(line);
-      if (batch.length < BATCH_LINES) continue;
-      inFlight.push(examiner.examine(batch, keys.issuers()));
-      batch = [];
+    for await (const chunk of readChunks(entriesPath, CHUNK_BYTES, entriesDigest)) {
+      inFlight.push(examiner.examine(chunk, keys.issuers()));
       if (inFlight.length >= maxInFlight) await drain();
     }
-    if (batch.length > 0) inFlight.push(examiner.examine(batch, keys.issuers()));
     while (inFlight.length > 0) await drain();
     digests.set(FILES.entries, entriesDigest);
   } finally {

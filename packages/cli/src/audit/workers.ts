@@ -1,9 +1,11 @@
 /**
  * Signature checks on worker threads. Decoding a document, hashing it and verifying its
  * Ed25519 signature is most of an audit's CPU time and each entry is independent, so the
- * main thread reads entries.jsonl and hands batches of raw lines to a pool of workers
- * (node:worker_threads, one per available core); the results come back in batch order
- * and the main thread does the ordered checks (lineage, tree, revocations).
+ * main thread reads entries.jsonl in chunks of raw bytes cut at line feeds and transfers
+ * them (no copy, no string) to a pool of workers (node:worker_threads, one per available
+ * core), which split, parse and examine the lines; the results come back in chunk order,
+ * every leaf hash of a chunk in one transferred buffer, and the main thread does the
+ * ordered checks (lineage, tree, revocations).
  *
  * The worker runs this same file: `licensekit` bundles each command into one file
  * (scripts/build.mjs), so the worker entry is the command's own bundle, started with a
@@ -14,43 +16,78 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type EntryFacts, Examiner, type KnownKey } from './examine.js';
-import type { Line } from './reader.js';
+import { chunkLines } from './reader.js';
 
 const ROLE = 'licensekit-audit-worker';
+const LEAF_LENGTH = 32;
+/**
+ * A worker holds a few certificates and key handles, and its garbage is one chunk's: a
+ * small young generation keeps each thread's memory near its floor (the audit's memory
+ * budget is for the main thread's per-license state) at no measurable cost in speed.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 128 };
 
 interface WorkerInit {
   readonly role: typeof ROLE;
   readonly roots: readonly KnownKey[];
 }
 
-interface BatchRequest {
+interface ChunkRequest {
   readonly id: number;
-  readonly lines: readonly Line[];
+  readonly chunk: Uint8Array;
   readonly issuers: readonly KnownKey[];
 }
 
-type BatchReply =
-  | { readonly id: number; readonly facts: EntryFacts[] }
+/** What a chunk of entries.jsonl holds, examined. */
+export interface ChunkFacts {
+  /** Facts of each non-blank line, in order; `line` counts from 1 within the chunk. */
+  readonly facts: EntryFacts[];
+  /** Lines of the chunk, blank ones included (to number the next chunk's lines). */
+  readonly lines: number;
+}
+
+type ChunkReply =
+  | ({ readonly id: number } & ChunkFacts)
   | { readonly id: number; readonly error: string };
 
-/** Examines batches of entries.jsonl lines, in parallel where it can. */
+/** Examines chunks of entries.jsonl, in parallel where it can. */
 export interface BatchExaminer {
   /** Worker threads in use (0: the main thread does the work). */
   readonly threads: number;
-  /** Facts of each line, in the order given. */
-  examine(lines: readonly Line[], issuers: readonly KnownKey[]): Promise<EntryFacts[]>;
+  /** The facts of a chunk that ends at a line break (readChunks). It is given away. */
+  examine(chunk: Uint8Array, issuers: readonly KnownKey[]): Promise<ChunkFacts>;
   close(): Promise<void>;
 }
 
-async function examineAll(
+const decoder = new TextDecoder();
+
+async function examineChunk(
   examiner: Examiner,
-  lines: readonly Line[],
+  chunk: Uint8Array,
   issuers: readonly KnownKey[],
-): Promise<EntryFacts[]> {
+): Promise<ChunkFacts> {
   examiner.learnIssuers(issuers);
+  const { lines, count } = chunkLines(decoder.decode(chunk));
   const facts: EntryFacts[] = [];
   for (const line of lines) facts.push(await examiner.examine(line.text, line.number));
-  return facts;
+  return { facts, lines: count };
+}
+
+/**
+ * The leaf hashes of a chunk's facts moved into one buffer, each fact's leaf a view of it:
+ * posting them then copies one buffer instead of allocating one per entry.
+ */
+function packLeaves(facts: EntryFacts[]): ArrayBuffer {
+  const packed = new Uint8Array(facts.length * LEAF_LENGTH);
+  facts.forEach((fact, at) => {
+    if (fact.leaf === undefined) return;
+    packed.set(fact.leaf, at * LEAF_LENGTH);
+    (fact as { leaf?: Uint8Array }).leaf = packed.subarray(
+      at * LEAF_LENGTH,
+      (at + 1) * LEAF_LENGTH,
+    );
+  });
+  return packed.buffer;
 }
 
 /** The same work in the calling thread: `--workers 0`, and the fallback from sources. */
@@ -58,7 +95,7 @@ export async function inThreadExaminer(roots: readonly KnownKey[]): Promise<Batc
   const examiner = await Examiner.create(roots);
   return {
     threads: 0,
-    examine: (lines, issuers) => examineAll(examiner, lines, issuers),
+    examine: (chunk, issuers) => examineChunk(examiner, chunk, issuers),
     close: async () => undefined,
   };
 }
@@ -69,14 +106,14 @@ export function defaultThreads(): number {
 }
 
 interface Job {
-  readonly request: BatchRequest;
-  readonly resolve: (facts: EntryFacts[]) => void;
+  readonly request: ChunkRequest;
+  readonly resolve: (facts: ChunkFacts) => void;
   readonly reject: (error: Error) => void;
 }
 
 /**
- * A pool of `threads` workers; each takes one batch at a time, the rest wait in a queue.
- * A worker that fails rejects its batch (the audit stops with an internal error rather
+ * A pool of `threads` workers; each takes one chunk at a time, the rest wait in a queue.
+ * A worker that fails rejects its chunk (the audit stops with an internal error rather
  * than report on entries it never checked).
  */
 export async function workerExaminer(
@@ -97,7 +134,7 @@ export async function workerExaminer(
       const worker = idle.pop()!;
       const job = queue.shift()!;
       busy.set(worker, job);
-      worker.postMessage(job.request);
+      worker.postMessage(job.request, [job.request.chunk.buffer as ArrayBuffer]);
     }
   };
   const fail = (worker: Worker, error: Error) => {
@@ -107,14 +144,14 @@ export async function workerExaminer(
     for (const job of queue.splice(0)) job.reject(error);
   };
   const workers = Array.from({ length: threads }, () => {
-    const worker = new Worker(script, { workerData: init });
-    worker.on('message', (reply: BatchReply) => {
+    const worker = new Worker(script, { workerData: init, resourceLimits: WORKER_LIMITS });
+    worker.on('message', (reply: ChunkReply) => {
       const job = busy.get(worker);
       busy.delete(worker);
       idle.push(worker);
       if (job !== undefined) {
         if ('error' in reply) job.reject(new Error(`audit worker: ${reply.error}`));
-        else job.resolve(reply.facts);
+        else job.resolve({ facts: reply.facts, lines: reply.lines });
       }
       dispatch();
     });
@@ -128,10 +165,10 @@ export async function workerExaminer(
 
   return {
     threads,
-    examine(lines, issuers) {
+    examine(chunk, issuers) {
       if (failure !== undefined) return Promise.reject(failure);
-      return new Promise<EntryFacts[]>((resolve, reject) => {
-        queue.push({ request: { id: nextId++, lines, issuers }, resolve, reject });
+      return new Promise<ChunkFacts>((resolve, reject) => {
+        queue.push({ request: { id: nextId++, chunk, issuers }, resolve, reject });
         dispatch();
       });
     },
@@ -141,22 +178,23 @@ export async function workerExaminer(
   };
 }
 
-/** The worker side: examine each batch posted and answer with its facts. */
+/** The worker side: examine each chunk posted and answer with its facts. */
 function runWorker(init: WorkerInit): void {
   const port = parentPort!;
   const ready = Examiner.create(init.roots);
-  port.on('message', async (request: BatchRequest) => {
+  port.on('message', async (request: ChunkRequest) => {
     try {
-      const facts = await examineAll(await ready, request.lines, request.issuers);
-      port.postMessage({ id: request.id, facts } satisfies BatchReply);
+      const { facts, lines } = await examineChunk(await ready, request.chunk, request.issuers);
+      const leaves = packLeaves(facts);
+      port.postMessage({ id: request.id, facts, lines } satisfies ChunkReply, [leaves]);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      port.postMessage({ id: request.id, error: text } satisfies BatchReply);
+      port.postMessage({ id: request.id, error: text } satisfies ChunkReply);
     }
   });
 }
 
-// The bootstrap: this module, loaded as a worker of the pool above, serves batches.
+// The bootstrap: this module, loaded as a worker of the pool above, serves chunks.
 if (!isMainThread && (workerData as Partial<WorkerInit> | undefined)?.role === ROLE) {
   runWorker(workerData as WorkerInit);
 }

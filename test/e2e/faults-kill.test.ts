@@ -10,12 +10,13 @@
  * order, never two). At the end the database itself is read: every token handed out is in
  * the issuance log, each lineage is contiguous with `prev` = hash of the token before, no
  * charge without its plan change nor a plan change without its charge, no seat over the
- * limit, no idempotency claim without its answer.
+ * limit, no idempotency claim without its answer. And an auditor's `licensekit export` and
+ * `licensekit audit store` of the store after the kills find nothing.
  *
  * Seed: LICENSEKIT_FAULT_SEED (printed), so a failing run can be replayed.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -25,6 +26,7 @@ import {
   createScratchDatabase,
   type ScratchDatabase,
 } from '../../packages/store/src/db/scratch.js';
+import { licensekit } from './support/marketplace.js';
 import {
   type CheckoutBody,
   type DeviceKey,
@@ -409,6 +411,34 @@ async function checkDatabase(db: Db, ledger: Ledger) {
   return { tokens: tokens.length, licenses: licenses.length, orders: orders.length };
 }
 
+/**
+ * The auditor's view after the kills: `licensekit export` of the running store, then
+ * `licensekit audit store` against the store's root and log keys. Exit 0 = no finding:
+ * every token in the log verifies, each lineage is whole and each is justified by the
+ * store's orders and plan changes, the log's root matches its checkpoints.
+ */
+async function exportAndAudit(store: StoreProcess, dir: string) {
+  const keys = (await (await fetch(`${store.url}/v1/keys`)).json()) as {
+    roots: unknown[];
+    log: { key: string };
+  };
+  mkdirSync(dir, { recursive: true });
+  const rootFile = join(dir, 'root.pub.json');
+  writeFileSync(rootFile, JSON.stringify(keys.roots[0]));
+  const out = join(dir, 'export');
+  const exported = await licensekit(
+    'export',
+    '--store',
+    store.url,
+    '--token',
+    ADMIN_TOKEN,
+    '--out',
+    out,
+  );
+  if (exported.code !== 0) return exported;
+  return licensekit('audit', 'store', out, '--trust', rootFile, '--log-key', keys.log.key);
+}
+
 interface Backend {
   start(): Promise<StoreProcess>;
   /** The store's database, opened by the test once the store has stopped. */
@@ -430,6 +460,11 @@ async function killCycles(name: string, backend: Backend) {
     );
   }
   const final = await checkAcknowledged(store, ledger, true);
+  const audited = await exportAndAudit(store, join(root, `${name}-audit`));
+  expect(
+    audited.code,
+    `licensekit audit store after the kills:\n${audited.out}${audited.err}`,
+  ).toBe(0);
   expect((await store.stop()).code).toBe(0);
   const db = await backend.open();
   let stored: Awaited<ReturnType<typeof checkDatabase>>;

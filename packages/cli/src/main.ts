@@ -24,6 +24,7 @@ import type {
   PayoutShowFlags,
   VendorCreateFlags,
 } from './commands/admin-marketplace.js';
+import type { VendorTokenCreateFlags } from './commands/admin-vendor-tokens.js';
 import type { AuditCertFlags, AuditChainFlags } from './commands/audit.js';
 import type { AuditStoreFlags } from './commands/audit-store.js';
 import type { CertFlags } from './commands/cert.js';
@@ -561,6 +562,34 @@ function buildProgram(
   );
   adminOptions(command('list', vendors).description('every vendor with its terms')).action(
     async (flags: AdminFlags) => setExit(await (await marketplaceModule()).listVendors(flags, io)),
+  );
+  // A vendor's own admin tokens (commands/admin-vendor-tokens.ts).
+  const vendorTokensModule = () => import('./commands/admin-vendor-tokens.js');
+  const vendorTokens = command('tokens', vendors).description(
+    "a vendor's admin tokens, scoped to its products",
+  );
+  adminOptions(
+    command('create', vendorTokens)
+      .description('make a vendor token; printed once on stdout, the store keeps only a hash')
+      .argument('<vendor>', 'vendor id')
+      .option('--label <text>', 'what the token is for, shown in lists'),
+  ).action(async (vendor: string, flags: VendorTokenCreateFlags) =>
+    setExit(await (await vendorTokensModule()).createVendorToken(vendor, flags, io)),
+  );
+  adminOptions(
+    command('list', vendorTokens)
+      .description("a vendor's tokens, revoked ones too (never the token itself)")
+      .argument('<vendor>', 'vendor id'),
+  ).action(async (vendor: string, flags: AdminFlags) =>
+    setExit(await (await vendorTokensModule()).listVendorTokens(vendor, flags, io)),
+  );
+  adminOptions(
+    command('revoke', vendorTokens)
+      .description('revoke a vendor token: the store refuses it from the next request on')
+      .argument('<vendor>', 'vendor id')
+      .argument('<token-id>', 'token id (vtk_…)'),
+  ).action(async (vendor: string, tokenId: string, flags: AdminFlags) =>
+    setExit(await (await vendorTokensModule()).revokeVendorToken(vendor, tokenId, flags, io)),
   );
   const payouts = command('payouts', admin).description('payout runs and statements');
   adminOptions(

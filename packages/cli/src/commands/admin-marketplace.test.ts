@@ -165,6 +165,93 @@ describe('licensekit admin vendors and payouts', { timeout: 120_000 }, () => {
     expect(away.err).toContain('cannot reach the store');
   });
 
+  test('vendor tokens: create, use on the admin API scoped to the vendor, list, revoke', async () => {
+    expect(
+      (await licensekit(['admin', 'vendors', 'create', '--name', 'Token Works', '--id', 'tokco']))
+        .code,
+    ).toBe(0);
+    const created = await licensekit([
+      'admin',
+      'vendors',
+      'tokens',
+      'create',
+      'tokco',
+      '--label',
+      'ci deploys',
+    ]);
+    expect(created.code).toBe(0);
+    // The token alone on stdout, the warning on stderr.
+    expect(created.out).toMatch(/^lkv_[A-Za-z0-9_-]+\n$/);
+    const token = created.out.trim();
+    expect(created.err).toMatch(/^vendor token vtk_\S+ for tokco: shown this once.*hash/);
+    const tokenId = /(vtk_\S+)/.exec(created.err)![1]!;
+
+    // It is a vendor token: a product it makes is its own, and the product list holds only
+    // its products, while the operator sees the seeded ones too.
+    const asVendor = { authorization: `Bearer ${token}` };
+    expect(
+      (await api('POST', '/v1/admin/products', { id: 'tokco-app', name: 'Tok App' }, asVendor))
+        .status,
+    ).toBe(201);
+    const ids = (reply: { json: { [member: string]: unknown } }) =>
+      (reply.json.products as { id: string }[]).map((product) => product.id);
+    expect(ids(await api('GET', '/v1/admin/products', undefined, asVendor))).toEqual(['tokco-app']);
+    expect(ids(await api('GET', '/v1/admin/products'))).toEqual(
+      expect.arrayContaining(['tokco-app', 'photon']),
+    );
+    // The CLI itself works with it, and vendors stays the operator's.
+    const mine = await licensekit(['admin', 'products', 'list', '--json'], {
+      LICENSEKIT_ADMIN_TOKEN: token,
+    });
+    expect(mine.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(mine.out))).not.toContain('photon');
+    const forbidden = await licensekit(['admin', 'vendors', 'list'], {
+      LICENSEKIT_ADMIN_TOKEN: token,
+    });
+    expect(forbidden).toMatchObject({ code: 2 });
+    expect(forbidden.err).toContain('403 VENDOR_FORBIDDEN');
+
+    const list = await licensekit(['admin', 'vendors', 'tokens', 'list', 'tokco']);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(new RegExp(`^${tokenId}  ci deploys  created \\S+  active\n$`));
+    expect(list.out).not.toContain(token);
+
+    const revoked = await licensekit([
+      'admin',
+      'vendors',
+      'tokens',
+      'revoke',
+      'tokco',
+      tokenId,
+      '--json',
+    ]);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.out)).toMatchObject({ id: tokenId, vendorId: 'tokco' });
+    expect(JSON.parse(revoked.out).revokedAt).toEqual(expect.any(String));
+    expect((await api('GET', '/v1/admin/products', undefined, asVendor)).status).toBe(401);
+    const listed = JSON.parse(
+      (await licensekit(['admin', 'vendors', 'tokens', 'list', 'tokco', '--json'])).out,
+    );
+    expect(listed.tokens).toHaveLength(1);
+    expect(listed.tokens[0].revokedAt).toEqual(expect.any(String));
+
+    // Refusals: bad ids before anything is sent, the store's own 404s after.
+    for (const args of [
+      ['create', 'Not A Vendor'],
+      ['create', 'tokco', '--label', 'x'.repeat(201)],
+      ['revoke', 'tokco', 'not-a-token'],
+    ]) {
+      const refused = await licensekit(['admin', 'vendors', 'tokens', ...args]);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.err.trim().split('\n')).toHaveLength(1);
+    }
+    const noVendor = await licensekit(['admin', 'vendors', 'tokens', 'list', 'nobody']);
+    expect(noVendor.code).toBe(2);
+    expect(noVendor.err).toContain('404 VENDOR_NOT_FOUND');
+    const noToken = await licensekit(['admin', 'vendors', 'tokens', 'revoke', 'tokco', 'vtk_none']);
+    expect(noToken.err).toContain('404 NOT_FOUND');
+  });
+
   test('payouts: dry run, run, show as text, JSON and CSV, confirm; a refund carries forward', async () => {
     expect(
       (await api('PUT', '/v1/admin/products/photon/vendor', { vendorId: 'quick' })).status,

@@ -59,6 +59,11 @@ export interface HostedCheckoutRequest {
   /** What the payment page calls the purchase. */
   description: string;
   email: string;
+  /**
+   * The processor's customer saved from this buyer's earlier payment (Stripe `cus_…`),
+   * reused so that one buyer stays one customer there.
+   */
+  processorCustomer?: string | undefined;
 }
 
 export interface ProviderRefundRequest {

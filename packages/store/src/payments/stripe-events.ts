@@ -11,6 +11,8 @@ import { orderView } from '../services/licensing.js';
 import { refundOrder } from '../services/order-refunds.js';
 import type { RevocationsService } from '../services/revocations.js';
 import type { StripeProvider } from './stripe.js';
+import type { SavedStripeCard } from './stripe-off-session.js';
+import { saveStripeCard } from './stripe-off-session.js';
 
 /**
  * What the store does with a verified Stripe event. Each event id is applied once: it is
@@ -25,6 +27,13 @@ import type { StripeProvider } from './stripe.js';
  * - `checkout.session.expired` and `checkout.session.async_payment_failed`: a pending order
  *   fails. `payment_intent.payment_failed` does not: the customer may still pay on the same
  *   Checkout page with another card, and the session's own end says when they gave up.
+ * - With a paid session the card the customer agreed to save (`setup_future_usage`) is
+ *   kept as Stripe ids (customer, PaymentMethod, read from the session's PaymentIntent)
+ *   for off-session charges (payments/stripe-off-session.ts).
+ * - `payment_intent.succeeded` / `payment_intent.payment_failed` of an off-session
+ *   order (renewal, upgrade, seats): paid or failed through `settleOrder` (the renewal
+ *   extends the period; a failure goes the store's failed-payment way). A Checkout
+ *   purchase's own PaymentIntent is left to the session events above.
  * - `refund.created` and `charge.refunded`: each Stripe refund is booked once through
  *   services/order-refunds.ts, keyed by its `re_…` id; a refund the store sent itself
  *   carries the store's refund id in its metadata and is not booked twice.
@@ -54,7 +63,11 @@ export async function applyStripeEvent(
   switch (event.type) {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded':
-      return settleSession(ctx, event, event.data.object, 'paid');
+      return settleSession(ctx, event, event.data.object, 'paid', await cardOf(provider, event));
+    case 'payment_intent.succeeded':
+      return settleIntent(ctx, event, event.data.object, 'paid');
+    case 'payment_intent.payment_failed':
+      return settleIntent(ctx, event, event.data.object, 'failed');
     case 'checkout.session.expired':
     case 'checkout.session.async_payment_failed':
       return settleSession(ctx, event, event.data.object, 'failed');
@@ -93,6 +106,7 @@ async function settleSession(
   event: Stripe.Event,
   session: Stripe.Checkout.Session,
   outcome: 'paid' | 'failed',
+  card?: SavedStripeCard,
 ): Promise<StripeEventOutcome> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -124,7 +138,72 @@ async function settleSession(
         PROVIDER,
       ]);
     }
+    if (card) await saveStripeCard(tx, order.customerId, card, order.id, now);
     return { duplicate: false, ignored: false, order: settled.order };
+  });
+}
+
+/**
+ * The card a paid session saved for later: its PaymentIntent names the Customer and the
+ * PaymentMethod (the session names only the Customer). Read before the transaction (it
+ * waits on Stripe); nothing when the session saved no card.
+ * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE (Stripe delivers the event again)
+ */
+async function cardOf(
+  provider: StripeProvider,
+  event: Stripe.CheckoutSessionCompletedEvent | Stripe.CheckoutSessionAsyncPaymentSucceededEvent,
+): Promise<SavedStripeCard | undefined> {
+  const session = event.data.object;
+  const paymentIntent = idOf(session.payment_intent);
+  if (!session.metadata?.order_id || session.payment_status !== 'paid' || !paymentIntent) {
+    return undefined;
+  }
+  if (!idOf(session.customer)) return undefined;
+  const intent = await provider.paymentIntent(paymentIntent);
+  const stripeCustomer = idOf(intent.customer);
+  const paymentMethod = idOf(intent.payment_method);
+  if (intent.setup_future_usage !== 'off_session' || !stripeCustomer || !paymentMethod) {
+    return undefined;
+  }
+  return { stripeCustomer, paymentMethod };
+}
+
+async function settleIntent(
+  ctx: StripeEventContext,
+  event: Stripe.Event,
+  intent: Stripe.PaymentIntent,
+  outcome: 'paid' | 'failed',
+): Promise<StripeEventOutcome> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    if (!(await recordEvent(tx, ctx, event))) return { duplicate: true, ignored: false };
+    const orderId = intent.metadata?.order_id;
+    if (!orderId) return { duplicate: false, ignored: true };
+    const order = await ordersRepository(tx).byId(orderId);
+    if (!order || order.provider !== PROVIDER) throw new StoreError('ORDER_NOT_FOUND');
+    // A Checkout purchase: the session's events settle it, and a declined card there
+    // may still be followed by another that pays.
+    if (order.kind === 'purchase') {
+      return { duplicate: false, ignored: true, order: orderView(order) };
+    }
+    if (outcome === 'failed') {
+      if (order.status !== 'pending') {
+        return { duplicate: false, ignored: true, order: orderView(order) };
+      }
+      ctx.log.warn(
+        { order: order.id, code: intent.last_payment_error?.code },
+        'Stripe reports the off-session charge failed',
+      );
+    } else {
+      assertSameMoney(order, intent.amount_received || intent.amount, intent.currency);
+    }
+    const settled = await settleOrder(tx, ctx, order.id, outcome, now);
+    await tx.query(`UPDATE orders SET provider_ref = $2 WHERE id = $1 AND provider = $3`, [
+      order.id,
+      intent.id,
+      PROVIDER,
+    ]);
+    return { duplicate: false, ignored: !settled.changed, order: settled.order };
   });
 }
 

@@ -20,12 +20,24 @@ export interface RecordedStripeRequest {
   headers: IncomingMessage['headers'];
 }
 
+export type RequestMatch = (request: RecordedStripeRequest) => boolean;
+
 export interface StripeFixtureServer {
   /** `http://127.0.0.1:<port>`: the value of STRIPE_API_BASE. */
   base: string;
   requests: RecordedStripeRequest[];
-  /** The next `count` calls answer with this fixture and status (e.g. 500 api_error). */
-  failNext(status: number, fixture: string, count?: number): void;
+  /**
+   * The next `count` calls (those `match` accepts, if given) answer with this fixture and
+   * status (e.g. 500 api_error).
+   */
+  failNext(status: number, fixture: string, count?: number, match?: RequestMatch): void;
+  /**
+   * The next call runs (and is kept for its Idempotency-Key, as Stripe keeps it) but its
+   * answer is lost: the connection closes before a byte is sent.
+   */
+  dropNext(match?: RequestMatch): void;
+  /** PaymentIntents by id: those the store created, and any a test adds. */
+  paymentIntents: Map<string, Record<string, unknown>>;
   /** A refund made elsewhere (the dashboard), which `GET /v1/refunds` then lists. */
   addRefund(refund: Record<string, unknown>): void;
   close(): Promise<void>;
@@ -40,15 +52,67 @@ export function stripeFixture<T = Record<string, unknown>>(name: string): T {
 
 export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
   const requests: RecordedStripeRequest[] = [];
-  const failures: { status: number; fixture: string }[] = [];
+  const failures: { status: number; fixture: string; match: RequestMatch }[] = [];
   const byIdempotencyKey = new Map<string, { status: number; body: unknown }>();
   const refunds: Record<string, unknown>[] = [];
+  const paymentIntents = new Map<string, Record<string, unknown>>();
   let sequence = 0;
+  const drops: RequestMatch[] = [];
+  const anyRequest: RequestMatch = () => true;
+  /** Takes the first queued entry that applies to this request. */
+  function take<T extends { match: RequestMatch }>(queue: T[], request: RecordedStripeRequest) {
+    const index = queue.findIndex((entry) => entry.match(request));
+    return index < 0 ? undefined : queue.splice(index, 1)[0];
+  }
+
+  /** A PaymentIntent as Stripe answers `POST /v1/payment_intents` with these parameters. */
+  function paymentIntentOf(form: URLSearchParams, base: Record<string, unknown>) {
+    return Object.assign(base, {
+      id: `pi_fixture${String(++sequence).padStart(6, '0')}`,
+      amount: Number(form.get('amount')),
+      currency: form.get('currency'),
+      customer: form.get('customer'),
+      payment_method: form.get('payment_method'),
+      description: form.get('description'),
+      metadata: { order_id: form.get('metadata[order_id]') },
+      ...(base.status === 'succeeded' && { amount_received: Number(form.get('amount')) }),
+    });
+  }
 
   function answer(recorded: RecordedStripeRequest): { status: number; body: unknown } {
-    const failure = failures.shift();
-    if (failure) return { status: failure.status, body: stripeFixture(failure.fixture) };
     const { method, path, form } = recorded;
+    const failure = take(failures, recorded);
+    if (failure) {
+      const body = stripeFixture<{ error: { payment_intent?: Record<string, unknown> } }>(
+        failure.fixture,
+      );
+      // A card refusal names the PaymentIntent it created (and failed) for this request.
+      if (method === 'POST' && path === '/v1/payment_intents' && body.error.payment_intent) {
+        const intent = paymentIntentOf(form, body.error.payment_intent);
+        paymentIntents.set(intent.id as string, intent);
+      }
+      return { status: failure.status, body };
+    }
+    if (method === 'POST' && path === '/v1/payment_intents') {
+      const intent = paymentIntentOf(form, stripeFixture('payment-intent'));
+      paymentIntents.set(intent.id as string, intent);
+      return { status: 200, body: intent };
+    }
+    const intentId = method === 'GET' && /^\/v1\/payment_intents\/([^/]+)$/.exec(path)?.[1];
+    if (intentId) {
+      const intent = paymentIntents.get(decodeURIComponent(intentId));
+      if (intent) return { status: 200, body: intent };
+      return {
+        status: 404,
+        body: {
+          error: {
+            type: 'invalid_request_error',
+            code: 'resource_missing',
+            message: `No such payment_intent: '${intentId}'`,
+          },
+        },
+      };
+    }
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const session = stripeFixture('checkout-session');
       const id = `cs_test_fixture${String(++sequence).padStart(6, '0')}`;
@@ -119,6 +183,12 @@ export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
     // Stripe keeps an idempotent answer only once the request ran (not a 5xx).
     if (typeof key === 'string' && !replay && result.status < 500)
       byIdempotencyKey.set(`${recorded.path} ${key}`, result);
+    const drop = drops.findIndex((match) => match(recorded));
+    if (drop >= 0) {
+      drops.splice(drop, 1);
+      response.destroy();
+      return;
+    }
     response.writeHead(result.status, {
       'content-type': 'application/json',
       'request-id': `req_fixture${requests.length}`,
@@ -137,9 +207,13 @@ export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
   return {
     base: `http://127.0.0.1:${port}`,
     requests,
-    failNext(status, fixture, count = 1) {
-      for (let i = 0; i < count; i++) failures.push({ status, fixture });
+    failNext(status, fixture, count = 1, match = anyRequest) {
+      for (let i = 0; i < count; i++) failures.push({ status, fixture, match });
     },
+    dropNext(match = anyRequest) {
+      drops.push(match);
+    },
+    paymentIntents,
     addRefund(refund) {
       refunds.push(refund);
     },

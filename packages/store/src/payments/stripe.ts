@@ -29,9 +29,33 @@ export interface StripeProvider extends PaymentProvider {
    *   but is not JSON
    */
   verifyEvent(body: Buffer, signature: string | undefined, nowMs: number): Stripe.Event;
+  /**
+   * Charges a saved card with no customer present: a PaymentIntent with `off_session` and
+   * `confirm`, the order id as idempotency key and metadata. Card refusals
+   * (`authentication_required`, `card_declined`) answer `declined` with the
+   * PaymentIntent Stripe created; anything else throws (the billing job retries).
+   * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE
+   */
+  chargeOffSession(request: OffSessionCharge): Promise<OffSessionOutcome>;
+  /** A PaymentIntent (the customer and card a Checkout payment saved). */
+  paymentIntent(id: string): Promise<Stripe.PaymentIntent>;
   /** The refunds of a charge (`charge.refunded` carries none since API 2022-11-15). */
   refundsOfCharge(chargeId: string): Promise<Stripe.Refund[]>;
 }
+
+export interface OffSessionCharge {
+  orderId: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  description: string;
+  stripeCustomer: string;
+  paymentMethod: string;
+}
+
+export type OffSessionOutcome =
+  | { status: 'sent'; paymentIntent: string }
+  | { status: 'declined'; paymentIntent: string | undefined; code: string };
 
 const RETRY_CHECKOUT =
   'Nothing was charged and the order is kept: send the same request again (same Idempotency-Key) to retry.';
@@ -67,7 +91,11 @@ export function stripeProvider(config: StripeConfig, publicUrl: string): StripeP
           {
             mode: 'payment',
             client_reference_id: request.orderId,
-            customer_email: request.email,
+            // The card is saved for the renewals and plan changes charged later, off
+            // session (payments/stripe-off-session.ts); that needs a Stripe Customer.
+            ...(request.processorCustomer
+              ? { customer: request.processorCustomer }
+              : { customer_email: request.email, customer_creation: 'always' as const }),
             line_items: [
               {
                 quantity: 1,
@@ -80,7 +108,10 @@ export function stripeProvider(config: StripeConfig, publicUrl: string): StripeP
               },
             ],
             metadata: { order_id: request.orderId },
-            payment_intent_data: { metadata: { order_id: request.orderId } },
+            payment_intent_data: {
+              metadata: { order_id: request.orderId },
+              setup_future_usage: 'off_session',
+            },
             success_url: `${publicUrl}/portal/license?checkout=paid`,
             cancel_url: `${publicUrl}/products/${encodeURIComponent(request.productId)}?plan=${encodeURIComponent(request.planId)}`,
           },
@@ -151,6 +182,53 @@ export function stripeProvider(config: StripeConfig, publicUrl: string): StripeP
           throw new StoreError('BAD_REQUEST', 'The webhook body is not JSON.');
         }
         throw error;
+      }
+    },
+
+    async chargeOffSession(request) {
+      try {
+        const intent = await client.paymentIntents.create(
+          {
+            amount: request.amount,
+            currency: request.currency.toLowerCase(),
+            customer: request.stripeCustomer,
+            payment_method: request.paymentMethod,
+            off_session: true,
+            confirm: true,
+            description: request.description,
+            metadata: { order_id: request.orderId },
+          },
+          // A retry after a crash or a timeout gets the same PaymentIntent, never a second.
+          { idempotencyKey: request.orderId },
+        );
+        return { status: 'sent', paymentIntent: intent.id };
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeCardError) {
+          // The PaymentIntent exists and failed; Stripe also reports it as
+          // payment_intent.payment_failed.
+          return {
+            status: 'declined',
+            paymentIntent: error.payment_intent?.id,
+            code: error.code ?? 'card_error',
+          };
+        }
+        throw unavailable(
+          'could not charge the saved card',
+          error,
+          'The order stays pending and the billing job tries again.',
+        );
+      }
+    },
+
+    async paymentIntent(id) {
+      try {
+        return await client.paymentIntents.retrieve(id);
+      } catch (error) {
+        throw unavailable(
+          'could not read a PaymentIntent',
+          error,
+          'Stripe will deliver the event again.',
+        );
       }
     },
 

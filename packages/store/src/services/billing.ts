@@ -2,6 +2,7 @@ import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import { DEVICE_PROOF_MAX_AGE } from '../lib/device-proof.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../lib/idempotency.js';
+import { chargePendingOffSession } from '../payments/stripe-off-session.js';
 import { idempotencyRepository } from '../repositories/idempotency.js';
 import type { LicenseRecord, PendingChangeRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
@@ -293,6 +294,9 @@ export async function runBillingCycle(ctx: StoreContext, now: Date): Promise<Bil
       }
     }
   }
+  // After the licenses' commits: off-session Stripe charges of the renewals just created,
+  // and of any an earlier run or a plan change could not send (payments/stripe-off-session.ts).
+  await chargePendingOffSession(ctx);
   await idempotencyRepository(ctx.db).prune(new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS));
   await ctx.db.query('DELETE FROM device_proofs WHERE seen_at < $1', [
     new Date(now.getTime() - 2 * DEVICE_PROOF_MAX_AGE * 1000),

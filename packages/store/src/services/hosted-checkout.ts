@@ -1,5 +1,6 @@
 import type { IdempotentResult } from '../lib/idempotency.js';
 import type { PaymentProvider } from '../payments/provider.js';
+import { savedStripeCard } from '../payments/stripe-off-session.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import { ordersRepository } from '../repositories/orders.js';
 import type { CheckoutResult } from './checkout.js';
@@ -32,6 +33,8 @@ export async function withPaymentPage(
     order.productId,
   );
   const plan = product?.plans.find((candidate) => candidate.id === order.planId);
+  const saved =
+    provider.name === 'stripe' ? await savedStripeCard(ctx.db, order.customerId) : undefined;
   try {
     const page = await provider.startCheckout({
       orderId: order.id,
@@ -41,6 +44,7 @@ export async function withPaymentPage(
       currency: order.currency,
       description: product && plan ? `${product.name} — ${plan.name}` : order.productId,
       email,
+      processorCustomer: saved?.stripeCustomer,
     });
     return { ...result, body: { ...result.body, checkoutUrl: page.url } };
   } catch (error) {

@@ -3,6 +3,7 @@ import { prorate } from '@licensekit/core';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import { seconds } from '../lib/clock.js';
+import { chargeAfterCommit } from '../payments/stripe-off-session.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import { devicesRepository } from '../repositories/devices.js';
 import type { LicenseRecord, PendingChangeRecord } from '../repositories/licenses.js';
@@ -212,7 +213,7 @@ export async function changePlan(
   request: PlanChangeRequest,
 ): Promise<PlanChangeOutcome> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const outcome = await ctx.db.transaction(async (tx) => {
     const license = await lockCurrentLicense(tx, ctx, licenseId, now);
     assertUsable(ctx.config, license);
     const catalogue = catalogueRepository(tx, ctx.config.publicUrl);
@@ -234,6 +235,7 @@ export async function changePlan(
     );
     return settleChange(tx, ctx, license, quote, request, now);
   });
+  return chargeAfterChange(ctx, outcome);
 }
 
 export interface SeatChangeRequest {
@@ -249,7 +251,7 @@ export async function changeSeats(
   request: SeatChangeRequest,
 ): Promise<PlanChangeOutcome> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const outcome = await ctx.db.transaction(async (tx) => {
     const license = await lockCurrentLicense(tx, ctx, licenseId, now);
     assertUsable(ctx.config, license);
     const plan = await planOf(tx, ctx.config, license.productId, license.planId);
@@ -259,6 +261,23 @@ export async function changeSeats(
     const quote = quotePlanChange(license, plan, plan, request.seats, now);
     return settleChange(tx, ctx, license, quote, request, now);
   });
+  return chargeAfterChange(ctx, outcome);
+}
+
+/**
+ * A change charged through a processor that charges saved cards off session (Stripe):
+ * its order committed pending, and is sent now (payments/stripe-off-session.ts). A
+ * refusal shows in the answer as a failed order; an outage leaves it pending for the
+ * billing job.
+ */
+async function chargeAfterChange(
+  ctx: StoreContext,
+  outcome: PlanChangeOutcome,
+): Promise<PlanChangeOutcome> {
+  if (outcome.order?.status !== 'pending') return outcome;
+  await chargeAfterCommit(ctx, outcome.order.id);
+  const current = await ordersRepository(ctx.db).byId(outcome.order.id);
+  return current ? { ...outcome, order: orderView(current) } : outcome;
 }
 
 async function settleChange(

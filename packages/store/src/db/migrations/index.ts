@@ -12,6 +12,7 @@ import { vendorTenancy } from './0011_vendor_tenancy.js';
 import { billingCycles } from './0012_billing_cycles.js';
 import { refundOutcomes } from './0014_refund_outcomes.js';
 import { vendorSessions } from './0015_vendor_sessions.js';
+import { stripePaymentMethods } from './0016_stripe_payment_methods.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 12, name: 'billing_cycles', sql: billingCycles },
   { version: 14, name: 'refund_outcomes', sql: refundOutcomes },
   { version: 15, name: 'vendor_sessions', sql: vendorSessions },
+  { version: 16, name: 'stripe_payment_methods', sql: stripePaymentMethods },
 ];

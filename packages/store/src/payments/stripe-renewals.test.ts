@@ -1,0 +1,445 @@
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ManualClock, seconds } from '../lib/clock.js';
+import { catalogueRepository } from '../repositories/catalogue.js';
+import { runBillingCycle } from '../services/billing.js';
+import type { TestStore } from '../testing/harness.js';
+import { buildTestStore, postgresUnavailable } from '../testing/harness.js';
+import {
+  checkoutRequest,
+  context,
+  DAY_MS,
+  eventsOf,
+  keyPost,
+  subscribeToEvents,
+} from '../testing/licensing.js';
+import type { RecordedStripeRequest, StripeFixtureServer } from './stripe-fixture-server.js';
+import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server.js';
+
+/**
+ * Renewals and plan changes of a Stripe license, charged off session with the card saved
+ * at the first Checkout (payments/stripe-off-session.ts), against the fixture server.
+ */
+
+const SECRET_KEY = 'sk_test_licensekitFixture0000';
+const WEBHOOK_SECRET = `whsec_${Buffer.from('the stripe renewals webhook secret').toString('base64')}`;
+const signer = new Stripe('sk_test_signerOnly0000').webhooks;
+// April has 30 days: a monthly period bought on April 1 ends on May 1.
+const START = Date.UTC(2026, 3, 1);
+const PERIOD_END = Date.UTC(2026, 4, 1);
+
+describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan changes', () => {
+  let stripe: StripeFixtureServer;
+  let store: TestStore;
+
+  beforeAll(async () => {
+    stripe = await startStripeFixtureServer();
+    store = await buildTestStore({
+      clock: new ManualClock(START),
+      storefrontProvider: 'stripe',
+      licensing: {
+        billing: { enabled: false },
+        stripe: {
+          secretKey: SECRET_KEY,
+          webhookSecret: WEBHOOK_SECRET,
+          apiBase: stripe.base,
+          // Each failure test sees the first answer; the SDK's own retries are off.
+          maxNetworkRetries: 0,
+          timeoutMs: 5_000,
+        },
+      },
+    });
+    await subscribeToEvents(store);
+    const catalogue = catalogueRepository(store.db, 'http://store.test');
+    await catalogue.upsertProduct({ id: 'widget', name: 'Widget' });
+    for (const [id, amount, position] of [
+      ['basic', 3000, 1],
+      ['plus', 6000, 2],
+    ] as const) {
+      await catalogue.upsertPlan('widget', {
+        id,
+        name: id,
+        price: { amount, currency: 'USD' },
+        interval: 'month',
+        position,
+      });
+    }
+  });
+  afterAll(async () => {
+    await store?.close();
+    await stripe?.close();
+  });
+
+  function deliver(event: unknown) {
+    const payload = JSON.stringify(event);
+    return store.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/payments/stripe',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signer.generateTestHeaderString({
+          payload,
+          secret: WEBHOOK_SECRET,
+          timestamp: seconds(store.clock.now()),
+        }),
+      },
+      payload,
+    });
+  }
+
+  function event(name: string, object: Record<string, unknown>) {
+    const base = stripeFixture<{ data: { object: Record<string, unknown> } }>(name);
+    return {
+      ...base,
+      id: `evt_${randomUUID().replace(/-/g, '')}`,
+      data: { object: { ...base.data.object, ...object } },
+    };
+  }
+
+  const orderRow = async (id: string) =>
+    (
+      await store.db.query<{ status: string; provider_ref: string | null; kind: string }>(
+        'SELECT status, provider_ref, kind FROM orders WHERE id = $1',
+        [id],
+      )
+    )[0]!;
+  const licenseRow = async (id: string) =>
+    (
+      await store.db.query<{ status: string; plan_id: string; period_end: Date }>(
+        'SELECT status, plan_id, period_end FROM licenses WHERE id = $1',
+        [id],
+      )
+    )[0]!;
+  const ordersOf = async (licenseId: string, kind: string) =>
+    store.db.query<{ id: string; status: string; amount_minor: number | string }>(
+      'SELECT id, status, amount_minor FROM orders WHERE license_id = $1 AND kind = $2 ORDER BY created_at, id',
+      [licenseId, kind],
+    );
+  const intentCalls = (orderId: string) =>
+    stripe.requests.filter(
+      (r) =>
+        r.method === 'POST' &&
+        r.path === '/v1/payment_intents' &&
+        r.form.get('metadata[order_id]') === orderId,
+    );
+  const intentsOf = (orderId: string) =>
+    [...stripe.paymentIntents.values()].filter(
+      (intent) => (intent.metadata as { order_id?: string }).order_id === orderId,
+    );
+  /** The PaymentIntents charged to one buyer's card (other tests' renewals run too). */
+  const cardOf = (bought: { card: { customer: string } }) => (r: RecordedStripeRequest) =>
+    r.path === '/v1/payment_intents' && r.form.get('customer') === bought.card.customer;
+  const succeeded = (intent: Record<string, unknown>) =>
+    event('event-payment-intent-succeeded', { ...intent, status: 'succeeded' });
+
+  /**
+   * A Stripe purchase paid on Checkout: the session asks Stripe to save the card, and
+   * `checkout.session.completed` records the customer's Stripe ids.
+   */
+  async function purchase(email = `buyer-${randomUUID()}@example.com`) {
+    store.clock.set(START);
+    const answer = await checkoutRequest(store, {
+      productId: 'widget',
+      planId: 'basic',
+      email,
+      provider: 'stripe',
+    });
+    expect(answer.statusCode).toBe(201);
+    const body = answer.json();
+    const orderId: string = body.order.id;
+    const session = stripe.requests
+      .filter((r) => r.path === '/v1/checkout/sessions' && r.form.get('client_reference_id'))
+      .at(-1)!;
+    expect(session.form.get('client_reference_id')).toBe(orderId);
+    expect(session.form.get('payment_intent_data[setup_future_usage]')).toBe('off_session');
+
+    const suffix = randomUUID().replace(/-/g, '').slice(0, 14);
+    const card = { customer: `cus_${suffix}`, paymentMethod: `pm_${suffix}` };
+    // The PaymentIntent Checkout created (the fixture server answers it on GET).
+    const checkoutIntent = `pi_checkout${suffix}`;
+    stripe.paymentIntents.set(checkoutIntent, {
+      ...stripeFixture('payment-intent'),
+      id: checkoutIntent,
+      amount: 3000,
+      amount_received: 3000,
+      customer: card.customer,
+      payment_method: card.paymentMethod,
+      setup_future_usage: 'off_session',
+      metadata: { order_id: orderId },
+    });
+    const paid = await deliver(
+      event('event-checkout-session-completed', {
+        client_reference_id: orderId,
+        metadata: { order_id: orderId },
+        amount_total: 3000,
+        amount_subtotal: 3000,
+        payment_intent: checkoutIntent,
+        customer: card.customer,
+      }),
+    );
+    expect(paid.statusCode).toBe(200);
+    expect(paid.json()).toMatchObject({ order: { status: 'paid' } });
+    // Stripe's ids only: no card data is kept.
+    const [saved] = await store.db.query<Record<string, unknown>>(
+      'SELECT stripe_customer, payment_method, order_id FROM stripe_payment_methods WHERE customer_id = (SELECT customer_id FROM orders WHERE id = $1)',
+      [orderId],
+    );
+    expect(saved).toEqual({
+      stripe_customer: card.customer,
+      payment_method: card.paymentMethod,
+      order_id: orderId,
+    });
+    return {
+      licenseId: body.license.id as string,
+      key: body.license.key as string,
+      email,
+      card,
+    };
+  }
+
+  async function renewAtPeriodEnd(licenseId: string) {
+    store.clock.set(PERIOD_END + 1000);
+    const summary = await runBillingCycle(context(store), store.clock.now());
+    expect(summary.failed).toBe(0);
+    const [renewal] = await ordersOf(licenseId, 'renewal');
+    expect(renewal).toBeDefined();
+    return renewal!.id;
+  }
+
+  test('the billing job renews off session; payment_intent.succeeded pays the renewal', async () => {
+    const bought = await purchase();
+    const renewalId = await renewAtPeriodEnd(bought.licenseId);
+
+    // What the SDK sent: the saved card, off session, the order id as idempotency key.
+    const calls = intentCalls(renewalId);
+    expect(calls.length).toBe(1);
+    expect(calls[0]!.headers['idempotency-key']).toBe(renewalId);
+    expect(Object.fromEntries(calls[0]!.form)).toMatchObject({
+      amount: '3000',
+      currency: 'usd',
+      customer: bought.card.customer,
+      payment_method: bought.card.paymentMethod,
+      off_session: 'true',
+      confirm: 'true',
+      'metadata[order_id]': renewalId,
+    });
+    const [intent] = intentsOf(renewalId);
+    // Pending until Stripe's webhook; the order now names its PaymentIntent.
+    expect(await orderRow(renewalId)).toMatchObject({
+      status: 'pending',
+      provider_ref: intent!.id,
+    });
+    expect((await licenseRow(bought.licenseId)).status).toBe('past_due');
+
+    const paid = await deliver(succeeded(intent!));
+    expect(paid.statusCode).toBe(200);
+    expect(paid.json()).toMatchObject({
+      duplicate: false,
+      ignored: false,
+      order: { id: renewalId, kind: 'renewal', status: 'paid', amount: 3000 },
+    });
+    const license = await licenseRow(bought.licenseId);
+    expect(license.status).toBe('active');
+    expect(new Date(license.period_end).toISOString()).toBe('2026-06-01T00:00:00.000Z');
+    const renewed = (await eventsOf(store, bought.licenseId)).filter(
+      (e) => e.type === 'license.renewed',
+    );
+    expect(renewed.length).toBe(1);
+    const invoices = await store.db.query(
+      "SELECT 1 FROM invoices WHERE order_id = $1 AND kind = 'invoice'",
+      [renewalId],
+    );
+    expect(invoices.length).toBe(1);
+    const ledger = await store.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM ledger_lines WHERE order_id = $1',
+      [renewalId],
+    );
+    expect(ledger[0]!.n).toBeGreaterThan(0);
+
+    // Another delivery of the same success (a new event id) changes nothing.
+    const again = await deliver(succeeded(intent!));
+    expect(again.json()).toMatchObject({ ignored: true, order: { status: 'paid' } });
+    expect(
+      (
+        await store.db.query("SELECT 1 FROM invoices WHERE order_id = $1 AND kind = 'invoice'", [
+          renewalId,
+        ])
+      ).length,
+    ).toBe(1);
+    // A later run sends nothing for a paid order.
+    await runBillingCycle(context(store), store.clock.now());
+    expect(intentCalls(renewalId).length).toBe(1);
+  });
+
+  test('a success for another sum than the order is refused', async () => {
+    const bought = await purchase();
+    const renewalId = await renewAtPeriodEnd(bought.licenseId);
+    const [intent] = intentsOf(renewalId);
+    const wrong = await deliver(succeeded({ ...intent!, amount: 100, amount_received: 100 }));
+    expect(wrong.statusCode).toBe(409);
+    expect((await orderRow(renewalId)).status).toBe('pending');
+  });
+
+  test('payment_intent.payment_failed fails the renewal the way a failed renewal goes', async () => {
+    const bought = await purchase();
+    const renewalId = await renewAtPeriodEnd(bought.licenseId);
+    const [intent] = intentsOf(renewalId);
+    const failed = await deliver(
+      event('event-payment-intent-payment-failed', {
+        id: intent!.id,
+        amount: 3000,
+        currency: 'usd',
+        metadata: { order_id: renewalId },
+      }),
+    );
+    expect(failed.statusCode).toBe(200);
+    expect(failed.json()).toMatchObject({ order: { id: renewalId, status: 'failed' } });
+    expect((await licenseRow(bought.licenseId)).status).toBe('past_due');
+    const types = (await eventsOf(store, bought.licenseId)).map((e) => e.type);
+    expect(types.filter((type) => type === 'license.payment_failed').length).toBe(1);
+    expect(types).not.toContain('license.renewed');
+    // The failed order is not sent again.
+    await runBillingCycle(context(store), store.clock.now());
+    expect(intentCalls(renewalId).length).toBe(1);
+  });
+
+  test('authentication_required at once: the order fails and the webhook changes nothing more', async () => {
+    const bought = await purchase();
+    stripe.failNext(402, 'error-card-authentication-required', 1, cardOf(bought));
+    const renewalId = await renewAtPeriodEnd(bought.licenseId);
+    const [intent] = intentsOf(renewalId);
+    expect(intent).toMatchObject({ status: 'requires_payment_method' });
+    expect(await orderRow(renewalId)).toMatchObject({ status: 'failed', provider_ref: intent!.id });
+    expect((await licenseRow(bought.licenseId)).status).toBe('past_due');
+    const failedEvents = async () =>
+      (await eventsOf(store, bought.licenseId)).filter((e) => e.type === 'license.payment_failed');
+    expect((await failedEvents()).length).toBe(1);
+
+    const reported = await deliver(
+      event('event-payment-intent-payment-failed', {
+        id: intent!.id,
+        metadata: { order_id: renewalId },
+      }),
+    );
+    expect(reported.statusCode).toBe(200);
+    expect(reported.json()).toMatchObject({ ignored: true, order: { status: 'failed' } });
+    expect((await failedEvents()).length).toBe(1);
+  });
+
+  test('an upgrade on a Stripe license is charged off session and applied when paid', async () => {
+    const bought = await purchase();
+    store.clock.set(START + 20 * DAY_MS); // 10 of 30 days left: (6000 - 3000) / 3
+    const applied = await keyPost(store, '/v1/licenses/plan', bought.key, {
+      planId: 'plus',
+      confirm: true,
+    });
+    expect(applied.statusCode).toBe(200);
+    const order = applied.json().order;
+    expect(order).toMatchObject({ kind: 'upgrade', status: 'pending', amount: 1000 });
+    const calls = intentCalls(order.id);
+    expect(calls.length).toBe(1);
+    expect(calls[0]!.headers['idempotency-key']).toBe(order.id);
+    expect(Object.fromEntries(calls[0]!.form)).toMatchObject({
+      amount: '1000',
+      customer: bought.card.customer,
+      payment_method: bought.card.paymentMethod,
+      off_session: 'true',
+      confirm: 'true',
+    });
+    expect((await licenseRow(bought.licenseId)).plan_id).toBe('basic');
+    const [intent] = intentsOf(order.id);
+    const paid = await deliver(succeeded(intent!));
+    expect(paid.json()).toMatchObject({ order: { kind: 'upgrade', status: 'paid' } });
+    expect((await licenseRow(bought.licenseId)).plan_id).toBe('plus');
+  });
+
+  test('a declined upgrade answers a failed order and leaves the plan', async () => {
+    const bought = await purchase();
+    store.clock.set(START + 20 * DAY_MS);
+    stripe.failNext(402, 'error-card-authentication-required', 1, cardOf(bought));
+    const applied = await keyPost(store, '/v1/licenses/plan', bought.key, {
+      planId: 'plus',
+      confirm: true,
+    });
+    expect(applied.statusCode).toBe(200);
+    expect(applied.json().order).toMatchObject({ kind: 'upgrade', status: 'failed' });
+    expect((await licenseRow(bought.licenseId)).plan_id).toBe('basic');
+  });
+
+  test('Stripe down, then an answer lost after Stripe charged: the job retries and pays once', async () => {
+    const bought = await purchase();
+    // Other tests' licenses renew in the same runs: only this buyer's calls fail.
+    const mine = cardOf(bought);
+    // The first call after the commit finds Stripe down.
+    stripe.failNext(500, 'error-api', 1, mine);
+    const renewalId = await renewAtPeriodEnd(bought.licenseId);
+    expect(intentCalls(renewalId).length).toBe(1);
+    expect(intentsOf(renewalId).length).toBe(0);
+    expect(await orderRow(renewalId)).toMatchObject({ status: 'pending', provider_ref: renewalId });
+
+    // The next run's call reaches Stripe, which charges, but the answer never arrives.
+    // (The SDK sends once more on a connection closed before an answer: both are lost.)
+    stripe.dropNext(mine);
+    stripe.dropNext(mine);
+    await runBillingCycle(context(store), store.clock.now());
+    expect(intentCalls(renewalId).length).toBe(3);
+    expect(intentsOf(renewalId).length).toBe(1);
+    expect((await orderRow(renewalId)).provider_ref).toBe(renewalId);
+
+    // The third run: the same idempotency key gets the same PaymentIntent back.
+    await runBillingCycle(context(store), store.clock.now());
+    const calls = intentCalls(renewalId);
+    expect(calls.length).toBe(4);
+    expect(new Set(calls.map((call) => call.headers['idempotency-key']))).toEqual(
+      new Set([renewalId]),
+    );
+    const intents = intentsOf(renewalId);
+    expect(intents.length).toBe(1);
+    expect((await orderRow(renewalId)).provider_ref).toBe(intents[0]!.id);
+
+    // Referenced now: no further call.
+    await runBillingCycle(context(store), store.clock.now());
+    expect(intentCalls(renewalId).length).toBe(4);
+    expect((await deliver(succeeded(intents[0]!))).json()).toMatchObject({
+      order: { status: 'paid' },
+    });
+    const booked = await store.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM invoices WHERE order_id = $1 AND kind = 'invoice'",
+      [renewalId],
+    );
+    expect(booked[0]!.n).toBe(1);
+  });
+
+  test('a later Checkout of the same buyer reuses their Stripe customer', async () => {
+    const bought = await purchase();
+    const answer = await checkoutRequest(store, {
+      productId: 'widget',
+      planId: 'plus',
+      email: bought.email,
+      provider: 'stripe',
+    });
+    expect(answer.statusCode).toBe(201);
+    const session = stripe.requests.filter((r) => r.path === '/v1/checkout/sessions').at(-1)!;
+    expect(session.form.get('client_reference_id')).toBe(answer.json().order.id);
+    expect(session.form.get('customer')).toBe(bought.card.customer);
+    expect(session.form.get('customer_email')).toBeNull();
+    expect(session.form.get('customer_creation')).toBeNull();
+  });
+
+  test('a Checkout purchase’s own PaymentIntent events are left to the session events', async () => {
+    store.clock.set(START);
+    const answer = await checkoutRequest(store, {
+      productId: 'widget',
+      planId: 'basic',
+      email: `buyer-${randomUUID()}@example.com`,
+      provider: 'stripe',
+    });
+    const orderId = answer.json().order.id;
+    const declined = await deliver(
+      event('event-payment-intent-payment-failed', { metadata: { order_id: orderId } }),
+    );
+    expect(declined.json()).toMatchObject({ ignored: true, order: { status: 'pending' } });
+    expect((await orderRow(orderId)).status).toBe('pending');
+  });
+});

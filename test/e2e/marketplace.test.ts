@@ -18,7 +18,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { prorate, readLicenseClaims } from '../../packages/core/src/index.js';
 import {
@@ -26,7 +26,8 @@ import {
   type ScratchDatabase,
 } from '../../packages/store/src/db/scratch.js';
 import { formatMoney } from '../../packages/store/src/views/format.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
+import { launchChromium, pageText, watchedPage } from './support/browser.js';
+import { chromiumMissing } from './support/chromium.js';
 import {
   type EntryLine,
   entryDocument,
@@ -120,11 +121,7 @@ describe.skipIf(missing).each(backends)('a marketplace of two vendors ($name)', 
       scratch = await createScratchDatabase(postgresAdminUrl ?? '', 'lk_marketplace_e2e');
     }
     await start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -136,23 +133,20 @@ describe.skipIf(missing).each(backends)('a marketplace of two vendors ($name)', 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    // The other vendor's invoice (404) is an answer the test asks for.
-    const expected = /^Failed to load resource: the server responded with a status of 404\b/;
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !expected.test(message.text()))
-        problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(String(error)));
-    return page;
-  }
+  const newPage = async () =>
+    (
+      await watchedPage(
+        browser,
+        { contexts, problems },
+        {
+          context: { acceptDownloads: true },
+          // The other vendor's invoice (404) is an answer the test asks for.
+          expectedErrors: /^Failed to load resource: the server responded with a status of 404\b/,
+        },
+      )
+    ).page;
 
-  const text = async (page: Page, selector = 'main') =>
-    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point
-    (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
+  const text = pageText;
 
   async function downloadPdf(page: Page, name: string): Promise<string> {
     const [download] = await Promise.all([

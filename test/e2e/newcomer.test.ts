@@ -14,11 +14,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningStore } from '../../packages/store/src/index.js';
 import { REDACTED_HEADERS, startStore } from '../../packages/store/src/index.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
+import { launchChromium, pageText, watchedPage } from './support/browser.js';
+import { chromiumMissing } from './support/chromium.js';
 
 const missing = chromiumMissing('newcomer e2e test');
 
@@ -58,11 +59,7 @@ describe.skipIf(missing)('a newcomer buys, loses the key, recovers it; an operat
       },
       false,
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -73,39 +70,10 @@ describe.skipIf(missing)('a newcomer buys, loses the key, recovers it; an operat
   });
 
   /** A fresh browser profile (no cookies), watched: URLs, foreign requests, errors, CSP. */
-  async function newBrowser(): Promise<{ page: Page; context: BrowserContext }> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    await context.exposeFunction('reportCspViolation', (violation: unknown) => {
-      violations.push(violation);
-    });
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        (window as unknown as { reportCspViolation(v: unknown): void }).reportCspViolation({
-          directive: event.violatedDirective,
-          blocked: event.blockedURI,
-        });
-      });
-    });
-    const origin = new URL(store.url).origin;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    });
-    const page = await context.newPage();
-    page.on('request', (request) => urls.push(request.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(String(error)));
-    return { page, context };
-  }
+  const newBrowser = () =>
+    watchedPage(browser, { contexts, problems, urls, foreign, violations }, { origin: store.url });
 
-  const text = async (page: Page, selector = 'main') =>
-    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point
-    (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
+  const text = pageText;
 
   /** Opens the newest mail with this subject on the dev mail page (waiting for it to arrive). */
   async function openMail(page: Page, subject: string): Promise<string> {

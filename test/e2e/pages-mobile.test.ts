@@ -16,14 +16,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { prorate } from '../../packages/core/src/index.js';
 import { createOfflineRequest, licenseKeyHint } from '../../packages/core/src/offline/index.js';
 import type { RunningStore } from '../../packages/store/src/index.js';
 import { startStore } from '../../packages/store/src/index.js';
 import { formatMoney } from '../../packages/store/src/views/format.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
+import { launchChromium, pageText, watchedPage } from './support/browser.js';
+import { chromiumMissing } from './support/chromium.js';
 import { deviceKey, StoreClient } from './support/store-client.js';
 
 const missing = chromiumMissing('pages on phones test');
@@ -61,25 +62,13 @@ describe.skipIf(missing)('the pages on a phone: no horizontal scrolling at 360â€
       },
       false,
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      timeout: 60_000,
-    });
-    const context = await browser.newContext({ viewport: { width: 390, height: HEIGHT } });
+    browser = await launchChromium();
     // CSP violations are reported out of the page: /docs runs Swagger UI under the CSP too.
-    await context.exposeFunction('reportCspViolation', (violation: unknown) => {
-      violations.push(violation);
-    });
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        (window as unknown as { reportCspViolation(v: unknown): void }).reportCspViolation({
-          directive: event.violatedDirective,
-          blocked: event.blockedURI,
-        });
-      });
-    });
-    page = await context.newPage();
+    ({ page } = await watchedPage(
+      browser,
+      { violations },
+      { context: { viewport: { width: 390, height: HEIGHT } } },
+    ));
   });
 
   afterAll(async () => {
@@ -278,9 +267,7 @@ describe.skipIf(missing)('the pages on a phone: no horizontal scrolling at 360â€
 
   test('plan changes: one plan is preselected, the preview shows its sum, a scheduled change is never replaced unseen', async () => {
     const client = new StoreClient(store.url, 'mobile-admin-token');
-    const text = async (selector = 'main') =>
-      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point
-      (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
+    const text = (selector = 'main') => pageText(page, selector);
 
     // A product with a single plan: nothing to choose, it is selected.
     await page.goto(`${store.url}/products/photon-presets`);

@@ -11,11 +11,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningStore } from '../../packages/store/src/index.js';
 import { startStore } from '../../packages/store/src/index.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
+import { launchChromium, pageText, watchedPage } from './support/browser.js';
+import { chromiumMissing } from './support/chromium.js';
 import { StoreClient } from './support/store-client.js';
 
 const missing = chromiumMissing('vendor dashboard e2e test');
@@ -82,11 +83,7 @@ describe.skipIf(missing)('two vendors on one store: dashboards, invoices, the po
       expect(bought?.status).toBe(201);
       orders[vendor] = bought!.body.order.id;
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -102,42 +99,19 @@ describe.skipIf(missing)('two vendors on one store: dashboards, invoices, the po
   });
 
   /** A fresh browser profile (no cookies), watched: URLs, foreign requests, errors, CSP. */
-  async function newBrowser(): Promise<{ page: Page; context: BrowserContext }> {
-    const context = await browser.newContext({ acceptDownloads: true });
-    contexts.push(context);
-    await context.exposeFunction('reportCspViolation', (violation: unknown) => {
-      violations.push(violation);
-    });
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        (window as unknown as { reportCspViolation(v: unknown): void }).reportCspViolation({
-          directive: event.violatedDirective,
-          blocked: event.blockedURI,
-        });
-      });
-    });
-    const origin = new URL(store.url).origin;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    });
-    const page = await context.newPage();
-    page.on('request', (request) => urls.push(request.url()));
-    // The wrong token (401) and the other vendor's invoice (404) are answers the test asks for.
-    const expected = /^Failed to load resource: the server responded with a status of 40[14]\b/;
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !expected.test(message.text()))
-        problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(String(error)));
-    return { page, context };
-  }
+  const newBrowser = () =>
+    watchedPage(
+      browser,
+      { contexts, problems, urls, foreign, violations },
+      {
+        origin: store.url,
+        context: { acceptDownloads: true },
+        // The wrong token (401) and the other vendor's invoice (404) are answers the test asks for.
+        expectedErrors: /^Failed to load resource: the server responded with a status of 40[14]\b/,
+      },
+    );
 
-  const text = async (page: Page, selector = 'main') =>
-    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point
-    (await page.locator(selector).innerText()).replace(/\s+/g, ' ').trim();
+  const text = pageText;
 
   /** No sideways scrolling at 390 px (the phone test's rule, test/e2e/pages-mobile.test.ts). */
   const narrow: { page: string; scrollWidth: number }[] = [];

@@ -1,6 +1,7 @@
-import { ADMIN_STYLESHEET, SCRIPT, STYLESHEET } from '../static/assets.js';
+import { ADMIN_STYLESHEET } from '../static/assets.js';
 import type { HtmlValue, SafeHtml } from './html.js';
 import { html } from './html.js';
+import { pageShell, signOutForm } from './page-shell.js';
 
 /**
  * The frame of every admin page: the same skeleton as the store's pages (lang, skip link,
@@ -34,23 +35,12 @@ export function adminLayout(
   page: { title: string; body: SafeHtml; hasErrors?: boolean },
 ): SafeHtml {
   const title = `${page.hasErrors ? 'Error: ' : ''}${page.title} – ${frame.vendor} store admin`;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${title}</title>
-<link rel="stylesheet" href="${STYLESHEET.href}">
-<link rel="stylesheet" href="${ADMIN_STYLESHEET.href}">
-<script src="${SCRIPT.href}" defer></script>
-</head>
-<body class="admin">
-<a class="skip-link" href="#main">Skip to main content</a>
-<header class="site-header">
-<a class="brand" href="${frame.base}">${frame.vendor} store admin</a>
+  return pageShell({
+    title,
+    noindex: true,
+    stylesheets: [ADMIN_STYLESHEET.href],
+    bodyClass: 'admin',
+    header: html`<a class="brand" href="${frame.base}">${frame.vendor} store admin</a>
 ${
   frame.csrfToken !== undefined &&
   html`<nav aria-label="Admin">
@@ -60,21 +50,11 @@ ${SECTIONS.map(
     html`<li><a href="${frame.base}/${section}"${section === frame.current ? html` aria-current="page"` : ''}>${label}</a></li>\n`,
 )}</ul>
 </nav>
-<form method="post" action="${frame.base}/sign-out">
-<input type="hidden" name="csrf" value="${frame.csrfToken}">
-<button type="submit" class="secondary">Sign out</button>
-</form>`
-}
-</header>
-<main id="main" tabindex="-1">
-${page.body}
-</main>
-<footer class="site-footer">
-<p>Store administration. Every change here is recorded in the <a href="${frame.base}/activity">activity log</a>. <a href="/docs">Admin API</a></p>
-</footer>
-</body>
-</html>
-`;
+${signOutForm(`${frame.base}/sign-out`, frame.csrfToken)}`
+}`,
+    body: page.body,
+    footer: html`<p>Store administration. Every change here is recorded in the <a href="${frame.base}/activity">activity log</a>. <a href="/docs">Admin API</a></p>`,
+  });
 }
 
 /** Headings of the admin error pages, by status. */

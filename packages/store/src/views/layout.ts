@@ -1,6 +1,6 @@
-import { SCRIPT, STYLESHEET } from '../static/assets.js';
 import type { HtmlValue, SafeHtml } from './html.js';
 import { html } from './html.js';
+import { pageShell, signOutForm } from './page-shell.js';
 
 /**
  * The one layout of every page: lang="en", a skip link, <header> with the navigation,
@@ -22,48 +22,23 @@ export interface LayoutOptions {
 
 export function layout(options: LayoutOptions): SafeHtml {
   const title = `${options.hasErrors ? 'Error: ' : ''}${options.title} – ${options.vendor} store`;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>${title}</title>
-<link rel="stylesheet" href="${STYLESHEET.href}">
-<script src="${SCRIPT.href}" defer></script>
-</head>
-<body>
-<a class="skip-link" href="#main">Skip to main content</a>
-<header class="site-header">
-<a class="brand" href="/">${options.vendor} store</a>
+  return pageShell({
+    title,
+    header: html`<a class="brand" href="/">${options.vendor} store</a>
 <nav aria-label="Main">
 <ul>
 <li><a href="/">Products</a></li>
 <li><a href="/portal">${options.signedIn ? 'Your license' : 'Customer portal'}</a></li>
 </ul>
 </nav>
-${
-  options.signedIn &&
-  html`<form method="post" action="/portal/sign-out">
-<input type="hidden" name="csrf" value="${options.signedIn.csrfToken}">
-<button type="submit" class="secondary">Sign out</button>
-</form>`
-}
-</header>
-${
-  options.testMode &&
-  html`<p class="test-banner" role="note"><strong>TEST MODE</strong> – orders use the test payment provider: they are paid at once and no money moves.</p>`
-}
-<main id="main" tabindex="-1">
-${options.body}
-</main>
-<footer class="site-footer">
-<p>Licenses from this store are signed tokens your app checks offline. <a href="/docs">API</a></p>
-</footer>
-</body>
-</html>
-`;
+${options.signedIn && signOutForm('/portal/sign-out', options.signedIn.csrfToken)}`,
+    beforeMain: html`${
+      options.testMode &&
+      html`<p class="test-banner" role="note"><strong>TEST MODE</strong> – orders use the test payment provider: they are paid at once and no money moves.</p>`
+    }\n`,
+    body: options.body,
+    footer: html`<p>Licenses from this store are signed tokens your app checks offline. <a href="/docs">API</a></p>`,
+  });
 }
 
 /** A field's problem, linked from the error summary to the field's id. */

@@ -7,13 +7,13 @@ import type {
   VendorOrder,
 } from '../marketplace/vendor-sales.js';
 import type { Vendor } from '../marketplace/vendors.js';
-import { SCRIPT, STYLESHEET } from '../static/assets.js';
 import { formatMoney, time } from './format.js';
 import type { HtmlValue, SafeHtml } from './html.js';
 import { attrs, html } from './html.js';
 import { invoiceSection, invoiceTitle } from './invoice.js';
 import type { FieldError } from './layout.js';
 import { describedBy, errorSummary, fieldError, notice } from './layout.js';
+import { pageShell, signOutForm } from './page-shell.js';
 import { documentsTable } from './portal-invoices.js';
 import { salesChart } from './vendor-chart.js';
 
@@ -35,40 +35,18 @@ export function vendorLayout(
   page: { title: string; body: SafeHtml; hasErrors?: boolean },
 ): SafeHtml {
   const title = `${page.hasErrors ? 'Error: ' : ''}${page.title} – ${frame.store} store vendor dashboard`;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex">
-<link rel="icon" href="data:,">
-<title>${title}</title>
-<link rel="stylesheet" href="${STYLESHEET.href}">
-<script src="${SCRIPT.href}" defer></script>
-</head>
-<body>
-<a class="skip-link" href="#main">Skip to main content</a>
-<header class="site-header">
-<a class="brand" href="/vendor">${frame.store} store · vendors</a>
+  return pageShell({
+    title,
+    noindex: true,
+    header: html`<a class="brand" href="/vendor">${frame.store} store · vendors</a>
 ${
   frame.signedIn &&
   html`<p class="signed-in-as">Signed in as ${frame.signedIn.vendorName}</p>
-<form method="post" action="/vendor/sign-out">
-<input type="hidden" name="csrf" value="${frame.signedIn.csrfToken}">
-<button type="submit" class="secondary">Sign out</button>
-</form>`
-}
-</header>
-<main id="main" tabindex="-1">
-${page.body}
-</main>
-<footer class="site-footer">
-<p>Your sales through the ${frame.store} store. The same data, and more, through the <a href="/docs">admin API</a> with your vendor token.</p>
-</footer>
-</body>
-</html>
-`;
+${signOutForm('/vendor/sign-out', frame.signedIn.csrfToken)}`
+}`,
+    body: page.body,
+    footer: html`<p>Your sales through the ${frame.store} store. The same data, and more, through the <a href="/docs">admin API</a> with your vendor token.</p>`,
+  });
 }
 
 export function vendorSignInPage(

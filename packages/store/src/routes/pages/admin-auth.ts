@@ -1,7 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StoreError } from '../../errors.js';
-import { Blocked, clientKey } from '../../lib/failure-limiter.js';
-import { checkFormToken, FORM_COOKIE, formToken } from '../../lib/form-tokens.js';
 import { safeEqual } from '../../lib/secrets.js';
 import { storeContext } from '../../lib/store-context.js';
 import { endAdminSession } from '../../services/admin-sessions.js';
@@ -16,7 +13,9 @@ import {
   loadAdminSession,
   startAdminSession,
 } from './admin-session.js';
-import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
+import { seeOther } from './http.js';
+import type { SignInForm } from './token-session.js';
+import { sendSignInForm, signInWithToken } from './token-session.js';
 
 const SIGN_IN_PURPOSE = 'admin-sign-in';
 
@@ -30,7 +29,6 @@ const SIGN_IN_PURPOSE = 'admin-sign-in';
  * cannot sign a browser in to a session of its choosing.
  */
 export default async function adminAuthRoutes(fastify: FastifyInstance, scope: AdminScope) {
-  const { config } = fastify;
   const open = { schema: { hide: true }, config: { adminOpen: true } };
 
   function render(
@@ -39,16 +37,8 @@ export default async function adminAuthRoutes(fastify: FastifyInstance, scope: A
     status: number,
     options: { errors?: FieldError[]; notice?: string | undefined } = {},
   ): FastifyReply {
-    const secret = formSecret(request, reply, config);
-    return sendPage(
-      reply,
-      status,
-      signInPage(adminFrame(request, scope), {
-        csrfToken: formToken(fastify.secrets, SIGN_IN_PURPOSE, secret),
-        errors: options.errors ?? [],
-        notice: options.notice,
-      }),
-    );
+    const page = (form: SignInForm) => signInPage(adminFrame(request, scope), form);
+    return sendSignInForm(request, reply, status, { purpose: SIGN_IN_PURPOSE, page }, options);
   }
 
   fastify.get(scope.base, open, async (request, reply) => {
@@ -58,57 +48,27 @@ export default async function adminAuthRoutes(fastify: FastifyInstance, scope: A
     });
   });
 
-  fastify.post(
-    `${scope.base}/sign-in`,
-    { ...open, bodyLimit: 4 * 1024 },
-    async (request, reply) => {
-      const form = readForm(request.body);
-      const secret = cookieOf(request, config, FORM_COOKIE);
-      if (!checkFormToken(fastify.secrets, SIGN_IN_PURPOSE, secret, form.csrf)) {
-        return sendPage(
-          reply,
-          403,
-          adminErrorPage(adminFrame(request, scope), {
-            status: 403,
-            message:
-              'This sign-in form has expired or was not sent from this store. Open it again.',
-            link: { href: scope.base, text: 'Sign in' },
-          }),
-        );
-      }
-      const token = form.token ?? '';
-      if (token === '') {
-        return render(request, reply, 400, {
-          errors: [{ field: 'token', message: 'Enter the admin token.' }],
-        });
-      }
-      const outcome = await fastify.failureLimiter.run(
-        `admin:${clientKey(request.ip)}`,
-        async () => ({
-          found: safeEqual(token, fastify.adminToken) ? true : undefined,
-          failures: [],
-        }),
-      );
-      if (outcome instanceof Blocked) {
-        const limited = new StoreError(
-          'TOO_MANY_REQUESTS',
-          'Too many wrong admin tokens from this address. Wait a minute, then try again.',
-        );
-        limited.retryAfterSeconds = outcome.retryAfterSeconds;
-        throw limited;
-      }
-      if (outcome !== true) {
-        request.log.warn({ client: clientKey(request.ip) }, 'admin sign-in refused');
-        return render(request, reply, 401, {
-          errors: [{ field: 'token', message: 'This is not the admin token of this store.' }],
-        });
-      }
-      const previous = adminSessionOf(request) ?? (await loadAdminSession(request));
-      if (previous) await endAdminSession(storeContext(fastify), previous.id);
-      await startAdminSession(request, reply);
-      request.log.info('admin signed in');
-      return seeOther(reply, `${scope.base}/orders`);
-    },
+  fastify.post(`${scope.base}/sign-in`, { ...open, bodyLimit: 4 * 1024 }, (request, reply) =>
+    signInWithToken(request, reply, `${scope.base}/orders`, {
+      who: 'admin',
+      purpose: SIGN_IN_PURPOSE,
+      signIn: scope.base,
+      trim: false,
+      authenticate: async (token) => (safeEqual(token, fastify.adminToken) ? true : undefined),
+      messages: {
+        empty: 'Enter the admin token.',
+        wrong: 'This is not the admin token of this store.',
+        tooMany: 'Too many wrong admin tokens from this address. Wait a minute, then try again.',
+      },
+      render: (status, errors) => render(request, reply, status, { errors }),
+      errorPage: (request, error) => adminErrorPage(adminFrame(request, scope), error),
+      open: async () => {
+        // The gate skips open routes, so the previous session may not be loaded yet.
+        const previous = adminSessionOf(request) ?? (await loadAdminSession(request));
+        if (previous) await endAdminSession(storeContext(fastify), previous.id);
+        await startAdminSession(request, reply);
+      },
+    }),
   );
 
   // Gated (session and CSRF token checked by the plugin's preHandler).

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StoreError } from '../../errors.js';
+import type { StoreError } from '../../errors.js';
 import { listAdminActions } from '../../services/admin-actions.js';
 import { activityPage } from '../../views/admin-activity.js';
 import type { AdminFrame } from '../../views/admin-layout.js';
@@ -8,9 +8,11 @@ import adminAuthRoutes from './admin-auth.js';
 import adminCatalogueRoutes from './admin-catalogue.js';
 import adminLicenseRoutes from './admin-licenses.js';
 import adminOrderRoutes from './admin-orders.js';
-import { adminCsrfMatches, adminSessionOf, loadAdminSession } from './admin-session.js';
+import { adminSessionOf, loadAdminSession } from './admin-session.js';
 import adminWebhookRoutes from './admin-webhooks.js';
-import { readForm, seeOther, sendPage } from './http.js';
+import { sendPage } from './http.js';
+import { pageErrorOf } from './page-errors.js';
+import { refuseOutsideSession } from './token-session.js';
 
 /**
  * The admin screen: orders, licenses, refunds, revocations, re-sent receipts, webhook
@@ -69,31 +71,13 @@ export default async function adminPages(fastify: FastifyInstance, scope: AdminS
 
   fastify.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.config.adminOpen) return;
-    const session = await loadAdminSession(request);
-    const frame = adminFrame(request, scope);
-    if (!session) {
-      if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, scope.base);
-      return sendPage(
-        reply,
-        401,
-        adminErrorPage(frame, {
-          status: 401,
-          message: 'Your admin session has ended, so nothing was changed. Sign in again.',
-          link: { href: scope.base, text: 'Sign in' },
-        }),
-      );
-    }
-    if (request.method === 'POST' && !adminCsrfMatches(session, readForm(request.body).csrf)) {
-      return sendPage(
-        reply,
-        403,
-        adminErrorPage(frame, {
-          status: 403,
-          message:
-            'This form is missing its security token or comes from an older session, so nothing was changed. Open the page again and repeat the action.',
-        }),
-      );
-    }
+    return refuseOutsideSession(request, reply, await loadAdminSession(request), {
+      signIn: scope.base,
+      who: 'admin',
+      csrfMessage:
+        'This form is missing its security token or comes from an older session, so nothing was changed. Open the page again and repeat the action.',
+      errorPage: (request, error) => adminErrorPage(adminFrame(request, scope), error),
+    });
   });
 
   await fastify.register(adminAuthRoutes, scope);
@@ -119,27 +103,8 @@ function adminErrorHandler(
   reply: FastifyReply,
   scope: AdminScope,
 ): FastifyReply {
-  let status = 500;
-  let message: string | undefined;
-  if (error instanceof StoreError) {
-    status = error.status;
-    message = error.message;
-    if (status === 429) reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
-  } else if ((error as FastifyError).validation) {
-    status = 400;
-    message = 'The address or the form is not valid.';
-  } else if (
-    typeof error.statusCode === 'number' &&
-    error.statusCode >= 400 &&
-    error.statusCode < 500
-  ) {
-    status = error.statusCode;
-    if (status === 413)
-      message = 'The form was larger than the store takes. Shorten it and try again.';
-  }
-  if (status >= 500) {
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    message = undefined;
-  }
+  const { status, message } = pageErrorOf(error, request, reply, {
+    tooLargeMessage: 'The form was larger than the store takes. Shorten it and try again.',
+  });
   return sendPage(reply, status, adminErrorPage(adminFrame(request, scope), { status, message }));
 }

@@ -5,6 +5,7 @@ import adminPages from './admin.js';
 import { crossSiteRequest, sendPage } from './http.js';
 import devMailRoutes from './mail.js';
 import offlinePages from './offline.js';
+import { pageErrorOf } from './page-errors.js';
 import portalRoutes from './portal.js';
 import { sessionOf } from './session.js';
 import signInLinkRoutes from './sign-in-link.js';
@@ -61,30 +62,11 @@ export function pageErrorHandler(
   const vendor = request.server.config.vendor;
   const session = sessionOf(request);
   const signedIn = session && { csrfToken: session.csrfToken };
-  let status = 500;
-  let message: string | undefined;
+  const { status, message } = pageErrorOf(error, request, reply);
   let link: { href: string; text: string } | undefined;
-  if (error instanceof StoreError) {
-    status = error.status;
-    message = error.message;
-    const pay = error.extra.checkoutUrl ?? error.extra.subscribeUrl;
-    if (status === 402 && typeof pay === 'string')
-      link = { href: pay, text: 'Choose a plan and subscribe' };
-    if (status === 429) reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
-  } else if ((error as FastifyError).validation) {
-    status = 400;
-    message = 'The address or the form is not valid.';
-  } else if (
-    typeof error.statusCode === 'number' &&
-    error.statusCode >= 400 &&
-    error.statusCode < 500
-  ) {
-    status = error.statusCode;
-  }
-  if (status >= 500) {
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    message = undefined;
-  }
+  const pay = error instanceof StoreError && (error.extra.checkoutUrl ?? error.extra.subscribeUrl);
+  if (status === 402 && typeof pay === 'string')
+    link = { href: pay, text: 'Choose a plan and subscribe' };
   if (!link && signedIn && status < 500)
     link = { href: '/portal/license', text: 'Back to your license' };
   return sendPage(reply, status, errorPage({ status, vendor, message, link, signedIn }));

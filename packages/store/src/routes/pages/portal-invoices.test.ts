@@ -1,8 +1,6 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookRefund } from '../../marketplace/bookkeeping.js';
 import { ordersRepository } from '../../repositories/orders.js';
-import { ADMIN } from '../../testing/fixtures.js';
 import type { TestStore } from '../../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../../testing/harness.js';
 import type { Purchase } from '../../testing/licensing.js';
@@ -14,23 +12,13 @@ import {
   tags,
   textOf,
 } from '../../testing/pages.js';
+import { createTwoVendors, pdfText } from '../../testing/vendors.js';
 
 /**
  * The portal's licenses and invoices across vendors: a session opened with a key sees its
  * license and that license's documents only; a session opened by an e-mail link sees every
  * license and document of the customer; nobody sees another customer's (404, as unknown).
  */
-
-/** The text of a PDF (pdfjs-dist, as the marketplace test reads invoices). */
-async function pdfText(response: LightMyRequestResponse): Promise<string> {
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const document = await getDocument({ data: new Uint8Array(response.rawPayload), verbosity: 0 })
-    .promise;
-  const page = await document.getPage(1);
-  return (await page.getTextContent()).items
-    .map((item) => ('str' in item ? item.str : ''))
-    .join(' ');
-}
 
 interface DocumentRow {
   id: string;
@@ -55,17 +43,7 @@ describe.skipIf(postgresUnavailable)('portal: licenses and invoices across vendo
 
   beforeAll(async () => {
     store = await buildTestStore();
-    const admin = (method: 'POST' | 'PUT', url: string, payload: object) =>
-      store.app.inject({ method, url, headers: ADMIN, payload });
-    for (const [id, name, product] of [
-      ['lumen', 'Lumen Labs', 'photon'],
-      ['presetco', 'Preset Co', 'photon-presets'],
-    ] as const) {
-      expect((await admin('POST', '/v1/admin/vendors', { id, name })).statusCode).toBe(201);
-      expect(
-        (await admin('PUT', `/v1/admin/products/${product}/vendor`, { vendorId: id })).statusCode,
-      ).toBe(200);
-    }
+    await createTwoVendors(store);
     photon = await buy(store, { email });
     presets = await buy(store, { email, productId: 'photon-presets', planId: 'pack-50' });
     stranger = await buy(store, { email: 'someone-else@example.com' });
@@ -184,7 +162,7 @@ describe.skipIf(postgresUnavailable)('portal: licenses and invoices across vendo
       expect(pdf.headers['content-disposition']).toBe(
         `attachment; filename="${document.number}.pdf"`,
       );
-      expect(await pdfText(pdf)).toContain(document.number);
+      expect(await pdfText(pdf.rawPayload)).toContain(document.number);
     }
     const creditNote = documents.find((d) => d.kind === 'credit_note')!;
     expect(textOf((await client.get(`/portal/invoices/${creditNote.id}`)).body)).toContain(

@@ -1,10 +1,8 @@
 import { splitRevenue } from '@licensekit/core';
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookRefund } from '../../marketplace/bookkeeping.js';
 import { ordersRepository } from '../../repositories/orders.js';
 import { createVendorToken, revokeVendorToken } from '../../services/vendor-tokens.js';
-import { ADMIN } from '../../testing/fixtures.js';
 import type { TestStore } from '../../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../../testing/harness.js';
 import type { Purchase } from '../../testing/licensing.js';
@@ -17,6 +15,7 @@ import {
   tags,
   textOf,
 } from '../../testing/pages.js';
+import { createTwoVendors, pdfText, TWO_VENDORS } from '../../testing/vendors.js';
 import { formatMoney } from '../../views/format.js';
 
 /**
@@ -24,16 +23,6 @@ import { formatMoney } from '../../views/format.js';
  * what the dashboard shows, and that two vendors never see each other's orders or
  * documents (another vendor's document is a 404, as an unknown one).
  */
-
-async function pdfText(response: LightMyRequestResponse): Promise<string> {
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const document = await getDocument({ data: new Uint8Array(response.rawPayload), verbosity: 0 })
-    .promise;
-  const page = await document.getPage(1);
-  return (await page.getTextContent()).items
-    .map((item) => ('str' in item ? item.str : ''))
-    .join(' ');
-}
 
 describe.skipIf(postgresUnavailable)('vendor dashboard', () => {
   let store: TestStore;
@@ -50,16 +39,8 @@ describe.skipIf(postgresUnavailable)('vendor dashboard', () => {
 
   beforeAll(async () => {
     store = await buildTestStore();
-    const admin = (method: 'POST' | 'PUT', url: string, payload: object) =>
-      store.app.inject({ method, url, headers: ADMIN, payload });
-    for (const [id, name, product] of [
-      ['lumen', 'Lumen Labs', 'photon'],
-      ['presetco', 'Preset Co', 'photon-presets'],
-    ] as const) {
-      expect((await admin('POST', '/v1/admin/vendors', { id, name })).statusCode).toBe(201);
-      expect(
-        (await admin('PUT', `/v1/admin/products/${product}/vendor`, { vendorId: id })).statusCode,
-      ).toBe(200);
+    await createTwoVendors(store);
+    for (const { id } of TWO_VENDORS) {
       tokens[id] = await createVendorToken(store.db, context(store), id, 'dashboard test');
     }
     // Two photon sales on two days, one preset pack.
@@ -178,7 +159,7 @@ describe.skipIf(postgresUnavailable)('vendor dashboard', () => {
       expect(textOf(html.body)).toContain(document.number);
       const pdf = await client.get(`/vendor/invoices/${document.id}/pdf`);
       expect(pdf.headers['content-type']).toBe('application/pdf');
-      const pdfContent = await pdfText(pdf);
+      const pdfContent = await pdfText(pdf.rawPayload);
       expect(pdfContent).toContain(document.number);
       expect(pdfContent).toContain('Lumen Labs');
     }

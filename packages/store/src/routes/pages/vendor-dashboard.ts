@@ -1,7 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreError } from '../../errors.js';
-import { Blocked, clientKey } from '../../lib/failure-limiter.js';
-import { checkFormToken, FORM_COOKIE, formToken } from '../../lib/form-tokens.js';
 import { storeContext } from '../../lib/store-context.js';
 import type { Invoice } from '../../marketplace/invoices.js';
 import { invoiceById, listInvoices } from '../../marketplace/invoices.js';
@@ -19,13 +17,15 @@ import {
   vendorInvoicePage,
   vendorSignInPage,
 } from '../../views/vendor-dashboard.js';
-import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
+import { seeOther, sendPage } from './http.js';
+import { pageErrorOf } from './page-errors.js';
 import { sendDocumentPdf } from './portal-invoices-pdf.js';
+import type { ErrorPageOf, SignInForm } from './token-session.js';
+import { refuseOutsideSession, sendSignInForm, signInWithToken } from './token-session.js';
 import {
   clearVendorCookie,
   loadVendorSession,
   startVendorSession,
-  vendorCsrfMatches,
   vendorSessionOf,
 } from './vendor-session.js';
 
@@ -69,28 +69,10 @@ export default async function vendorDashboardPages(fastify: FastifyInstance) {
   }
 
   fastify.setErrorHandler((error: FastifyError | StoreError, request, reply) => {
-    let status = 500;
-    let message: string | undefined;
-    if (error instanceof StoreError) {
-      status = error.status;
-      message = error.message;
-      if (status === 429) reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
-    } else if ((error as FastifyError).validation) {
-      status = 400;
-      message = 'The address or the form is not valid.';
-    } else if (
-      typeof error.statusCode === 'number' &&
-      error.statusCode >= 400 &&
-      error.statusCode < 500
-    ) {
-      status = error.statusCode;
-    }
-    if (status >= 500) {
-      if (status === 500) request.log.error({ err: error }, 'request failed');
-      message = undefined;
-    }
+    const { status, message } = pageErrorOf(error, request, reply);
     return sendPage(reply, status, vendorErrorPage(frameOf(request), { status, message }));
   });
+  const errorPage: ErrorPageOf = (request, error) => vendorErrorPage(frameOf(request), error);
 
   fastify.addHook('preHandler', async (request, reply) => {
     const session = await loadVendorSession(request);
@@ -99,29 +81,14 @@ export default async function vendorDashboardPages(fastify: FastifyInstance) {
       if (vendor) vendors.set(request, vendor);
     }
     if (request.routeOptions.config.vendorOpen) return;
-    if (!session || !vendors.has(request)) {
-      if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, '/vendor');
-      return sendPage(
-        reply,
-        401,
-        vendorErrorPage(frameOf(request), {
-          status: 401,
-          message: 'Your vendor session has ended, so nothing was changed. Sign in again.',
-          link: { href: '/vendor', text: 'Sign in' },
-        }),
-      );
-    }
-    if (request.method === 'POST' && !vendorCsrfMatches(session, readForm(request.body).csrf)) {
-      return sendPage(
-        reply,
-        403,
-        vendorErrorPage(frameOf(request), {
-          status: 403,
-          message:
-            'This form is missing its security token or comes from an older session. Open the page again and repeat the action.',
-        }),
-      );
-    }
+    // A session whose vendor is gone is no session.
+    return refuseOutsideSession(request, reply, vendors.has(request) ? session : undefined, {
+      signIn: '/vendor',
+      who: 'vendor',
+      csrfMessage:
+        'This form is missing its security token or comes from an older session. Open the page again and repeat the action.',
+      errorPage,
+    });
   });
 
   function renderSignIn(
@@ -130,16 +97,8 @@ export default async function vendorDashboardPages(fastify: FastifyInstance) {
     status: number,
     options: { errors?: FieldError[]; notice?: string | undefined } = {},
   ): FastifyReply {
-    const secret = formSecret(request, reply, config);
-    return sendPage(
-      reply,
-      status,
-      vendorSignInPage(frameOf(request), {
-        csrfToken: formToken(fastify.secrets, SIGN_IN_PURPOSE, secret),
-        errors: options.errors ?? [],
-        notice: options.notice,
-      }),
-    );
+    const page = (form: SignInForm) => vendorSignInPage(frameOf(request), form);
+    return sendSignInForm(request, reply, status, { purpose: SIGN_IN_PURPOSE, page }, options);
   }
 
   /** The signed-in vendor of a gated route (the preHandler has loaded it). */
@@ -180,58 +139,28 @@ export default async function vendorDashboardPages(fastify: FastifyInstance) {
     );
   });
 
-  fastify.post('/vendor/sign-in', { ...open, bodyLimit: 4 * 1024 }, async (request, reply) => {
-    const form = readForm(request.body);
-    const secret = cookieOf(request, config, FORM_COOKIE);
-    if (!checkFormToken(fastify.secrets, SIGN_IN_PURPOSE, secret, form.csrf)) {
-      return sendPage(
-        reply,
-        403,
-        vendorErrorPage(frameOf(request), {
-          status: 403,
-          message: 'This sign-in form has expired or was not sent from this store. Open it again.',
-          link: { href: '/vendor', text: 'Sign in' },
-        }),
-      );
-    }
-    const token = (form.token ?? '').trim();
-    if (token === '') {
-      return renderSignIn(request, reply, 400, {
-        errors: [{ field: 'token', message: 'Enter your vendor token.' }],
-      });
-    }
-    const outcome = await fastify.failureLimiter.run(
-      `vendor:${clientKey(request.ip)}`,
-      async () => ({
-        found: await authenticateVendorToken(fastify.db, ctx, token),
-        failures: [],
-      }),
-    );
-    if (outcome instanceof Blocked) {
-      const limited = new StoreError(
-        'TOO_MANY_REQUESTS',
-        'Too many wrong vendor tokens from this address. Wait a minute, then try again.',
-      );
-      limited.retryAfterSeconds = outcome.retryAfterSeconds;
-      throw limited;
-    }
-    if (!outcome) {
-      request.log.warn({ client: clientKey(request.ip) }, 'vendor sign-in refused');
-      return renderSignIn(request, reply, 401, {
-        errors: [
-          {
-            field: 'token',
-            message: 'This is not a vendor token of this store, or it was revoked.',
-          },
-        ],
-      });
-    }
-    const previous = vendorSessionOf(request);
-    if (previous) await endVendorSession(ctx, previous.id);
-    await startVendorSession(request, reply, outcome);
-    request.log.info({ vendor: outcome.vendorId }, 'vendor signed in');
-    return seeOther(reply, '/vendor');
-  });
+  fastify.post('/vendor/sign-in', { ...open, bodyLimit: 4 * 1024 }, (request, reply) =>
+    signInWithToken(request, reply, '/vendor', {
+      who: 'vendor',
+      purpose: SIGN_IN_PURPOSE,
+      signIn: '/vendor',
+      trim: true,
+      authenticate: (token) => authenticateVendorToken(fastify.db, ctx, token),
+      messages: {
+        empty: 'Enter your vendor token.',
+        wrong: 'This is not a vendor token of this store, or it was revoked.',
+        tooMany: 'Too many wrong vendor tokens from this address. Wait a minute, then try again.',
+      },
+      render: (status, errors) => renderSignIn(request, reply, status, { errors }),
+      errorPage,
+      open: async (signedIn) => {
+        const previous = vendorSessionOf(request);
+        if (previous) await endVendorSession(ctx, previous.id);
+        await startVendorSession(request, reply, signedIn);
+      },
+      logged: (signedIn) => ({ vendor: signedIn.vendorId }),
+    }),
+  );
 
   fastify.post('/vendor/sign-out', { ...gated, bodyLimit: 4 * 1024 }, async (request, reply) => {
     const session = vendorSessionOf(request);

@@ -13,13 +13,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningStore } from '../../packages/store/src/index.js';
-import { REDACTED_HEADERS, startStore } from '../../packages/store/src/index.js';
+import { startStore } from '../../packages/store/src/index.js';
 import { launchChromium, pageText, watchedPage } from './support/browser.js';
 import { chromiumMissing } from './support/chromium.js';
+import { capturedLogs } from './support/log-capture.js';
 
 const missing = chromiumMissing('newcomer e2e test');
 
@@ -45,16 +45,7 @@ describe.skipIf(missing)('a newcomer buys, loses the key, recovers it; an operat
         dataDir,
         seedDemo: true,
         adminToken: ADMIN_TOKEN,
-        logger: {
-          level: 'info',
-          redact: { paths: REDACTED_HEADERS, censor: '[redacted]' },
-          stream: new Writable({
-            write(chunk, _encoding, done) {
-              logLines.push(String(chunk));
-              done();
-            },
-          }),
-        },
+        logger: capturedLogs(logLines),
         operations: { webhooks: { enabled: false }, jobs: { intervalMs: 0 } },
       },
       false,

@@ -11,17 +11,17 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Ed25519PublicJwk } from '../../packages/core/src/index.js';
 import { createDeviceProof, jwkThumbprint } from '../../packages/core/src/index.js';
 import type { RunningStore } from '../../packages/store/src/index.js';
-import { REDACTED_HEADERS, startStore } from '../../packages/store/src/index.js';
+import { startStore } from '../../packages/store/src/index.js';
 import { formatMoney } from '../../packages/store/src/views/format.js';
 import type { DeviceKey } from '../../packages/verifier/src/index.js';
 import { createVerifier } from '../../packages/verifier/src/index.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './support/chromium.js';
+import { capturedLogs } from './support/log-capture.js';
 
 const missing = chromiumMissing('store e2e test');
 
@@ -65,16 +65,7 @@ describe.skipIf(missing)('the storefront and customer portal in headless Chromiu
         dataDir,
         seedDemo: true,
         adminToken: 'e2e-admin-token',
-        logger: {
-          level: 'info',
-          redact: { paths: REDACTED_HEADERS, censor: '[redacted]' },
-          stream: new Writable({
-            write(chunk, _encoding, done) {
-              logLines.push(String(chunk));
-              done();
-            },
-          }),
-        },
+        logger: capturedLogs(logLines),
         operations: { webhooks: { enabled: false }, jobs: { intervalMs: 0 } },
       },
       false,

@@ -129,10 +129,11 @@ function whyLine(cwt, jwt) {
     `(${(cwt.chars.claims / jwt.chars.claims).toFixed(2)}×). ` +
     (certificate
       ? ''
-      : 'A bare token must name its key: the 32-byte kid (47 characters) and the 64-byte ' +
-        'signature (88) are ' +
-        `${round(cwt.chars.kid + cwt.chars.signature)} of the ${Math.floor(jwt.length / 2)} characters ` +
-        '0.5× allows, and the text of the claims (ids, names) is the same in both encodings.')
+      : 'Since 0.3 a bare CWT names no key (the verifier tries the keys it trusts directly; ' +
+        '`issue(…, { kid: true })` adds the 47 characters back) and carries a store license ' +
+        'id (lic_ + 16 random bytes) as its bytes: the 64-byte signature (88 characters) is ' +
+        `${round(cwt.chars.signature)} of the ${Math.floor(jwt.length / 2)} characters 0.5× allows, ` +
+        'and the other text of the claims (vendor, product, plan, names) is the same in both encodings.')
   );
 }
 
@@ -236,9 +237,10 @@ function bundleFigure(bundle, splitEntries) {
       ? 'without noble (now opt-in, @licensekit/verifier/noble) the bundle is the strict decoders ' +
         '(COSE, CBOR, base64url), claim validation, trust, arithmetic and messages: ' +
         'no part above 3 KB minified; see "what takes the bytes" below'
-      : 'every lazily loaded feature is inlined without splitting: issuance-log proofs ' +
-        '(log/note, note-keys, proof-bundle, checkpoint, log-proofs ≈ 9 KB minified), refresh ' +
-        '(≈ 3.4 KB), revocation lists (≈ 3 KB) and the JWT path (json.ts, jws.ts ≈ 6.7 KB)',
+      : 'the log proofs are opt-in now (@licensekit/verifier/log-proofs), but every other lazily ' +
+        'loaded feature is inlined without splitting: refresh (≈ 3.4 KB minified), revocation ' +
+        'lists (≈ 3 KB) and the JWT path (json.ts, jws.ts ≈ 6.7 KB); format 0.3 (kidless bare ' +
+        'licenses, ids as bytes) and the one-pass claim validator added ≈ 0.4 KB gzip',
     command: COMMAND,
   };
 }

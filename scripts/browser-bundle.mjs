@@ -21,8 +21,8 @@ export const defaultOutdir = resolve(repoRoot, 'packages/verifier/dist/browser')
 
 /**
  * One file each, no chunks: service workers (a Manifest V3 extension's background) may not
- * use import(), so every lazily loaded part (revocation lists, refresh, usage reports, the
- * noble fallback) is inlined. Larger, and outside the page budget.
+ * use import(), so every lazily loaded part (revocation lists, refresh, usage reports, log
+ * proofs, the noble fallback) is inlined. Larger, and outside the page budget.
  */
 export const workerEntries = {
   'licensekit-verifier.worker': 'packages/verifier/src/prebuilt/index.ts',
@@ -30,8 +30,9 @@ export const workerEntries = {
 
 /**
  * Entry file name (without .js) → source module. The prebuilt files switch the noble
- * fallback on (packages/verifier/src/prebuilt/): split into a lazy chunk, it costs nothing
- * where WebCrypto has Ed25519. An app bundling the package entries opts in itself.
+ * fallback on, and the full one the issuance-log proof checker (packages/verifier/src/
+ * prebuilt/): split into lazy chunks, they cost nothing until needed. An app bundling the
+ * package entries opts in itself.
  */
 export const browserEntries = {
   'licensekit-verifier': 'packages/verifier/src/prebuilt/index.ts',
@@ -41,8 +42,8 @@ export const browserEntries = {
 /**
  * What an app that bundles the package gets in one file (`esbuild --bundle --minify
  * --format=esm --platform=browser`, no splitting: a service worker, a simple extension
- * build): the package entries themselves, without the opt-in fallback. Measured by
- * scripts/size.mjs, never written.
+ * build): the package entries themselves, without the opt-ins (noble fallback, log-proof
+ * checker). Measured by scripts/size.mjs, never written.
  */
 export const oneFileEntries = {
   'licensekit-verifier': 'packages/verifier/src/index.ts',

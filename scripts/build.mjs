@@ -148,14 +148,22 @@ const builds = {
   verifier: async () => {
     await library(
       'verifier',
-      ['index.ts', 'compact.ts', 'noble.ts', 'offline/index.ts', 'node/index.ts'],
+      [
+        'index.ts',
+        'compact.ts',
+        'noble.ts',
+        'enable-log-proofs.ts',
+        'offline/index.ts',
+        'node/index.ts',
+      ],
       ['browser'],
     );
     // dist/browser/: self-contained ESM bundles for pages, extensions, Deno and Bun.
     await buildBrowserBundles({ outdir: join(pkg('verifier'), 'dist', 'browser') });
   },
   // dist/bench.js: the in-process refresh of `pnpm bench store` (not in the package's exports).
-  store: () => library('store', ['index.ts', 'bench.ts']),
+  // dist/db/pglite-worker-thread.js: the PGlite worker thread, started by its file name.
+  store: () => library('store', ['index.ts', 'bench.ts', 'db/pglite-worker-thread.ts']),
   cli: cli,
 };
 

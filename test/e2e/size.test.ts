@@ -3,7 +3,7 @@
  * each entry plus the chunks it imports statically. scripts/size.mjs does the measuring;
  * its table is in the failure message. Beside it, the one-file bundles an app's own build
  * makes of the package entries (issue 9): measured and reported against their goals, and
- * never carrying the noble fallback unless the app opts in.
+ * never carrying the noble fallback or the log-proof checker unless the app opts in.
  */
 import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
@@ -42,7 +42,7 @@ test('each browser entry, with its static chunks, is within its min+gzip budget'
 
   expect(report.entries.map((entry) => [entry.entry, entry.budget])).toEqual([
     ['licensekit-verifier.js', 18 * 1024],
-    ['licensekit-verifier-compact.js', 10.5 * 1024],
+    ['licensekit-verifier-compact.js', 11 * 1024],
   ]);
   // The Ed25519 fallback is never part of what a page loads first.
   for (const entry of report.entries) {
@@ -50,6 +50,10 @@ test('each browser entry, with its static chunks, is within its min+gzip budget'
       expect.arrayContaining([expect.stringMatching(/^noble-/)]),
     );
   }
+  // The prebuilt full entry switches the log-proof checker on, as a chunk of its own.
+  expect(report.entries[0]?.lazy.map((lazy) => lazy.chunk)).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^log-proofs-/)]),
+  );
   const over = report.entries.filter((entry) => !entry.withinBudget);
   expect(
     over.map((entry) => `${entry.entry}: ${entry.gzip} B > ${entry.budget} B`),
@@ -70,6 +74,10 @@ test('the one-file bundles of the package entries are measured, in bytes, withou
     // opt-in fallback (@licensekit/verifier/noble) is not in it.
     const inputs = bundle.contributors.map((contributor) => contributor.input);
     expect(inputs.filter((input) => input.startsWith('@noble/'))).toEqual([]);
+    // Nor the issuance-log proof checker (@licensekit/verifier/log-proofs, enableLogProofs).
+    expect(
+      inputs.filter((input) => /core\/src\/log\/|verifier\/src\/log-proofs\.ts$/.test(input)),
+    ).toEqual([]);
     expect(inputs).toEqual(expect.arrayContaining([expect.stringMatching(/codec\/cose\.ts$/)]));
   }
 });

@@ -7,13 +7,20 @@ export { defaultBackend, defaultVerifyBackend, platformName, sha256 } from '#ed2
 export * from './arithmetic/index.js';
 export type { IssuerCertificateClaims } from './claims/certificate.js';
 export { ALL_PRODUCTS, parseCertificateClaims } from './claims/certificate.js';
-export type { Access, LicenseClaims, LicenseClaimsInput, PendingChange } from './claims/license.js';
+export type {
+  Access,
+  ClaimSource,
+  LicenseClaims,
+  LicenseClaimsInput,
+  PendingChange,
+} from './claims/license.js';
 export {
   LICENSE_CLAIM_NAMES,
   licenseClaimsToJson,
   PERIOD_UNITS,
   parseLicenseClaims,
   parseQuotaSpec,
+  validateLicenseClaims,
 } from './claims/license.js';
 export { licenseJsonFromCwt, licenseToCwt } from './claims/license-cwt.js';
 export type { RevocationListClaims } from './claims/revocation.js';

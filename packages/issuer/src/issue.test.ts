@@ -1,5 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
 import {
+  base64urlDecode,
   ClaimError,
   ConfigError,
   decodeDocument,
@@ -89,11 +90,39 @@ describe('issue', () => {
     'the %s signature verifies with node:crypto over the signing input',
     async (format) => {
       const token = await issue(claims, { signer, format, now: NOW });
-      expect(decodeDocument(token).kid).toBe(signer.kid);
+      // A bare CWT names no key since 0.3 (its verifier tries the keys it trusts); a JWT does.
+      expect(decodeDocument(token).kid).toBe(format === 'jwt' ? signer.kid : '');
       expect(verifiesWithNode(token, signer)).toBe(true);
       expect(verifiesWithNode(token, other)).toBe(false);
     },
   );
+
+  test('kid: true names the key in a bare CWT (35 bytes more); a JWT always names it', async () => {
+    const bare = await issue(claims, { signer, now: NOW });
+    const named = await issue(claims, { signer, now: NOW, kid: true });
+    expect(decodeDocument(named).kid).toBe(signer.kid);
+    expect(verifiesWithNode(named, signer)).toBe(true);
+    // 35 bytes of kid, and one more for the head of the longer protected header.
+    expect(base64urlDecode(named).length - base64urlDecode(bare).length).toBe(36);
+    expect(
+      decodeDocument(await issue(claims, { signer, format: 'jwt', now: NOW, kid: false })).kid,
+    ).toBe(signer.kid);
+  });
+
+  test('a store license id (lic_ + base64url of 16 bytes) is carried as its bytes and reads back', async () => {
+    const sub = 'lic_5mC0yBqPbXl3vYkR9nT2Qw';
+    const token = await issue({ ...claims, sub }, { signer, now: NOW });
+    const text = await issue(
+      { ...claims, sub: 'lic_5mC0yBqPbXl3vYkR9nT2Qx' },
+      { signer, now: NOW },
+    );
+    expect(readLicenseClaims(decodeDocument(token, 'license')).sub).toBe(sub);
+    // The non-canonical spelling (non-zero trailing bits) stays text: 28 bytes against 17.
+    expect(readLicenseClaims(decodeDocument(text, 'license')).sub).toBe(
+      'lic_5mC0yBqPbXl3vYkR9nT2Qx',
+    );
+    expect(base64urlDecode(text).length - base64urlDecode(token).length).toBe(11);
+  });
 
   test('fills the defaults: iat = nbf = now, a 16-byte random jti, seq 0, full access, no ent, no quota', async () => {
     const minimal = { iss: 'acme', sub: 'lic_1', aud: 'photon', plan: 'free' };

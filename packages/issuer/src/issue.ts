@@ -3,8 +3,8 @@ import {
   LICENSE_CLAIM_NAMES,
   type LicenseClaims,
   type LicenseClaimsInput,
-  parseLicenseClaims,
   type TokenFormat,
+  validateLicenseClaims,
 } from '@licensekit/core';
 import { prepareLicense } from '@licensekit/core/write';
 import { checkCertificateUse, checkKnownCertificateUse } from './lib/certificate-scope.js';
@@ -33,6 +33,13 @@ export interface IssueOptions {
    * about two signatures' time.
    */
   verify?: 'first' | 'always' | undefined;
+  /**
+   * CWT without `certificate`: write the signing key's kid (35 bytes). Default false since
+   * 0.3: a verifier tries each key it trusts directly (one verify per key it tries), so an
+   * app that trusts many issuer keys directly may want it. A JWT always names its key, and
+   * a token with a certificate is named by it.
+   */
+  kid?: boolean | undefined;
 }
 
 // The verifier ignores unknown claims (RFC 7519 §4) and the encoders drop them, so at
@@ -41,25 +48,40 @@ const CLAIM_NAMES: ReadonlySet<string> = new Set(LICENSE_CLAIM_NAMES);
 
 /**
  * Fills the claims the issuer owns (caller's values win) and validates the result once, with
- * the verifier's parser. What the issuer fills in itself (a fresh jti, now) passes the same
- * cheap guards; nothing is decoded or validated a second time on the way to the signature.
+ * the verifier's rules (core's validateLicenseClaims, reading the caller's object and the
+ * filled-in values directly: no merged copy). What the issuer fills in itself (a fresh jti,
+ * now) passes the same cheap guards; nothing is decoded or validated a second time on the
+ * way to the signature.
  */
 function completeLicenseClaims(claims: LicenseClaimsInput, now: number): LicenseClaims {
   if (typeof claims !== 'object' || claims === null) {
     throw new ClaimError('claims', 'must be an object');
   }
-  const payload: Record<string, unknown> = {};
   for (const name of Object.keys(claims)) {
     if (!CLAIM_NAMES.has(name)) throw new ClaimError(name, 'is not a license claim');
-    payload[name] = claims[name as keyof LicenseClaimsInput];
   }
   const iat = claims.iat ?? now;
-  payload.iat = iat;
-  payload.nbf = claims.nbf ?? iat;
-  payload.jti = claims.jti ?? randomTokenId();
-  payload.seq = claims.seq ?? 0;
-  payload.access = claims.access ?? 'full';
-  return parseLicenseClaims(payload);
+  const nbf = claims.nbf ?? iat;
+  const jti = claims.jti ?? randomTokenId();
+  const seq = claims.seq ?? 0;
+  const access = claims.access ?? 'full';
+  return validateLicenseClaims((name) => {
+    switch (name) {
+      case 'iat':
+        return iat;
+      case 'nbf':
+        return nbf;
+      case 'jti':
+        return jti;
+      case 'seq':
+        return seq;
+      case 'access':
+        return access;
+      default:
+        // Own members only, as a JWT payload's: nothing inherited is ever signed.
+        return Object.hasOwn(claims, name) ? claims[name] : undefined;
+    }
+  });
 }
 
 /**
@@ -94,6 +116,11 @@ export async function issue(claims: LicenseClaimsInput, options: IssueOptions): 
       await checkCertificateUse(certificate, use);
     }
   }
-  const prepared = prepareLicense(complete, { format, kid: signer.kid, certificate });
+  const prepared = prepareLicense(complete, {
+    format,
+    kid: signer.kid,
+    certificate,
+    omitKid: options.kid !== true,
+  });
   return signDocument(prepared, signer, 'license', options.verify);
 }

@@ -54,6 +54,8 @@ export interface RenewOptions {
   now?: number | undefined;
   /** Which signatures to verify before returning the token (see IssueOptions.verify). */
   verify?: 'first' | 'always' | undefined;
+  /** Name the key in a CWT without certificate (see IssueOptions.kid). */
+  kid?: boolean | undefined;
 }
 
 /** The previous claims with `changes` applied, before the issuer-owned claims are set. */
@@ -159,7 +161,7 @@ export async function renew(
       seq: previous.seq + 1,
       prev: await tokenHash(previousDocument.bytes),
     },
-    { signer, format, certificate, now, verify: options.verify },
+    { signer, format, certificate, now, verify: options.verify, kid: options.kid },
   );
 }
 

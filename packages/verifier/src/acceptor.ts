@@ -7,7 +7,7 @@ import type {
 } from '@licensekit/core';
 import { MalformedError, readLicenseClaims, tokenHash } from '@licensekit/core';
 import type { Decode } from './decode.js';
-import type { CertifiedKey, TrustStore } from './trust.js';
+import type { CertificateFailure, CertifiedKey, TrustStore } from './trust.js';
 import { certificateCovers } from './trust.js';
 import { Verdict } from './verdict.js';
 
@@ -30,6 +30,15 @@ export interface Accepted {
 export async function hashOf(accepted: Accepted): Promise<string> {
   accepted.hash ??= await tokenHash(accepted.bytes);
   return accepted.hash;
+}
+
+/** The key a license is checked with, and how it was found. */
+interface Resolved {
+  key: Ed25519PublicKey;
+  kid?: string;
+  certified?: CertifiedKey;
+  /** The signature was checked while finding the key (a license without kid). */
+  verified?: boolean;
 }
 
 /**
@@ -80,9 +89,14 @@ export class Acceptor {
         return new Verdict('malformed', error.reason, error.message);
       throw error;
     }
-    const resolved = await this.#resolveKey(document, claims, now);
+    let resolved = this.#resolveKey(document, claims, now);
+    // Waits only for a certificate seen the first time or a license without kid.
+    if (resolved instanceof Promise) resolved = await resolved;
     if (resolved instanceof Verdict) return resolved;
-    if (!(await this.#backend.verify(resolved.key, document.signingInput, document.signature))) {
+    if (
+      !resolved.verified &&
+      !(await this.#backend.verify(resolved.key, document.signingInput, document.signature))
+    ) {
       return new Verdict('invalid_signature', 'signature_mismatch');
     }
     const accepted: Accepted = {
@@ -90,7 +104,7 @@ export class Acceptor {
       // A license without kid is named by its certificate's key.
       kid: resolved.certified?.kid ?? resolved.kid ?? document.kid,
       // Frozen: results hand these claims to the app, and the cache reuses them.
-      claims: deepFreeze(claims),
+      claims: freezeClaims(claims),
       bytes: document.bytes,
     };
     if (resolved.certified) accepted.certified = resolved.certified;
@@ -103,15 +117,42 @@ export class Acceptor {
     return accepted;
   }
 
-  async #resolveKey(
+  /** Synchronous when the key is trusted directly or the certificate was checked before. */
+  #resolveKey(
     document: DecodedDocument,
     claims: LicenseClaims,
     now: number,
-  ): Promise<{ key: Ed25519PublicKey; kid?: string; certified?: CertifiedKey } | Verdict> {
+  ): Resolved | Verdict | Promise<Resolved | Verdict> {
     const direct = this.#trust.direct(document.kid);
     if (direct) return { key: direct };
-    if (document.certificate === undefined) return new Verdict('untrusted_key', 'unknown_kid');
-    const outcome = await this.#trust.certify(document.certificate);
+    const certificate = document.certificate;
+    if (certificate === undefined) {
+      if (document.kid !== '') return new Verdict('untrusted_key', 'unknown_kid');
+      // A bare CWT license without kid (0.3): the signature itself finds its key. When no
+      // trusted key verifies it, an unknown signer and a forgery look the same; the likelier
+      // one, a key this app does not trust, is reported, as an unknown kid would be.
+      return this.#trust
+        .signerOf(document.signingInput, document.signature)
+        .then((signer) =>
+          signer
+            ? { key: signer.key, kid: signer.kid, verified: true }
+            : new Verdict('untrusted_key', 'unknown_kid'),
+        );
+    }
+    const known = this.#trust.known(certificate);
+    return known !== undefined
+      ? this.#certified(known, document, claims, now)
+      : this.#trust
+          .certify(certificate)
+          .then((outcome) => this.#certified(outcome, document, claims, now));
+  }
+
+  #certified(
+    outcome: CertifiedKey | CertificateFailure,
+    document: DecodedDocument,
+    claims: LicenseClaims,
+    now: number,
+  ): Resolved | Verdict {
     if (typeof outcome === 'string') return new Verdict('untrusted_key', outcome);
     // A CWT license that embeds its certificate carries no kid (core README, "Headers"):
     // the certified key is its key.
@@ -146,10 +187,15 @@ export class Acceptor {
   }
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const member of Object.values(value)) deepFreeze(member);
-    Object.freeze(value);
-  }
-  return value;
+/**
+ * Freezes validated claims member by member: their shape is known (core's parser builds
+ * fresh objects), so no generic walk over Object.values is needed.
+ */
+function freezeClaims(claims: LicenseClaims): LicenseClaims {
+  Object.freeze(claims.ent);
+  for (const spec of Object.values(claims.quota)) Object.freeze(spec);
+  Object.freeze(claims.quota);
+  if (claims.cnf) Object.freeze(claims.cnf);
+  if (claims.chg) Object.freeze(claims.chg);
+  return Object.freeze(claims);
 }

@@ -11,7 +11,7 @@ import type { Verifier, VerifierOptions } from './types.js';
  * are imported on first use so that apps that never call them never load them.
  */
 export function createVerifierWith(decode: Decode, options: VerifierOptions): Verifier {
-  const engine = new Engine(decode, options, () => import('./revocation-registry.js'));
+  const engine = new Engine(decode, options);
   const backoff = new Backoff();
   const verifier: Verifier = {
     product: engine.product,

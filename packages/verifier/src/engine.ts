@@ -5,14 +5,15 @@ import { Acceptor, hashOf } from './acceptor.js';
 import type { Decode } from './decode.js';
 import { describe } from './describe.js';
 import { evaluate, recordAcceptance } from './evaluate.js';
+import { lazyKit } from './lazy-kit.js';
 import type { LedgerEntry } from './ledger.js';
 import { usageSnapshot } from './ledger.js';
-import type { LogProofChecker } from './log-proofs.js';
+import { type LogProofs, readLogProofs } from './log-proof-loader.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
 import type { Settings } from './settings.js';
-import { readClock, readLogKeys, readSettings } from './settings.js';
+import { readClock, readSettings } from './settings.js';
 import { memoryState } from './state/memory.js';
 import type { StateData, StateStore } from './state/state.js';
 import { emptyState } from './state/state.js';
@@ -55,25 +56,21 @@ export class Engine {
   readonly device: VerifierOptions['device'];
   readonly state: StateStore;
   readonly stateless: boolean;
-  /** The log verifier keys when `requireLogProof` is on. */
-  readonly logKeys: readonly string[] | undefined;
+  /** The log-proof support (enableLogProofs) when `requireLogProof` is on. */
+  readonly logProofs: LogProofs | undefined;
   private readonly settings: Settings;
   private ready: Promise<Ready> | undefined;
-  private logChecker: Promise<LogProofChecker> | undefined;
   revocations: RevocationRegistry | undefined;
+  /** The main-graph functions the lazily loaded features use (see lazy-kit.ts). */
+  readonly kit = lazyKit;
   private revocationsLoading: Promise<RevocationRegistry> | undefined;
 
   constructor(
     readonly decode: Decode,
     private readonly options: VerifierOptions,
-    /**
-     * Loads the revocation-list support (a dynamic import, so a chunk of its own in
-     * browser bundles).
-     */
-    private readonly loadRegistry: () => Promise<typeof import('./revocation-registry.js')>,
   ) {
     this.settings = readSettings(options);
-    this.logKeys = readLogKeys(options);
+    this.logProofs = readLogProofs(options);
     this.product = this.settings.product;
     this.device = this.settings.device;
     this.stateless = options.state === false;
@@ -115,41 +112,14 @@ export class Engine {
   /** The revocation registry, loaded (a chunk of its own in browser bundles) when needed. */
   loadRevocations(ready: Ready): Promise<RevocationRegistry> {
     this.revocationsLoading ??= (async () => {
-      const { RevocationRegistry } = await this.loadRegistry();
-      const registry = new RevocationRegistry(
-        this.state,
-        this.product,
-        this.decode,
-        ready.trust,
-        ready.backend,
-      );
+      // A dynamic import: a chunk of its own where the bundler splits code.
+      const { RevocationRegistry } = await import('./revocation-registry.js');
+      const registry = new RevocationRegistry(this, ready.trust, ready.backend);
       await registry.load(this.options.revocations);
       this.revocations = registry;
       return registry;
     })();
     return this.revocationsLoading;
-  }
-
-  /**
-   * The `not_logged` verdict of a trusted token (see log-proofs.ts), or undefined when its
-   * proof holds or proofs are not required. The checker is a chunk of its own, loaded on
-   * first use; key strings that do not parse reject this call with ConfigError.
-   */
-  async logVerdict(accepted: Accepted, proof: unknown): Promise<Verdict | undefined> {
-    const keys = this.logKeys;
-    if (keys === undefined) return undefined;
-    const { backend } = await this.getReady();
-    if (this.logChecker === undefined) {
-      const loading = import('./log-proofs.js').then(({ LogProofChecker }) =>
-        LogProofChecker.create(keys, backend),
-      );
-      // A failure (keys that do not parse) is reported to this call and tried again on the next.
-      loading.catch(() => {
-        if (this.logChecker === loading) this.logChecker = undefined;
-      });
-      this.logChecker = loading;
-    }
-    return (await this.logChecker).check(accepted, proof);
   }
 
   clock(): { now: number; checkedAt: Date } {
@@ -185,7 +155,12 @@ export class Engine {
     options: DecideOptions<T> = {},
   ): Promise<Checked & { actionValue?: T }> {
     const { action, record = true } = options;
-    const unlogged = await this.logVerdict(accepted, options.logProof);
+    // The `not_logged` verdict, or undefined when the proof holds or none is required. The
+    // checker comes with the opt-in (enableLogProofs); key strings that do not parse
+    // reject this call with ConfigError.
+    const unlogged =
+      this.logProofs &&
+      (await this.logProofs.verdict(accepted, options.logProof, (await this.getReady()).backend));
     const view = this.revocations?.current;
     const context = {
       now,
@@ -203,9 +178,7 @@ export class Engine {
     }
     // The rollback check compares hashes; a stateless verifier has no marks to compare.
     if (!this.stateless) await hashOf(accepted);
-    const outcome = await this.state.transact<Decision>(this.product, (stored) => {
-      // Stateless: evaluate against fresh marks and never keep them.
-      const data = this.stateless ? emptyState(this.product) : stored;
+    const decideOn = (data: StateData): { changed: boolean; value: Decision } => {
       const verdict = evaluate(data, accepted, context);
       if (!isValidStatus(verdict.status)) {
         return {
@@ -224,7 +197,11 @@ export class Engine {
         changed: changed && !this.stateless,
         value: { verdict, usage: usageSnapshot(data, accepted.claims, now), actionValue },
       };
-    });
+    };
+    // Stateless: fresh marks, never kept, so there is no transaction to wait for.
+    const outcome = this.stateless
+      ? decideOn(emptyState(this.product)).value
+      : await this.state.transact<Decision>(this.product, decideOn);
     const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt);
     if (result.valid && view?.isStale(now)) result.warnings.push('revocation_list_stale');
     const checked: Checked & { actionValue?: T } = { result, usage: outcome.usage, accepted };

@@ -23,6 +23,7 @@ import {
   type TestKey,
 } from '../../../test/support/tokens.js';
 import { createVerifier as createCompactVerifier } from './compact.js';
+import { enableLogProofs } from './enable-log-proofs.js';
 import type { RefreshOutcome, Verifier, VerifierOptions } from './index.js';
 import { createVerifier, LOG_PROOF_PATH, STATUSES } from './index.js';
 import { LOG_PROOF_MESSAGES } from './log-messages.js';
@@ -38,6 +39,9 @@ import { type TestLog, testLog, testLogKey } from './testing/log.js';
 import { type ScriptedStore, startStore } from './testing/store-server.js';
 
 const NOW = T0 + DAY;
+
+// The opt-in every app with requireLogProof makes (log-proof-opt-in.test.ts: without it).
+enableLogProofs();
 
 interface Setup {
   issuer: TestKey;

@@ -1,6 +1,12 @@
 import type { Ed25519Backend } from '@licensekit/core';
 // Core's issuance-log primitives, the code the store and the auditor use.
-import { ConfigError, LogProofError, MalformedError, parseStrictJson } from '@licensekit/core';
+import {
+  ConfigError,
+  LogProofError,
+  MalformedError,
+  parseStrictJson,
+  tokenHash,
+} from '@licensekit/core';
 import {
   type NoteVerifierKey,
   parseProofBundle,
@@ -8,7 +14,10 @@ import {
   verifyLoggedEntry,
 } from '@licensekit/core/log';
 import type { Accepted } from './acceptor.js';
+import type { Decode } from './decode.js';
 import { LOG_PROOF_MESSAGES, type NotLoggedReason } from './log-messages.js';
+import type { RefreshOptions } from './refresh.js';
+import { endpoint, LOG_PROOF_PATH } from './refresh.js';
 import { Verdict } from './verdict.js';
 
 /**
@@ -114,5 +123,45 @@ export class LogProofChecker {
       if (error instanceof MalformedError) return notLogged('log_proof_invalid');
       throw error;
     }
+  }
+}
+
+/**
+ * The log proof of a token received from the store on refresh: the one the refresh answer
+ * carries, else the store's proof endpoint (LOG_PROOF_PATH), asked by the token's hash. A
+ * proof that turns out wrong is caught by the check that follows; here only getting one
+ * can fail (`error`: the refresh outcome's sentence). Here rather than in refresh-run.ts
+ * so that only apps with log proofs carry it.
+ */
+export async function fetchLogProof(
+  decode: Decode,
+  token: string,
+  carried: unknown,
+  options: RefreshOptions,
+): Promise<{ proof?: unknown; error?: string }> {
+  if (carried !== undefined) return { proof: carried };
+  let hash: string;
+  try {
+    hash = await tokenHash(decode(token, 'license').bytes);
+  } catch {
+    return {}; // not a license at all: the check reports it
+  }
+  try {
+    const response = await (options.fetch ?? fetch)(
+      `${endpoint(options.storeUrl, LOG_PROOF_PATH)}?hash=${hash}`,
+      {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      },
+    );
+    if (response.status !== 200)
+      return {
+        error: `the store sent a token but its log proof: the store answered ${response.status}`,
+      };
+    return { proof: await response.json() };
+  } catch (error) {
+    return {
+      error: `the store sent a token but its log proof could not be fetched (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
 }

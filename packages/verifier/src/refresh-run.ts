@@ -1,50 +1,10 @@
-import { base64urlEncode, tokenHash } from '@licensekit/core';
-import { hashOf } from './acceptor.js';
 import type { DeviceKey } from './device/device-key.js';
-import { deviceProof } from './device/device-key.js';
 import type { Engine } from './engine.js';
 import type { Backoff, RefreshOptions, RefreshOutcome } from './refresh.js';
-import { isDue, LOG_PROOF_PATH, REFRESH_PATH } from './refresh.js';
+// Loaded with import(): only types and refresh.ts (free of runtime imports); the rest comes
+// through engine.kit, so a one-file bundle wraps nothing of the main graph (lazy-kit.ts).
+import { endpoint, isDue, REFRESH_PATH } from './refresh.js';
 import type { LogProof } from './types.js';
-
-/** A store endpoint relative to its base URL, keeping its path (https://vendor.example/licensing). */
-function endpoint(storeUrl: string, path: string): string {
-  return new URL(path.slice(1), storeUrl.replace(/\/*$/, '/')).toString();
-}
-
-/**
- * The log proof of a token received from the store (requireLogProof): the one the refresh
- * answer carries, else the store's proof endpoint, asked by the token's hash. A proof that
- * turns out wrong is caught by the check that follows; here only getting one can fail.
- */
-async function logProofOf(
-  engine: Engine,
-  token: string,
-  carried: unknown,
-  options: RefreshOptions,
-): Promise<{ proof?: unknown; error?: string }> {
-  if (carried !== undefined) return { proof: carried };
-  let hash: string;
-  try {
-    hash = await tokenHash(engine.decode(token, 'license').bytes);
-  } catch {
-    return {}; // not a license at all: the check reports it
-  }
-  const url = `${endpoint(options.storeUrl, LOG_PROOF_PATH)}?hash=${hash}`;
-  try {
-    const response = await (options.fetch ?? fetch)(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-    if (response.status !== 200)
-      return { error: `its log proof: the store answered ${response.status}` };
-    return { proof: await response.json() };
-  } catch (error) {
-    return {
-      error: `its log proof could not be fetched (${error instanceof Error ? error.message : String(error)})`,
-    };
-  }
-}
 
 /**
  * refreshIfDue, loaded on first use (a chunk of its own in browser bundles): asks the
@@ -82,7 +42,7 @@ export async function refreshIfDue(
 
   const url = endpoint(options.storeUrl, REFRESH_PATH);
   const body = JSON.stringify({
-    token: typeof token === 'string' ? token : base64urlEncode(token),
+    token: typeof token === 'string' ? token : engine.kit.base64urlEncode(token),
   });
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -90,7 +50,7 @@ export async function refreshIfDue(
   };
   const device = engine.device;
   if (accepted.claims.cnf !== undefined && device && 'sign' in device) {
-    headers.dpop = await deviceProof(device as DeviceKey, {
+    headers.dpop = await engine.kit.deviceProof(device as DeviceKey, {
       method: 'POST',
       url,
       body,
@@ -131,9 +91,14 @@ export async function refreshIfDue(
   if (response.status !== 200 || typeof reply?.token !== 'string')
     return failed(`the store answered ${response.status}`);
   let logProof: unknown;
-  if (engine.logKeys !== undefined) {
-    const fetched = await logProofOf(engine, reply.token, reply.logProof, options);
-    if (fetched.error !== undefined) return failed(`the store sent a token but ${fetched.error}`);
+  if (engine.logProofs !== undefined) {
+    const fetched = await engine.logProofs.fetch(
+      engine.decode,
+      reply.token,
+      reply.logProof,
+      options,
+    );
+    if (fetched.error !== undefined) return failed(fetched.error);
     logProof = fetched.proof;
   }
   // Examine the new token without recording it; only a token that extends the lineage is
@@ -147,7 +112,7 @@ export async function refreshIfDue(
     claims !== undefined &&
     claims.sub === accepted.claims.sub &&
     claims.seq > accepted.claims.seq &&
-    (claims.seq !== accepted.claims.seq + 1 || claims.prev === (await hashOf(accepted)));
+    (claims.seq !== accepted.claims.seq + 1 || claims.prev === (await engine.kit.hashOf(accepted)));
   if (!extendsLineage || !next.result.valid) {
     return failed(
       `the store sent a token that does not extend this license (${next.result.status})`,

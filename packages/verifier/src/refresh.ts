@@ -47,6 +47,11 @@ export const REFRESH_PATH = '/v1/licenses/refresh';
  */
 export const LOG_PROOF_PATH = '/v1/log/proof';
 
+/** A store endpoint relative to its base URL, keeping its path (https://vendor.example/licensing). */
+export function endpoint(storeUrl: string, path: string): string {
+  return new URL(path.slice(1), storeUrl.replace(/\/*$/, '/')).toString();
+}
+
 const DUE: ReadonlySet<string> = new Set(['refresh_due', 'grace', 'expired']);
 
 /**

@@ -1,8 +1,8 @@
 import type { Ed25519Backend } from '@licensekit/core';
-import { ConfigError } from '@licensekit/core';
-import type { Decode } from './decode.js';
+import type { Engine } from './engine.js';
+// Loaded with import(): only types and revocations.ts (itself free of imports), so a
+// one-file bundle wraps nothing of the main graph (lazy-kit.ts).
 import { checkRevocationList, RevocationView } from './revocations.js';
-import type { StateStore } from './state/state.js';
 import type { TrustStore } from './trust.js';
 
 export interface RevocationUpdate {
@@ -25,9 +25,7 @@ export class RevocationRegistry {
   private storedToken: string | undefined;
 
   constructor(
-    private readonly state: StateStore,
-    private readonly product: string,
-    private readonly decode: Decode,
+    private readonly engine: Engine,
     private readonly trust: TrustStore,
     private readonly backend: Ed25519Backend,
   ) {}
@@ -37,7 +35,7 @@ export class RevocationRegistry {
     if (initial !== undefined) {
       const outcome = await this.update(initial);
       if (!outcome.accepted && outcome.reason !== 'not_newer') {
-        throw new ConfigError(
+        throw new this.engine.kit.ConfigError(
           `the revocations option is not a trusted revocation list (${outcome.reason})`,
         );
       }
@@ -45,18 +43,28 @@ export class RevocationRegistry {
   }
 
   private async refreshFromState(): Promise<void> {
-    const stored = await this.state.transact(this.product, (data) => ({
+    const stored = await this.engine.state.transact(this.engine.product, (data) => ({
       changed: false,
       value: data.revocations?.token,
     }));
     this.storedToken = stored;
     if (stored === undefined || stored === this.current?.token) return;
-    const view = await checkRevocationList(stored, this.decode, this.trust, this.backend);
+    const view = await this.check(stored);
     this.current = view instanceof RevocationView ? view : undefined;
   }
 
+  private check(token: string): ReturnType<typeof checkRevocationList> {
+    return checkRevocationList(
+      token,
+      this.engine.decode,
+      this.trust,
+      this.backend,
+      this.engine.kit,
+    );
+  }
+
   async update(token: string): Promise<RevocationUpdate> {
-    const view = await checkRevocationList(token, this.decode, this.trust, this.backend);
+    const view = await this.check(token);
     if (!(view instanceof RevocationView))
       return { accepted: false, reason: view, seq: this.current?.claims.seq };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -65,7 +73,7 @@ export class RevocationRegistry {
         return { accepted: false, reason: 'not_newer', seq: this.current.claims.seq };
       }
       const expected = this.storedToken;
-      const swapped = await this.state.transact(this.product, (data) => {
+      const swapped = await this.engine.state.transact(this.engine.product, (data) => {
         if (data.revocations?.token !== expected) return { changed: false, value: false };
         data.revocations = { token, seq: view.claims.seq };
         return { changed: true, value: true };

@@ -1,7 +1,9 @@
 import type { DecodedDocument, Ed25519Backend, RevocationListClaims } from '@licensekit/core';
-import { MalformedError, readRevocationClaims } from '@licensekit/core';
 import type { Decode } from './decode.js';
+import type { LazyKit } from './lazy-kit.js';
 import type { TrustStore } from './trust.js';
+
+// Loaded with the revocation registry (import()): no runtime imports, see lazy-kit.ts.
 
 /**
  * A revocation list after its signature checked out against a trust anchor (a root, or an
@@ -47,14 +49,15 @@ export async function checkRevocationList(
   decode: Decode,
   trust: TrustStore,
   backend: Ed25519Backend,
+  kit: LazyKit,
 ): Promise<RevocationView | RevocationProblem> {
   let document: DecodedDocument;
   let claims: RevocationListClaims;
   try {
     document = decode(token, 'revocations');
-    claims = readRevocationClaims(document);
+    claims = kit.readRevocationClaims(document);
   } catch (error) {
-    if (error instanceof MalformedError) return 'malformed';
+    if (error instanceof kit.MalformedError) return 'malformed';
     throw error;
   }
   const key = trust.direct(document.kid);

@@ -55,22 +55,3 @@ export function readClock(settings: Settings): { now: number; checkedAt: Date } 
     throw new ConfigError('clock returned an invalid time');
   return { now: Math.floor(ms / 1000), checkedAt: new Date(ms) };
 }
-
-/**
- * `requireLogProof` and `trust.logKeys`, checked at construction by the full entry only
- * (the compact entry has no log proofs). Returns the key strings when proofs are required;
- * they are parsed, key IDs checked, on first use.
- */
-export function readLogKeys(options: VerifierOptions): readonly string[] | undefined {
-  const keys = options.trust?.logKeys;
-  if (!options.requireLogProof) {
-    // Keys alone would check nothing, which a reader of the configuration would not guess.
-    if (keys !== undefined) throw new ConfigError('trust.logKeys needs requireLogProof: true');
-    return undefined;
-  }
-  if (options.requireLogProof !== true) throw new ConfigError('requireLogProof is a boolean');
-  if (!Array.isArray(keys) || keys.length === 0 || keys.some((key) => typeof key !== 'string')) {
-    throw new ConfigError('requireLogProof needs trust.logKeys, the log verifier keys');
-  }
-  return [...keys];
-}

@@ -56,6 +56,8 @@ export type CertificateFailure =
 
 export class TrustStore {
   readonly #keys = new Map<string, TrustedKey>();
+  /** The same keys in the order a license without kid tries them (see signerOf). */
+  readonly #order: TrustedKey[] = [];
   /** Certificates already checked, by the hash of their bytes (a token carries the same one). */
   readonly #certificates: {
     certificate: string | Uint8Array;
@@ -102,6 +104,7 @@ export class TrustStore {
         }
       }
     }
+    store.#order.push(...store.#keys.values());
     return store;
   }
 
@@ -111,20 +114,44 @@ export class TrustStore {
   }
 
   /**
+   * The directly trusted key whose signature this is, for a bare license that names no key
+   * (core README, "Headers"): each key is tried, the last one found first, so an app whose
+   * licenses come from one key pays one verify per token.
+   */
+  async signerOf(message: Uint8Array, signature: Uint8Array): Promise<TrustedKey | undefined> {
+    const order = this.#order;
+    for (let i = 0; i < order.length; i++) {
+      const candidate = order[i]!;
+      if (await this.#backend.verify(candidate.key, message, signature)) {
+        if (i > 0) order.unshift(...order.splice(i, 1));
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Checks an embedded issuer certificate: well-formed, of the certificate type, signed by
    * a trusted root. Its validity window and product scope depend on the token and the
    * time, so the caller checks those on every verification.
    */
   async certify(certificate: string | Uint8Array): Promise<CertifiedKey | CertificateFailure> {
+    const known = this.known(certificate);
+    if (known !== undefined) return known;
+    const outcome = await this.#checkCertificate(certificate);
+    if (this.#certificates.length >= 8) this.#certificates.shift();
+    this.#certificates.push({ certificate, outcome });
+    return outcome;
+  }
+
+  /** The outcome of a certificate already checked, without waiting; undefined when new. */
+  known(certificate: string | Uint8Array): CertifiedKey | CertificateFailure | undefined {
     // An app sees one or two certificates in its life: a comparison of a few hundred bytes
     // finds them faster than hashing would.
     for (const entry of this.#certificates) {
       if (sameDocument(entry.certificate, certificate)) return entry.outcome;
     }
-    const outcome = await this.#checkCertificate(certificate);
-    if (this.#certificates.length >= 8) this.#certificates.shift();
-    this.#certificates.push({ certificate, outcome });
-    return outcome;
+    return undefined;
   }
 
   async #checkCertificate(

@@ -1,7 +1,8 @@
 import type { DeviceKey } from './device/device-key.js';
-import { signWithDevice } from './device/device-key.js';
 import type { Engine } from './engine.js';
 import type { CheckOptions, UsageReport, UsageReportOutcome } from './types.js';
+// Loaded with import(): only types and types.ts (free of runtime imports); the rest comes
+// through engine.kit, so a one-file bundle wraps nothing of the main graph (lazy-kit.ts).
 import { USAGE_REPORT_TYPE } from './types.js';
 
 /**
@@ -29,7 +30,7 @@ export async function usageReport(
     return {
       license: result,
       report,
-      signed: await signWithDevice(device as DeviceKey, USAGE_REPORT_TYPE, report),
+      signed: await engine.kit.signWithDevice(device as DeviceKey, USAGE_REPORT_TYPE, report),
     };
   }
   return { license: result, report };

@@ -45,14 +45,15 @@ const piece = fc.oneof(
 
 describe('readChunks + chunkLines', () => {
   let files = 0;
-  test('give the lines readline gives, numbered alike, and the same digest', async () => {
-    await fc.assert(
+  /** Any file made of `pieces`, read in chunks of any size, reads as readline reads it. */
+  const readsAsReadline = (pieces: fc.Arbitrary<string>) =>
+    fc.assert(
       fc.asyncProperty(
-        fc.array(piece, { maxLength: 40 }),
+        fc.array(pieces, { maxLength: 40 }),
         fc.integer({ min: 1, max: 64 }),
-        async (pieces, size) => {
+        async (parts, size) => {
           const path = join(dir, `file-${++files}`);
-          writeFileSync(path, pieces.join(''));
+          writeFileSync(path, parts.join(''));
           const expected = await viaReadline(path);
           const actual = await viaChunks(path, size);
           expect(actual.lines).toEqual(expected.lines);
@@ -61,7 +62,17 @@ describe('readChunks + chunkLines', () => {
       ),
       { numRuns: 300 },
     );
-  });
+
+  test('give the lines readline gives, numbered alike, and the same digest', () =>
+    readsAsReadline(piece));
+
+  test('the same with line feeds only (the fast path an export takes)', () =>
+    readsAsReadline(
+      fc.oneof(
+        fc.constantFrom('\n', '\n\n', ' ', '', '{"index":1}', 'é', '😀'),
+        fc.string({ maxLength: 12 }).filter((text) => !text.includes('\r')),
+      ),
+    ));
 
   test('every chunk but the last ends with a line feed', async () => {
     const path = join(dir, 'cut');

@@ -66,7 +66,23 @@ const LINE_BREAK = /\r?\n|\r(?!\n)/;
  * readChunks.
  */
 export function chunkLines(text: string): { lines: Line[]; count: number } {
-  const parts = text.split(LINE_BREAK);
+  // An export's own lines end in LF only: cut them with indexOf, which is several times
+  // faster than the regular expression, and keep the expression for text with a CR.
+  if (text.includes('\r')) return numbered(text.split(LINE_BREAK));
+  const lines: Line[] = [];
+  let count = 0;
+  for (let start = 0; start < text.length; ) {
+    const end = text.indexOf('\n', start);
+    const stop = end === -1 ? text.length : end;
+    count += 1;
+    const part = text.slice(start, stop);
+    if (part.trim() !== '') lines.push({ number: count, text: part });
+    start = stop + 1;
+  }
+  return { lines, count };
+}
+
+function numbered(parts: string[]): { lines: Line[]; count: number } {
   // A chunk ends with its last line's break: no line after it.
   if (parts.length > 0 && parts.at(-1) === '') parts.pop();
   const lines: Line[] = [];

@@ -5,6 +5,7 @@ import {
   type VerifierOptions,
   type VerifyResult,
 } from '@licensekit/verifier';
+import { enableLogProofs } from '@licensekit/verifier/log-proofs';
 import { quote, UsageError } from './errors.js';
 import { fileExists, readTextFile } from './files.js';
 import { parseTime } from './time.js';
@@ -63,7 +64,11 @@ export async function openVerifier(flags: VerifierFlags, token: string): Promise
     // Never empty: a token without a readable product is reported as malformed anyway.
     product: flags.product ?? ownProduct(token) ?? '(unknown)',
   };
-  if (logKeys.length > 0) options.requireLogProof = true;
+  if (logKeys.length > 0) {
+    // The log-proof checker is the verifier's opt-in (a separate entry that keeps app bundles small).
+    enableLogProofs();
+    options.requireLogProof = true;
+  }
   if (fixedNow !== undefined) options.clock = () => fixedNow * 1000;
   if (flags.state !== undefined) {
     const { fileState } = await import('@licensekit/verifier/node');

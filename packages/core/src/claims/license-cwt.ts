@@ -1,4 +1,5 @@
 import type { QuotaSpec } from '../arithmetic/quota.js';
+import { base64urlDecode, base64urlEncode } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import type { CborEncodable } from '../encoding/cbor-encode.js';
 import { ClaimError } from '../errors.js';
@@ -20,13 +21,15 @@ import {
   setMember,
   textToCborBytes,
 } from './cwt-values.js';
-import type { LicenseClaims } from './license.js';
+import type { ClaimSource, LicenseClaims } from './license.js';
+import { LICENSE_CLAIM_NAMES, validateLicenseClaims } from './license.js';
 
 /**
  * License claims in CWT form (RFC 8392) and back. The CBOR shapes:
  *
  * | claim  | CBOR                                               |
  * |--------|----------------------------------------------------|
+ * | sub    | text, or bytes b for the text "lic_" + base64url(b) |
  * | jti    | cti (7): the token id bytes                        |
  * | access | uint code: 0 full, 1 trial                         |
  * | quota  | map name → uint limit (whole term)                 |
@@ -54,20 +57,51 @@ const LICENSE_FROM_CWT: Readonly<
   chg: changeFromCwt,
 };
 
-const LICENSE_NAMES = Object.keys(LICENSE_MAP) as (keyof typeof LICENSE_MAP)[];
-
-/** CWT payload map → the JSON-shaped claims that parseLicenseClaims validates. */
+/** CWT payload map → the JSON-shaped claims (a JWT payload's shape), unvalidated. */
 export function licenseJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
   const json: Record<string, unknown> = {};
-  copyRegistered(payload, json, true);
-  if (payload.has(CWT.private)) {
-    const license = cborMap(payload.get(CWT.private), 'license');
-    for (const name of LICENSE_NAMES) {
-      const value = license.get(LICENSE_MAP[name]);
-      if (value !== undefined) json[name] = LICENSE_FROM_CWT[name](value);
-    }
+  const claim = cwtClaimSource(payload);
+  for (const name of LICENSE_CLAIM_NAMES) {
+    const value = claim(name);
+    if (value !== undefined) json[name] = value;
   }
   return json;
+}
+
+/**
+ * CWT payload map → validated claims, read claim by claim by the same validator as a JWT
+ * payload (validateLicenseClaims): the verify path builds no mapped copy of the payload.
+ * @throws ClaimError naming the first claim at fault
+ */
+export function licenseClaimsFromCwt(payload: Map<CborKey, CborValue>): LicenseClaims {
+  return validateLicenseClaims(cwtClaimSource(payload));
+}
+
+/**
+ * Each claim in its JSON shape, read from its CWT label. An absent `nbf` is `iat` (licenses
+ * leave it out when equal, see copyRegistered); a `sub` of bytes is a store license id.
+ */
+function cwtClaimSource(payload: Map<CborKey, CborValue>): ClaimSource {
+  const license = payload.has(CWT.private)
+    ? cborMap(payload.get(CWT.private), 'license')
+    : undefined;
+  return (name) => {
+    if (name === 'jti') {
+      return payload.has(CWT.cti) ? cborBytesToText(payload.get(CWT.cti), 'jti') : undefined;
+    }
+    if (name in LICENSE_MAP) {
+      const value = license?.get(LICENSE_MAP[name as keyof typeof LICENSE_MAP]);
+      return value === undefined
+        ? undefined
+        : LICENSE_FROM_CWT[name as keyof typeof LICENSE_MAP](value);
+    }
+    const value = payload.get(
+      name === 'nbf' && !payload.has(CWT.nbf) ? CWT.iat : CWT[name as keyof typeof CWT],
+    );
+    return name === 'sub' && value instanceof Uint8Array
+      ? LICENSE_ID_PREFIX + base64urlEncode(value)
+      : value;
+  };
 }
 
 /**
@@ -86,6 +120,25 @@ export function copyRegistered(
   }
   if (nbfFromIat && !payload.has(CWT.nbf) && payload.has(CWT.iat)) json.nbf = json.iat;
   if (payload.has(CWT.cti)) json.jti = cborBytesToText(payload.get(CWT.cti), 'jti');
+}
+
+/**
+ * The prefix of the reference store's license ids: `lic_` + base64url of 16 random bytes
+ * (26 characters). Since 0.3 a `sub` of the form `lic_` + canonical base64url is written as
+ * the bytes (17 bytes instead of 28); every byte string reads back as exactly that text, so
+ * the mapping is lossless both ways, and any other `sub` stays text.
+ */
+export const LICENSE_ID_PREFIX = 'lic_';
+
+function subToCwt(sub: string): CborEncodable {
+  if (sub.startsWith(LICENSE_ID_PREFIX)) {
+    try {
+      return base64urlDecode(sub.slice(LICENSE_ID_PREFIX.length));
+    } catch {
+      // Not canonical base64url after the prefix: the text form keeps it as it is.
+    }
+  }
+  return sub;
 }
 
 function quotasFromCwt(value: CborValue | undefined): Record<string, unknown> {
@@ -133,7 +186,7 @@ function quotaToCwt(spec: QuotaSpec): CborEncodable {
 export function licenseToCwt(claims: LicenseClaims): Map<number, CborEncodable> {
   const payload = new Map<number, CborEncodable>([
     [CWT.iss, claims.iss],
-    [CWT.sub, claims.sub],
+    [CWT.sub, subToCwt(claims.sub)],
     [CWT.aud, claims.aud],
   ]);
   if (claims.exp !== undefined) payload.set(CWT.exp, int(claims.exp));

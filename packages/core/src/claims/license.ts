@@ -146,45 +146,74 @@ function parsePendingChange(value: unknown): PendingChange {
 }
 
 /**
- * Validates JSON-shaped license claims (the JWT payload, or a CWT payload after its
- * integer keys are mapped to names) and returns them normalised. Unknown claims are
- * ignored (RFC 7519 §4: a newer issuer may add claims an older app does not know), but
- * every known claim must be exactly right.
+ * Validates JSON-shaped license claims (a JWT payload) and returns them normalised. Unknown
+ * claims are ignored (RFC 7519 §4: a newer issuer may add claims an older app does not
+ * know), but every known claim must be exactly right.
  * @throws ClaimError naming the first claim at fault
  */
 export function parseLicenseClaims(payload: Record<string, unknown>): LicenseClaims {
+  return validateLicenseClaims((name) => (has(payload, name) ? payload[name] : undefined));
+}
+
+/** Reads one claim by its name in the JSON shape; undefined when it is absent. */
+export type ClaimSource = (name: keyof LicenseClaims) => unknown;
+
+/**
+ * The one set of license rules, over a source of JSON-shaped claim values: a JWT payload,
+ * or a CWT payload read claim by claim (claims/license-cwt.ts), which so needs no mapped
+ * copy of itself on the verify path.
+ * @throws ClaimError naming the first claim at fault
+ */
+export function validateLicenseClaims(claim: ClaimSource): LicenseClaims {
+  // One claim after the other, in the model's order, so the first claim at fault is named.
+  const iss = identifier(claim('iss'), 'iss');
+  const sub = identifier(claim('sub'), 'sub');
+  const aud = identifier(claim('aud'), 'aud');
+  const iat = numericDate(claim('iat'), 'iat');
+  const nbf = numericDate(claim('nbf'), 'nbf');
+  const jti = tokenId(claim('jti'), 'jti');
+  const plan = identifier(claim('plan'), 'plan');
+  const access = oneOf(claim('access'), 'access', ACCESS_CODES);
+  // Absent (undefined) takes the default; null is present, and refused.
+  const ent = claim('ent');
+  const entitlements = ent === undefined ? [] : uniqueNames(ent, 'ent', MAX_ENTITLEMENTS);
+  const quota = claim('quota');
   const claims: LicenseClaims = {
-    iss: identifier(payload.iss, 'iss'),
-    sub: identifier(payload.sub, 'sub'),
-    aud: identifier(payload.aud, 'aud'),
-    iat: numericDate(payload.iat, 'iat'),
-    nbf: numericDate(payload.nbf, 'nbf'),
-    jti: tokenId(payload.jti, 'jti'),
-    plan: identifier(payload.plan, 'plan'),
-    access: oneOf(payload.access, 'access', ACCESS_CODES),
-    ent: has(payload, 'ent') ? uniqueNames(payload.ent, 'ent', MAX_ENTITLEMENTS) : [],
-    quota: has(payload, 'quota') ? parseQuotas(payload.quota) : {},
-    seq: nonNegativeInteger(payload.seq, 'seq'),
+    iss,
+    sub,
+    aud,
+    iat,
+    nbf,
+    jti,
+    plan,
+    access,
+    ent: entitlements,
+    quota: quota === undefined ? {} : parseQuotas(quota),
+    seq: nonNegativeInteger(claim('seq'), 'seq'),
   };
-  if (has(payload, 'exp')) {
-    claims.exp = numericDate(payload.exp, 'exp');
+  const exp = claim('exp');
+  if (exp !== undefined) {
+    claims.exp = numericDate(exp, 'exp');
     if (claims.exp <= claims.nbf) throw new ClaimError('exp', 'must be after nbf');
   }
-  if (has(payload, 'anchor')) claims.anchor = numericDate(payload.anchor, 'anchor');
-  if (has(payload, 'rfa')) claims.rfa = numericDate(payload.rfa, 'rfa');
-  if (has(payload, 'grace')) claims.grace = duration(payload.grace, 'grace', MAX_GRACE);
-  if (has(payload, 'prev')) claims.prev = digest(payload.prev, 'prev');
+  const anchor = claim('anchor');
+  if (anchor !== undefined) claims.anchor = numericDate(anchor, 'anchor');
+  const rfa = claim('rfa');
+  if (rfa !== undefined) claims.rfa = numericDate(rfa, 'rfa');
+  const grace = claim('grace');
+  if (grace !== undefined) claims.grace = duration(grace, 'grace', MAX_GRACE);
+  const prev = claim('prev');
+  if (prev !== undefined) claims.prev = digest(prev, 'prev');
   if ((claims.seq === 0) !== (claims.prev === undefined)) {
     throw new ClaimError(
       'prev',
       claims.seq === 0 ? 'must be absent at seq 0' : 'is required after seq 0',
     );
   }
-  if (has(payload, 'cnf')) {
-    const cnf = record(payload.cnf, 'cnf', ['jkt']);
-    claims.cnf = { jkt: digest(cnf.jkt, 'cnf.jkt') };
-  }
-  if (has(payload, 'chg')) claims.chg = parsePendingChange(payload.chg);
+  const cnf = claim('cnf');
+  if (cnf !== undefined) claims.cnf = { jkt: digest(record(cnf, 'cnf', ['jkt']).jkt, 'cnf.jkt') };
+  const chg = claim('chg');
+  if (chg !== undefined) claims.chg = parsePendingChange(chg);
   return claims;
 }
 

@@ -539,7 +539,6 @@ describe('COSE header checks', () => {
   });
 
   test.each([
-    ['absent', undefined],
     ['31 bytes', new Uint8Array(31)],
     ['33 bytes', new Uint8Array(33)],
     ['text (path traversal)', '../../etc/passwd'],
@@ -550,6 +549,19 @@ describe('COSE header checks', () => {
     expect(reasonOf(() => decodeLicense(cwtWithHeader(coseLicenseHeader([[4, kid]]))))).toBe(
       'bad_kid',
     );
+  });
+
+  test('kid absent: a license (0.3) reads with the empty kid; a certificate or list → bad_kid', () => {
+    const document = decodeLicense(cwtWithHeader(coseLicenseHeader([[4, undefined]])));
+    expect(document.kid).toBe('');
+    expect(document.certificate).toBeUndefined();
+    for (const kind of ['certificate', 'revocations'] as const) {
+      const header = coseHeader(kind, key.kid);
+      header.delete(4);
+      // The header is checked before the claims: any payload map will do.
+      const payload = new Map<number, CborEncodable>([[1, 'acme']]);
+      expect(reasonOf(() => decodeDocument(rawCwt(key, header, payload), kind))).toBe('bad_kid');
+    }
   });
 
   test('a 10 KB kid → too_large, as text and as bytes', () => {

@@ -16,18 +16,25 @@ import { COSE_ALGORITHMS, COSE_CONTENT_FORMAT } from './kinds.js';
 // encode it once (a store signs thousands of tokens with the same header). Found by
 // comparing the parts with ===: a store passes the same certificate string every time, so
 // that is a pointer comparison, where a map key would hash the whole certificate per call.
-const headers: { kind: string; kid: string; certificate: string | undefined; bytes: Uint8Array }[] =
-  [];
+const headers: {
+  kind: string;
+  kid: string;
+  certificate: string | undefined;
+  omitKid: boolean;
+  bytes: Uint8Array;
+}[] = [];
 
 function protectedHeaderBytes(header: DocumentHeader): Uint8Array {
   // Bytes are not cached: a caller may rewrite the same array with another certificate.
   const cacheable = typeof header.certificate !== 'object';
+  const omitKid = header.omitKid === true;
   if (cacheable) {
     for (const known of headers) {
       if (
         known.certificate === header.certificate &&
         known.kid === header.kid &&
-        known.kind === header.kind
+        known.kind === header.kind &&
+        known.omitKid === omitKid
       ) {
         return known.bytes;
       }
@@ -38,9 +45,13 @@ function protectedHeaderBytes(header: DocumentHeader): Uint8Array {
     [HEADER.typ, COSE_CONTENT_FORMAT[header.kind]],
   ]);
   // With a certificate embedded, the key it certifies is the signing key: a kid would only
-  // repeat its thumbprint (the decoder derives it, codec/certified-kid.ts).
-  if (header.certificate === undefined) map.set(HEADER.kid, base64urlDecode(header.kid, 'kid'));
-  else {
+  // repeat its thumbprint (the decoder derives it, codec/certified-kid.ts). A bare license
+  // may leave it out too (0.3, `omitKid`): its verifier tries the keys it trusts directly.
+  if (header.certificate === undefined) {
+    if (!omitKid || header.kind !== 'license') {
+      map.set(HEADER.kid, base64urlDecode(header.kid, 'kid'));
+    }
+  } else {
     // A CWT certificate is embedded as its bytes; a JWT certificate as its text.
     map.set(
       CERTIFICATE_HEADER,
@@ -53,7 +64,13 @@ function protectedHeaderBytes(header: DocumentHeader): Uint8Array {
   if (cacheable) {
     if (headers.length >= 16) headers.shift();
     const { kind, kid } = header;
-    headers.push({ kind, kid, certificate: header.certificate as string | undefined, bytes });
+    headers.push({
+      kind,
+      kid,
+      certificate: header.certificate as string | undefined,
+      omitKid,
+      bytes,
+    });
   }
   return bytes;
 }

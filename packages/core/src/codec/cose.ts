@@ -125,7 +125,10 @@ export function decodeCose(
   const kind = kindFromCoseType(header.get(HEADER.typ));
   const kid = header.get(HEADER.kid);
   const certificate = header.get(CERTIFICATE_HEADER);
-  if (kid !== undefined || certificate === undefined) {
+  // A license may leave its kid out (0.3): beside a certificate, which names the key, or
+  // bare, when its verifier tries the keys it trusts directly. Certificates and revocation
+  // lists always name their signer.
+  if (kid !== undefined || (kind !== 'license' && kind !== undefined)) {
     if (!(kid instanceof Uint8Array) || kid.length !== 32) {
       throw new MalformedError('bad_kid', 'COSE kid must be a 32-byte key thumbprint');
     }
@@ -159,9 +162,10 @@ export function decodeCose(
     }
     document.certificate = certificate;
   }
-  // Without a kid the certificate names the key: its thumbprint is the kid.
+  // Without a kid the certificate names the key: its thumbprint is the kid. A bare license
+  // without kid keeps the empty kid, which names no key.
   if (kid instanceof Uint8Array) document.kid = base64urlEncode(kid);
-  else if (kidOf) document.kid = kidOf(certificate as string | Uint8Array);
+  else if (kidOf && document.certificate !== undefined) document.kid = kidOf(document.certificate);
   return document;
 }
 

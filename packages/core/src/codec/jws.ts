@@ -130,6 +130,11 @@ export interface DocumentHeader {
   kind: DocumentKind;
   kid: string;
   certificate?: string | Uint8Array;
+  /**
+   * CWT licenses only (0.3): leave the kid out of a token without certificate; the verifier
+   * tries the keys it trusts directly. A JWS always names its key.
+   */
+  omitKid?: boolean;
 }
 
 // The encoded header is the same for every document a key signs with one certificate.

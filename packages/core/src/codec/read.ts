@@ -2,7 +2,7 @@ import type { IssuerCertificateClaims } from '../claims/certificate.js';
 import { certificateJsonFromCwt, parseCertificateClaims } from '../claims/certificate.js';
 import type { LicenseClaims } from '../claims/license.js';
 import { parseLicenseClaims } from '../claims/license.js';
-import { licenseJsonFromCwt } from '../claims/license-cwt.js';
+import { licenseClaimsFromCwt } from '../claims/license-cwt.js';
 import { base64urlDecode } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import { ClaimError, MalformedError } from '../errors.js';
@@ -112,8 +112,9 @@ export function readClaims<T>(document: DecodedDocument, kind: DocumentKind, rea
 }
 
 export function readLicenseClaims(document: DecodedDocument): LicenseClaims {
+  const { payload } = document;
   return readClaims(document, 'license', () =>
-    parseLicenseClaims(payloadJson(document, licenseJsonFromCwt)),
+    payload instanceof Map ? licenseClaimsFromCwt(payload) : parseLicenseClaims(payload),
   );
 }
 

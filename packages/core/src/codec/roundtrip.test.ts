@@ -24,7 +24,7 @@ import {
   revocationJsonFromCwt,
   revocationToCwt,
 } from '../claims/revocation.js';
-import { base64urlEncode } from '../encoding/base64url.js';
+import { base64urlDecode, base64urlEncode } from '../encoding/base64url.js';
 import { type CborKey, type CborValue, decodeStrictCbor } from '../encoding/cbor-decode.js';
 import { encodeCbor } from '../encoding/cbor-encode.js';
 import { parseStrictJson } from '../encoding/json.js';
@@ -140,11 +140,21 @@ const change: fc.Arbitrary<PendingChange> = fc.oneof(
   ),
 );
 
+/**
+ * License ids: any identifier, the store's form (`lic_` + canonical base64url, carried as
+ * bytes since 0.3, up to the 128-character limit) and near misses that stay text.
+ */
+const licenseId = fc.oneof(
+  identifier,
+  bytesB64(0, 93).map((random) => `lic_${random}`),
+  identifier.map((rest) => `lic_${rest}`).filter((sub) => [...sub].length <= 128),
+);
+
 /** Any valid LicenseClaims: every optional claim present or absent, every quota form. */
 const validLicenseClaims: fc.Arbitrary<LicenseClaims> = fc
   .record({
     iss: identifier,
-    sub: identifier,
+    sub: licenseId,
     aud: identifier,
     iat: numericDate,
     nbf: numericDate,
@@ -238,6 +248,39 @@ describe('JWT ⇄ CWT equivalence (lossless conversion)', () => {
   });
 
   let worstRatio = 0;
+  test('property: sub, text or bytes (0.3), maps losslessly both ways (1000 runs)', () => {
+    fc.assert(
+      fc.property(licenseId, fc.uint8Array({ maxLength: 93 }), (sub, random) => {
+        const claims = { ...licenseClaims(), sub };
+        const encoded = licenseToCwt(claims).get(2);
+        // Bytes exactly when the text is the prefix and canonical base64url.
+        const canonical = sub.startsWith('lic_') && /^[A-Za-z0-9_-]*$/.test(sub.slice(4));
+        if (encoded instanceof Uint8Array) {
+          expect(`lic_${base64urlEncode(encoded)}`).toBe(sub);
+        } else {
+          expect(encoded).toBe(sub);
+          if (canonical) expect(() => base64urlDecode(sub.slice(4))).toThrow();
+        }
+        expect(licenseJsonFromCwt(viaCbor(licenseToCwt(claims))).sub).toBe(sub);
+        // Every byte string reads as one text, and that text is written as the same bytes.
+        const payload = new Map<CborKey, CborValue>([[2, random]]);
+        const text = licenseJsonFromCwt(payload).sub as string;
+        expect(text).toBe(`lic_${base64urlEncode(random)}`);
+        expect(licenseToCwt({ ...claims, sub: text }).get(2)).toEqual(random);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('a sub of the wrong CBOR type, or bytes too long for an id, is a claim error naming sub', () => {
+    // 94 bytes make 'lic_' + 126 characters: over the 128 of an identifier.
+    for (const wrong of [7, true, [], new Map(), new Uint8Array(94), new Uint8Array(5000)]) {
+      const payload = viaCbor(licenseToCwt(licenseClaims()));
+      payload.set(2, wrong as CborValue);
+      expect(() => parseLicenseClaims(licenseJsonFromCwt(payload))).toThrow(/sub/);
+    }
+  });
+
   test('property: prepareLicense + sign + decodeDocument + readLicenseClaims, both formats (300 runs)', () => {
     fc.assert(
       fc.property(validLicenseClaims, (claims) => {

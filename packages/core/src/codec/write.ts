@@ -20,12 +20,18 @@ export interface PrepareOptions {
   kid: string;
   /** Issuer certificate to embed (licenses only): the certificate's token text or bytes. */
   certificate?: string | Uint8Array | undefined;
+  /**
+   * CWT licenses without certificate (0.3): leave the kid out, 35 bytes of the token; the
+   * verifier then tries each key it trusts directly. Ignored for JWTs, which always name it.
+   */
+  omitKid?: boolean | undefined;
 }
 
 export function prepareLicense(claims: LicenseClaims, options: PrepareOptions): PreparedDocument {
   // Built member by member: an object spread here cost more than the CBOR encoding.
   const header: DocumentHeader = { kind: 'license', kid: options.kid };
   if (options.certificate !== undefined) header.certificate = options.certificate;
+  if (options.omitKid === true) header.omitKid = true;
   return options.format === 'jwt'
     ? prepareJws(header, licenseClaimsToJson(claims))
     : prepareCose(header, licenseToCwt(claims));

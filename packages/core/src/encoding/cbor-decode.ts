@@ -141,8 +141,10 @@ function item(depth: number): CborValue {
         if (typeof key !== 'number' && typeof key !== 'string') {
           fail('bad_structure', 'map key must be an integer or text');
         }
-        if (map.has(key)) fail('duplicate_key', `duplicate map key ${JSON.stringify(key)}`);
+        // A key already there leaves the size unchanged: one lookup per entry, not two.
+        const size = map.size;
         map.set(key, item(depth + 1));
+        if (map.size === size) fail('duplicate_key', `duplicate map key ${JSON.stringify(key)}`);
       }
       return map;
     }

@@ -30,6 +30,22 @@ export interface Db extends Queryable {
 export interface PgliteOptions {
   /** Directory for the data files; omit for an in-memory database (tests). */
   dataDir?: string;
+  /**
+   * Run PGlite in a worker thread (pglite-worker.ts), so its executor and the store's
+   * HTTP work use two cores; default false: on the calling thread.
+   * LICENSEKIT_PGLITE_WORKER=1 or 0, when set, decides instead (tests run the whole store
+   * suite on either).
+   */
+  worker?: boolean;
+}
+
+/** LICENSEKIT_PGLITE_WORKER: '1' forces the worker thread, '0' the calling thread. */
+function workerFromEnvironment(): boolean | undefined {
+  const text = process.env.LICENSEKIT_PGLITE_WORKER;
+  if (text === undefined || text === '') return undefined;
+  if (text === '1') return true;
+  if (text === '0') return false;
+  throw new Error(`LICENSEKIT_PGLITE_WORKER must be 1 or 0 (got ${text})`);
 }
 
 /** The embedded database directory exists but PGlite cannot open it. */
@@ -53,7 +69,7 @@ function describe(cause: unknown): string {
 }
 
 export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
-  const { PGlite } = await import('@electric-sql/pglite');
+  const inWorker = workerFromEnvironment() ?? options.worker ?? false;
   let lock: DirectoryLock | undefined;
   if (options.dataDir) {
     const { mkdir } = await import('node:fs/promises');
@@ -63,6 +79,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     lock = await lockDirectory(options.dataDir);
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   }
+  if (inWorker) return openInWorker(options.dataDir, lock);
+  const { PGlite } = await import('@electric-sql/pglite');
   let pglite: InstanceType<typeof PGlite>;
   try {
     pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
@@ -96,6 +114,36 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
         await pglite.close();
       } finally {
         await lock?.release();
+      }
+    },
+  };
+}
+
+/**
+ * PGlite in a worker thread; the directory lock stays with this thread (the process), so
+ * it is released here once the worker has closed the database, or failed to open it.
+ */
+async function openInWorker(dataDir: string | undefined, lock: DirectoryLock | undefined) {
+  // Loaded on use: pglite-worker.ts builds on this module's error classes.
+  const { openPgliteWorker, PgliteWorkerOpenError } = await import('./pglite-worker.js');
+  let db: Db;
+  try {
+    db = await openPgliteWorker(dataDir ? { dataDir } : {});
+  } catch (error) {
+    await lock?.release();
+    // What PGlite said about the directory; a worker that could not start (its script
+    // missing, a crash) is not the directory's fault and keeps its own message.
+    if (!(error instanceof PgliteWorkerOpenError)) throw error;
+    throw dataDir ? new DatabaseOpenError(dataDir, error.cause) : error.cause;
+  }
+  if (!lock) return db;
+  return {
+    ...db,
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        await lock.release();
       }
     },
   };

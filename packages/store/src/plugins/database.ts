@@ -19,9 +19,9 @@ declare module 'fastify' {
 }
 
 /**
- * The database as a decorator: PGlite in dataDir/db unless DATABASE_URL names a
- * PostgreSQL server; migrations applied before the first request. A database passed in
- * (tests) is used as is and left open for its owner.
+ * The database as a decorator: PGlite in dataDir/db, in a worker thread, unless
+ * DATABASE_URL names a PostgreSQL server; migrations applied before the first request. A
+ * database passed in (tests) is used as is and left open for its owner.
  */
 async function database(
   fastify: FastifyInstance,
@@ -32,7 +32,8 @@ async function database(
     options.db ??
     (options.config.databaseUrl
       ? await openPostgres({ connectionString: options.config.databaseUrl })
-      : await openPglite({ dataDir: join(options.config.dataDir, 'db') }));
+      : // In a worker thread: PGlite's executor on a core of its own, beside HTTP and signing.
+        await openPglite({ dataDir: join(options.config.dataDir, 'db'), worker: true }));
   let applied: Awaited<ReturnType<typeof migrate>>;
   try {
     applied = await migrate(db);

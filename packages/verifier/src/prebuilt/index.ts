@@ -1,12 +1,16 @@
 /**
  * The prebuilt browser file `licensekit-verifier.js` (scripts/browser-bundle.mjs): the full
- * entry with the noble fallback switched on. Pages load that file without a bundler, and
- * code splitting keeps noble a chunk that only runtimes without WebCrypto Ed25519 fetch, so
- * there the fallback costs nothing. Apps that bundle `@licensekit/verifier` themselves opt
- * in with `enableNobleFallback()` (a one-file bundle would otherwise always carry noble).
+ * entry with the noble fallback and the issuance-log proof checker switched on. Pages load
+ * that file without a bundler, and code splitting keeps each a chunk fetched only when
+ * needed (noble where WebCrypto lacks Ed25519, the checker on the first check of a verifier
+ * with `requireLogProof`), so there they cost nothing. Apps that bundle
+ * `@licensekit/verifier` themselves opt in with `enableNobleFallback()` and
+ * `enableLogProofs()` (a one-file bundle would otherwise always carry both).
  */
 import { enableNobleFallback } from '@licensekit/core';
+import { enableLogProofs } from '../enable-log-proofs.js';
 
 enableNobleFallback();
+enableLogProofs();
 
 export * from '../index.js';

@@ -13,6 +13,7 @@ import { DAY, PRODUCT, T0 } from '../../../../test/support/tokens.js';
 import type { Signer } from '../../../issuer/src/index.js';
 import { createSigner, generateKeyPair, issue } from '../../../issuer/src/index.js';
 import type { DeviceKey } from '../device/device-key.js';
+import { enableLogProofs } from '../enable-log-proofs.js';
 import { createVerifier } from '../index.js';
 import type { StateStore } from '../state/state.js';
 import type { Verifier, VerifierOptions } from '../types.js';
@@ -144,6 +145,7 @@ export async function offlineWorld(
   const clock = testClock(T0 + DAY);
   const state = inspectableState(options.product ?? PRODUCT);
   const issued = new Map<string, string>();
+  if (options.logKeys !== undefined) enableLogProofs();
   const make = (store: StateStore | false = options.state ?? state.store) =>
     createVerifier({
       trust:

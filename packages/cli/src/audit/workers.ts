@@ -4,7 +4,7 @@
  * main thread reads entries.jsonl in chunks of raw bytes cut at line feeds and transfers
  * them (no copy, no string) to a pool of workers (node:worker_threads, one per available
  * core), which split, parse and examine the lines; the results come back in chunk order,
- * as JSON text with the leaf hashes in one transferred buffer (packFacts), and the main thread does the
+ * every leaf hash of a chunk in one transferred buffer, and the main thread does the
  * ordered checks (lineage, tree, revocations).
  *
  * The worker runs this same file: `licensekit` bundles each command into one file
@@ -15,7 +15,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type CertificateFacts, type EntryFacts, Examiner, type KnownKey } from './examine.js';
+import { type EntryFacts, Examiner, type KnownKey } from './examine.js';
 import { chunkLines } from './reader.js';
 
 const ROLE = 'licensekit-audit-worker';
@@ -46,26 +46,8 @@ export interface ChunkFacts {
   readonly lines: number;
 }
 
-/**
- * A chunk's facts as posted back. The structured clone of ~150 facts, each with its claims
- * and certificate, cost about a tenth of an entry's time (cloning on the worker, rebuilding
- * on the main thread); JSON text of the same facts costs a fraction of it. What JSON cannot
- * carry goes beside it: the leaf hashes in one transferred buffer (slot `at` of fact `at`),
- * each embedded certificate once (the facts name it by its place), and the rare deferred
- * signature (bytes) with its fact's place.
- */
-interface PackedFacts {
-  readonly json: string;
-  readonly leaves: ArrayBuffer;
-  readonly certificates: readonly CertificateFacts[];
-  readonly deferred: readonly { readonly at: number; readonly check: Deferred }[];
-  readonly lines: number;
-}
-
-type Deferred = NonNullable<EntryFacts['deferred']>;
-
 type ChunkReply =
-  | ({ readonly id: number } & PackedFacts)
+  | ({ readonly id: number } & ChunkFacts)
   | { readonly id: number; readonly error: string };
 
 /** Examines chunks of entries.jsonl, in parallel where it can. */
@@ -91,53 +73,22 @@ async function examineChunk(
   return { facts, lines: count };
 }
 
-/** A chunk's facts as one message (see PackedFacts). They are given away: changed in place. */
-export function packFacts({ facts, lines }: ChunkFacts): PackedFacts {
+/**
+ * The leaf hashes of a chunk's facts moved into one buffer, each fact's leaf a view of it:
+ * posting them then copies one buffer instead of allocating one per entry.
+ */
+function packLeaves(facts: EntryFacts[]): ArrayBuffer {
   const packed = new Uint8Array(facts.length * LEAF_LENGTH);
-  const certificates: CertificateFacts[] = [];
-  const places = new Map<CertificateFacts, number>();
-  const deferred: { at: number; check: Deferred }[] = [];
   facts.forEach((fact, at) => {
-    const entry = fact as Mutable<EntryFacts>;
-    if (entry.leaf !== undefined) packed.set(entry.leaf, at * LEAF_LENGTH);
-    entry.leaf = undefined;
-    if (entry.deferred !== undefined) {
-      deferred.push({ at, check: entry.deferred });
-      entry.deferred = undefined;
-    }
-    const embedded = entry.license?.embedded;
-    if (embedded !== undefined) {
-      let place = places.get(embedded);
-      if (place === undefined) {
-        place = certificates.push(embedded) - 1;
-        places.set(embedded, place);
-      }
-      (entry.license as unknown as { embedded: number }).embedded = place;
-    }
+    if (fact.leaf === undefined) return;
+    packed.set(fact.leaf, at * LEAF_LENGTH);
+    (fact as { leaf?: Uint8Array }).leaf = packed.subarray(
+      at * LEAF_LENGTH,
+      (at + 1) * LEAF_LENGTH,
+    );
   });
-  return { json: JSON.stringify(facts), leaves: packed.buffer, certificates, deferred, lines };
+  return packed.buffer;
 }
-
-/** The facts packFacts packed, as examineChunk made them. */
-export function unpackFacts(message: PackedFacts): ChunkFacts {
-  const facts = JSON.parse(message.json) as Mutable<EntryFacts>[];
-  const leaves = new Uint8Array(message.leaves);
-  facts.forEach((fact, at) => {
-    // examine sets the leaf and the document hash together.
-    if (fact.documentHash !== undefined) {
-      fact.leaf = leaves.subarray(at * LEAF_LENGTH, (at + 1) * LEAF_LENGTH);
-    }
-    const license = fact.license as { embedded?: CertificateFacts | number } | undefined;
-    if (typeof license?.embedded === 'number') {
-      license.embedded = message.certificates[license.embedded]!;
-    }
-  });
-  for (const { at, check } of message.deferred) facts[at]!.deferred = check;
-  return { facts: facts as EntryFacts[], lines: message.lines };
-}
-
-/** A fact being packed or unpacked: fields come and go. */
-type Mutable<T> = { -readonly [K in keyof T]?: T[K] | undefined };
 
 /** The same work in the calling thread: `--workers 0`, and the fallback from sources. */
 export async function inThreadExaminer(roots: readonly KnownKey[]): Promise<BatchExaminer> {
@@ -200,7 +151,7 @@ export async function workerExaminer(
       idle.push(worker);
       if (job !== undefined) {
         if ('error' in reply) job.reject(new Error(`audit worker: ${reply.error}`));
-        else job.resolve(unpackFacts(reply));
+        else job.resolve({ facts: reply.facts, lines: reply.lines });
       }
       dispatch();
     });
@@ -233,8 +184,9 @@ function runWorker(init: WorkerInit): void {
   const ready = Examiner.create(init.roots);
   port.on('message', async (request: ChunkRequest) => {
     try {
-      const packed = packFacts(await examineChunk(await ready, request.chunk, request.issuers));
-      port.postMessage({ id: request.id, ...packed } satisfies ChunkReply, [packed.leaves]);
+      const { facts, lines } = await examineChunk(await ready, request.chunk, request.issuers);
+      const leaves = packLeaves(facts);
+      port.postMessage({ id: request.id, facts, lines } satisfies ChunkReply, [leaves]);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       port.postMessage({ id: request.id, error: text } satisfies ChunkReply);

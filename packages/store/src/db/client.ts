@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { PoolClient, QueryConfig } from 'pg';
+import { ConfigurationError } from '../config.js';
 import { StoreError } from '../errors.js';
 import type { DirectoryLock } from './directory-lock.js';
 import { lockDirectory } from './directory-lock.js';
@@ -45,7 +46,7 @@ function workerFromEnvironment(): boolean | undefined {
   if (text === undefined || text === '') return undefined;
   if (text === '1') return true;
   if (text === '0') return false;
-  throw new Error(`LICENSEKIT_PGLITE_WORKER must be 1 or 0 (got ${text})`);
+  throw new ConfigurationError(`LICENSEKIT_PGLITE_WORKER must be 1 or 0 (got ${text})`);
 }
 
 /** The embedded database directory exists but PGlite cannot open it. */

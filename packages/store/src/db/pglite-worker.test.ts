@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigurationError } from '../config.js';
 import type { Db } from './client.js';
 import { DatabaseOpenError, isDatabaseUnavailable, isStorageFull, openPglite } from './client.js';
 import {
@@ -362,5 +363,17 @@ parentPort.on('message', (request) => {
     await expect(openPgliteWorker({ script: pathToFileURL(path) })).rejects.toBeInstanceOf(
       PgliteWorkerExitedError,
     );
+  });
+});
+
+describe('LICENSEKIT_PGLITE_WORKER', () => {
+  test('anything but 1 or 0 is a ConfigurationError, before any database opens', async () => {
+    process.env.LICENSEKIT_PGLITE_WORKER = 'yes';
+    try {
+      await expect(openPglite()).rejects.toThrow(ConfigurationError);
+      await expect(openPglite()).rejects.toThrow('must be 1 or 0 (got yes)');
+    } finally {
+      delete process.env.LICENSEKIT_PGLITE_WORKER;
+    }
   });
 });

@@ -58,21 +58,24 @@ export class Engine {
   readonly stateless: boolean;
   /** The log-proof support (enableLogProofs) when `requireLogProof` is on. */
   readonly logProofs: LogProofs | undefined;
-  private readonly settings: Settings;
-  private ready: Promise<Ready> | undefined;
+  // Members only the engine reads are # private: minifiers rename those, not `private` ones.
+  readonly #settings: Settings;
+  #ready: Promise<Ready> | undefined;
   revocations: RevocationRegistry | undefined;
   /** The main-graph functions the lazily loaded features use (see lazy-kit.ts). */
   readonly kit = lazyKit;
-  private revocationsLoading: Promise<RevocationRegistry> | undefined;
+  #revocationsLoading: Promise<RevocationRegistry> | undefined;
+  readonly #options: VerifierOptions;
 
-  constructor(
-    readonly decode: Decode,
-    private readonly options: VerifierOptions,
-  ) {
-    this.settings = readSettings(options);
+  readonly decode: Decode;
+
+  constructor(decode: Decode, options: VerifierOptions) {
+    this.decode = decode;
+    this.#options = options;
+    this.#settings = readSettings(options);
     this.logProofs = readLogProofs(options);
-    this.product = this.settings.product;
-    this.device = this.settings.device;
+    this.product = this.#settings.product;
+    this.device = this.#settings.device;
     this.stateless = options.state === false;
     this.state =
       options.state === false || options.state === undefined ? memoryState() : options.state;
@@ -80,16 +83,16 @@ export class Engine {
 
   /** Backend, trust anchors and (when there is one) the revocation list: once, on first use. */
   getReady(): Promise<Ready> {
-    this.ready ??= (async () => {
-      const backend = this.options.backend ?? (await defaultVerifyBackend());
-      const trust = await TrustStore.create(this.settings.anchors, backend, this.decode);
+    this.#ready ??= (async () => {
+      const backend = this.#options.backend ?? (await defaultVerifyBackend());
+      const trust = await TrustStore.create(this.#settings.anchors, backend, this.decode);
       const ready = {
         acceptor: new Acceptor(
           this.decode,
           trust,
           backend,
-          this.settings.leeway,
-          this.settings.cacheSize,
+          this.#settings.leeway,
+          this.#settings.cacheSize,
         ),
         trust,
         backend,
@@ -98,32 +101,32 @@ export class Engine {
         changed: false,
         value: data.revocations,
       }));
-      if (stored !== undefined || this.options.revocations !== undefined) {
+      if (stored !== undefined || this.#options.revocations !== undefined) {
         await this.loadRevocations(ready);
       }
       return ready;
     })();
-    this.ready.catch(() => {
-      this.ready = undefined;
+    this.#ready.catch(() => {
+      this.#ready = undefined;
     });
-    return this.ready;
+    return this.#ready;
   }
 
   /** The revocation registry, loaded (a chunk of its own in browser bundles) when needed. */
   loadRevocations(ready: Ready): Promise<RevocationRegistry> {
-    this.revocationsLoading ??= (async () => {
+    this.#revocationsLoading ??= (async () => {
       // A dynamic import: a chunk of its own where the bundler splits code.
       const { RevocationRegistry } = await import('./revocation-registry.js');
       const registry = new RevocationRegistry(this, ready.trust, ready.backend);
-      await registry.load(this.options.revocations);
+      await registry.load(this.#options.revocations);
       this.revocations = registry;
       return registry;
     })();
-    return this.revocationsLoading;
+    return this.#revocationsLoading;
   }
 
   clock(): { now: number; checkedAt: Date } {
-    return readClock(this.settings);
+    return readClock(this.#settings);
   }
 
   /** Phase one for a token: the trusted token, or the result that rejects it. */
@@ -164,8 +167,8 @@ export class Engine {
     const view = this.revocations?.current;
     const context = {
       now,
-      leeway: this.settings.leeway,
-      clockTolerance: this.settings.clockTolerance,
+      leeway: this.#settings.leeway,
+      clockTolerance: this.#settings.clockTolerance,
       product: this.product,
       device: this.device?.thumbprint,
       revocations: view,

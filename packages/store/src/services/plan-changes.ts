@@ -29,6 +29,7 @@ import {
   seatsOn,
 } from './licensing.js';
 import { licenseProvider, placeOrder } from './orders.js';
+import { assertScheduledAsSeen } from './scheduled-change.js';
 import { issueLicenseToken } from './tokens.js';
 
 /**
@@ -185,6 +186,12 @@ export interface PlanChangeRequest {
    * QUOTE_CHANGED in the same transaction, so nobody is charged what they were not shown.
    */
   expectedAmount?: number | undefined;
+  /**
+   * The token of the scheduled change the customer was shown ('' for none; the portal
+   * sends it): a confirmation that would replace or withdraw a change scheduled since is
+   * refused with ScheduledChangeMoved in the same transaction. Unset: not checked.
+   */
+  replaces?: string | undefined;
 }
 
 export interface PlanChangeOutcome {
@@ -216,6 +223,7 @@ export async function changePlan(
   const outcome = await ctx.db.transaction(async (tx) => {
     const license = await lockCurrentLicense(tx, ctx, licenseId, now);
     assertUsable(ctx.config, license);
+    if (request.confirm) assertScheduledAsSeen(license.pendingChange, request.replaces);
     const catalogue = catalogueRepository(tx, ctx.config.publicUrl);
     const product = await catalogue.getProduct(license.productId);
     const requested = product?.plans.find((plan) => plan.id === request.planId);
@@ -457,12 +465,17 @@ export interface CancelOutcome {
 export async function cancelLicense(
   ctx: StoreContext,
   licenseId: string,
-  options: { format?: TokenFormat | undefined } = {},
+  options: {
+    format?: TokenFormat | undefined;
+    /** As PlanChangeRequest.replaces; a scheduled cancellation counts as none. */
+    replaces?: string | undefined;
+  } = {},
 ): Promise<CancelOutcome> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const licenses = licensesRepository(tx);
     const license = await lockCurrentLicense(tx, ctx, licenseId, now);
+    assertScheduledAsSeen(license.pendingChange, options.replaces, { ignoreCancel: true });
     if (license.status === 'revoked' || license.revokedAt !== null) {
       throw new StoreError('LICENSE_REVOKED');
     }

@@ -8,6 +8,7 @@ import { cycleOf, twinOf } from '../services/billing-cycles.js';
 import type { LicenseView, PendingChangeView } from '../services/licensing.js';
 import { planTotal } from '../services/licensing.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../services/plan-changes.js';
+import { scheduledChangeToken } from '../services/scheduled-change.js';
 import { cycleChoice, offeredPlans, offerOf, otherCycleText } from './billing-cycle-choice.js';
 import { formatCount, formatMoney, planPrice, statusLabel, time } from './format.js';
 import type { HtmlValue, SafeHtml } from './html.js';
@@ -437,15 +438,6 @@ export interface ScheduledChange {
   change: PendingChangeView;
   product: Product;
   freePlan: Plan | undefined;
-}
-
-/**
- * The scheduled change as the customer saw it, sent back with the confirmation: the
- * portal refuses a confirmation whose value is not the change scheduled now, so a change
- * scheduled meanwhile (another tab) is never replaced unseen.
- */
-export function scheduledChangeToken(change: PendingChangeView): string {
-  return [change.kind, change.at, change.plan ?? '', change.seats ?? ''].join('|');
 }
 
 /**

@@ -14,10 +14,11 @@ import { replaceLicenseKey } from '../../services/key-replacement.js';
 import { licenseStatus } from '../../services/license-status.js';
 import { pendingChangeView, planOf } from '../../services/licensing.js';
 import { isLinkSession, recordLinkSession } from '../../services/mail-sign-in.js';
-import type { PlanChangeOutcome } from '../../services/plan-changes.js';
+import type { CancelOutcome, PlanChangeOutcome } from '../../services/plan-changes.js';
 import { cancelLicense, changePlan, undoPendingChange } from '../../services/plan-changes.js';
 import { endPortalSession } from '../../services/portal-sessions.js';
 import { currentToken } from '../../services/refresh.js';
+import { ScheduledChangeMoved, scheduledChangeToken } from '../../services/scheduled-change.js';
 import { quotaStates } from '../../services/usage.js';
 import { planForCycle, readCycle } from '../../views/billing-cycle-choice.js';
 import { errorPage } from '../../views/errors.js';
@@ -31,7 +32,6 @@ import {
   licensePage,
   planChangedPage,
   planPreviewPage,
-  scheduledChangeToken,
   signInPage,
 } from '../../views/portal.js';
 import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
@@ -360,6 +360,22 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     };
   }
 
+  /**
+   * The notice when the change scheduled moved between the check above and the change's
+   * own transaction (which refused it): said as replacementRefused says it.
+   */
+  async function movedNotice(
+    session: ActiveSession,
+    form: Record<string, string>,
+    scheduledNow: (record: LicenseRecord) => Promise<ScheduledChange | undefined>,
+  ): Promise<string> {
+    const record = (await licensesRepository(fastify.db).byId(session.licenseId))!;
+    return (
+      replacementRefused(await scheduledNow(record), form)?.notice ??
+      'The scheduled change changed while you confirmed. Check the change below and confirm again.'
+    );
+  }
+
   async function renderPreview(
     reply: FastifyReply,
     status: number,
@@ -439,8 +455,13 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         seats,
         confirm: true,
         expectedAmount: Number(expected),
+        replaces: form.replaces ?? '',
       });
     } catch (error) {
+      if (error instanceof ScheduledChangeMoved) {
+        const moved = await movedNotice(session, form, scheduledOf);
+        return renderPreview(reply, 409, session, { to: plan, seats }, moved);
+      }
       if (!(error instanceof StoreError) || error.code !== 'QUOTE_CHANGED') throw error;
       return renderPreview(
         reply,
@@ -506,10 +527,17 @@ export default async function portalRoutes(fastify: FastifyInstance) {
   fastify.post('/portal/cancel', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
     const session = sessionOf(request);
     const before = (await licensesRepository(fastify.db).byId(session.licenseId))!;
-    const refused = replacementRefused(await replacedByCancel(before), readForm(request.body));
+    const form = readForm(request.body);
+    const refused = replacementRefused(await replacedByCancel(before), form);
     if (refused) return renderCancel(reply, 409, session, refused.notice);
     const plan = await planOf(fastify.db, config, before.productId, before.planId);
-    const outcome = await cancelLicense(ctx, session.licenseId);
+    let outcome: CancelOutcome;
+    try {
+      outcome = await cancelLicense(ctx, session.licenseId, { replaces: form.replaces ?? '' });
+    } catch (error) {
+      if (!(error instanceof ScheduledChangeMoved)) throw error;
+      return renderCancel(reply, 409, session, await movedNotice(session, form, replacedByCancel));
+    }
     const product = await productOf(before.productId);
     // Scheduled: the pending change names the fallback; at once (past due): the new plan.
     const fallbackId =

@@ -82,6 +82,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
   }
   if (inWorker) return openInWorker(options.dataDir, lock);
   const { PGlite } = await import('@electric-sql/pglite');
+  const { preparedStatements } = await import('./pglite-prepared.js');
   let pglite: InstanceType<typeof PGlite>;
   try {
     pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
@@ -90,16 +91,18 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     await lock?.release();
     throw options.dataDir ? new DatabaseOpenError(options.dataDir, error) : error;
   }
+  // Each text parsed and planned once (pglite-prepared.ts).
+  const statements = preparedStatements(pglite);
   return {
     kind: 'pglite',
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      return (await pglite.query<Row>(sql, params as unknown[])).rows;
+    query<Row>(sql: string, params: readonly unknown[] = []) {
+      return statements.query<Row>(sql, params);
     },
     transaction<T>(work: (tx: Queryable) => Promise<T>) {
       return pglite.transaction((tx) =>
         work({
-          async query<Row>(sql: string, params: readonly unknown[] = []) {
-            return (await tx.query<Row>(sql, params as unknown[])).rows;
+          query<Row>(sql: string, params: readonly unknown[] = []) {
+            return statements.queryIn<Row>(tx, sql, params);
           },
           async exec(sql: string) {
             await tx.exec(sql);

@@ -11,6 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { type PreparedStatements, preparedStatements } from './pglite-prepared.js';
 import type { Ready, Reply, Request, WorkerStart } from './pglite-worker-protocol.js';
 import { serializeError } from './pglite-worker-protocol.js';
 
@@ -43,16 +44,21 @@ const pglite = await open().catch((error: unknown) => {
   return undefined;
 });
 if (pglite) port.postMessage({ op: 'ready' } satisfies Ready);
+// Each text parsed and planned once (pglite-prepared.ts).
+const statements = pglite && preparedStatements(pglite);
 
 const transactions = new Map<number, OpenTransaction>();
 let lastTransaction = 0;
 
-function openTransaction(pglite: PGlite, tx: number | undefined): Transaction | PGlite {
-  if (tx === undefined) return pglite;
+function transactionOf(tx: number): Transaction {
   const open = transactions.get(tx);
   // What PGlite itself says when a finished transaction's handle is used again.
   if (!open) throw new Error('Transaction is closed');
   return open.tx;
+}
+
+function openTransaction(pglite: PGlite, tx: number | undefined): Transaction | PGlite {
+  return tx === undefined ? pglite : transactionOf(tx);
 }
 
 /** Resolves once the transaction holds PGlite's mutex and BEGIN has run. */
@@ -91,12 +97,16 @@ async function end(tx: number, commit: boolean): Promise<void> {
   await open.over;
 }
 
-async function run(pglite: PGlite, request: Request): Promise<unknown> {
+async function run(
+  pglite: PGlite,
+  statements: PreparedStatements,
+  request: Request,
+): Promise<unknown> {
   switch (request.op) {
     case 'query':
-      return (
-        await openTransaction(pglite, request.tx).query(request.sql, request.params as unknown[])
-      ).rows;
+      return request.tx === undefined
+        ? statements.query(request.sql, request.params)
+        : statements.queryIn(transactionOf(request.tx), request.sql, request.params);
     case 'exec':
       await openTransaction(pglite, request.tx).exec(request.sql);
       return undefined;
@@ -111,8 +121,8 @@ async function run(pglite: PGlite, request: Request): Promise<unknown> {
 }
 
 port.on('message', (request: Request) => {
-  if (!pglite) return;
-  run(pglite, request).then(
+  if (!pglite || !statements) return;
+  run(pglite, statements, request).then(
     (value) => port.postMessage({ id: request.id, ok: true, value } satisfies Reply),
     (error: unknown) =>
       port.postMessage({ id: request.id, ok: false, error: serializeError(error) } satisfies Reply),

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { MalformedError } from '../errors.js';
-import { base64urlDecode, base64urlEncode, isBase64urlOfLength } from './base64url.js';
+import {
+  base64urlDecode,
+  base64urlEncode,
+  canonicalBase64urlLength,
+  isBase64urlOfLength,
+} from './base64url.js';
 
 function reasonOf(run: () => unknown): string {
   try {
@@ -130,5 +135,43 @@ describe('base64url (RFC 4648 §5, unpadded, canonical)', () => {
         { numRuns: 300 },
       );
     });
+  });
+
+  describe('canonicalBase64urlLength', () => {
+    /** What decoding says: the byte length, or -1 when it throws. */
+    function decodedLength(text: string): number {
+      try {
+        return base64urlDecode(text).length;
+      } catch {
+        return -1;
+      }
+    }
+
+    test('property: agrees with decoding on any text, near-alphabet and hostile alike', () => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('');
+      const texts = fc.oneof(
+        fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 90 }),
+        fc.string({
+          unit: fc.constantFrom(...alphabet, '=', '+', '/', ' ', 'é', '\0'),
+          maxLength: 30,
+        }),
+        fc.uint8Array({ maxLength: 64 }).map((bytes) => base64urlEncode(bytes)),
+      );
+      fc.assert(
+        fc.property(texts, (text) => {
+          expect(canonicalBase64urlLength(text)).toBe(decodedLength(text));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+  });
+
+  test('property: short and long encodings agree with Buffer on every length up to 300', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 40, maxLength: 300 }), (bytes) => {
+        expect(base64urlEncode(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

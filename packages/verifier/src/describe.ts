@@ -1,4 +1,4 @@
-import { graceEndsAt } from '@licensekit/core';
+import { graceEndsAtUnchecked } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import type { LedgerEntry } from './ledger.js';
 import { quotaStatuses } from './quota-view.js';
@@ -28,7 +28,7 @@ export function describe(
     plan: claims.plan,
     trial: claims.access === 'trial',
     expiresAt: toDate(claims.exp),
-    graceEndsAt: toDate(graceEndsAt(claims)),
+    graceEndsAt: toDate(graceEndsAtUnchecked(claims)),
     refreshAfter: toDate(claims.rfa),
     entitlements: [...claims.ent],
     quotas: quotaStatuses(claims, usage),

@@ -1,5 +1,5 @@
 import type { LicenseClaims } from '@licensekit/core';
-import { timeStatus } from '@licensekit/core';
+import { timeStatusUnchecked } from '@licensekit/core';
 import type { Accepted } from './acceptor.js';
 import { STATE_MESSAGES } from './messages.js';
 import type { RevocationView } from './revocations.js';
@@ -70,7 +70,7 @@ export function checkBinding(
 
 /** The time status (not yet valid, expired, grace, refresh due, trial, active) as a verdict. */
 export function timeVerdict(claims: LicenseClaims, now: number, leeway: number): Verdict {
-  const status = timeStatus(claims, now, leeway);
+  const status = timeStatusUnchecked(claims, now, leeway);
   return new Verdict(status, status);
 }
 

@@ -1,5 +1,5 @@
 import type { LicenseClaims, QuotaSpec } from '@licensekit/core';
-import { quotaWindow, tryConsume } from '@licensekit/core';
+import { quotaWindowUnchecked, tryConsume } from '@licensekit/core';
 import type { QuotaUsage, StateData } from './state/state.js';
 import { getOwn, setOwn } from './state/state.js';
 
@@ -31,7 +31,7 @@ export function currentUsage(
   // Periods run from the anchor; a quota without `per` counts over the license's whole life
   // from the anchor too, so renewed tokens (each with a new nbf) keep counting.
   const anchor = claims.anchor ?? claims.nbf;
-  const window = quotaWindow(spec, anchor, anchor, claims.exp, now).start;
+  const window = quotaWindowUnchecked(spec, anchor, anchor, claims.exp, now).start;
   const stored = getOwn(getOwn(state.usage, claims.sub) ?? {}, name);
   if (stored === undefined || stored.window < window) return { used: 0, window };
   return { used: stored.used, window: stored.window };

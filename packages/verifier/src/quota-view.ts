@@ -1,5 +1,5 @@
 import type { LicenseClaims } from '@licensekit/core';
-import { periodAt, quotaRemaining } from '@licensekit/core';
+import { periodAtUnchecked, quotaRemainingUnchecked } from '@licensekit/core';
 import type { LedgerEntry } from './ledger.js';
 import type { QuotaStatus } from './result.js';
 import { toDate } from './result.js';
@@ -20,10 +20,10 @@ export function quotaStatuses(
       unlimited,
       limit: unlimited ? null : spec.limit,
       used: entry.used,
-      remaining: unlimited ? null : quotaRemaining(spec, entry.used),
+      remaining: unlimited ? null : quotaRemainingUnchecked(spec, entry.used),
       resetsAt:
         'per' in spec && spec.per !== undefined
-          ? toDate(periodAt(claims.anchor ?? claims.nbf, spec.per, entry.window).end)
+          ? toDate(periodAtUnchecked(claims.anchor ?? claims.nbf, spec.per, entry.window).end)
           : null,
     };
   }

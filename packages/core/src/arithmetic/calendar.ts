@@ -1,7 +1,6 @@
 /**
- * UTC calendar helpers for period arithmetic, in integer arithmetic on day counts, so no
- * local time zone can leak in (calendar.test.ts checks them against `Date` over the whole
- * time-value range). Instants are NumericDate seconds.
+ * UTC calendar helpers for period arithmetic, on the UTC side of `Date` only, so no local
+ * time zone can leak in. Instants are NumericDate seconds.
  */
 import { ConfigError } from '../errors.js';
 
@@ -37,78 +36,45 @@ export interface UtcDateTime {
 }
 
 /**
- * Days from 1970-01-01 to a date of the proleptic Gregorian calendar (`month` 1–12), and
- * back. Integer arithmetic over whole 400-year eras (146 097 days each, the calendar's
- * exact repeat): no Date object, which costs a quota window several allocations and
- * host calls on every verify. The era count uses floor division, so years before 1970,
- * year 0 and negative years come out as the proleptic calendar has them.
+ * One Date reused for reading fields: the verify path reads a quota window's calendar on
+ * every call, and a Date per read was most of that cost. Safe to share: every use sets it
+ * first and reads it back synchronously.
  */
-const DAYS_PER_ERA = 146_097;
-/** Days from 0000-03-01 (the era origin: a year counted from March puts 29 February last) to 1970-01-01. */
-const EPOCH_DAY_OF_ERAS = 719_468;
+const scratch = new Date(0);
 
-function daysFromCivil(year: number, month: number, day: number): number {
-  const marchYear = month <= 2 ? year - 1 : year;
-  const era = Math.floor(marchYear / 400);
-  const yearOfEra = marchYear - era * 400;
-  const monthFromMarch = month > 2 ? month - 3 : month + 9;
-  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * DAYS_PER_ERA + dayOfEra - EPOCH_DAY_OF_ERAS;
-}
-
-function civilFromDays(days: number): { year: number; month: number; day: number } {
-  const shifted = days + EPOCH_DAY_OF_ERAS;
-  const era = Math.floor(shifted / DAYS_PER_ERA);
-  const dayOfEra = shifted - era * DAYS_PER_ERA;
-  // 1460, 36 524 and 146 096 days: where the 4-, 100- and 400-year leap rules add a day.
-  const yearOfEra = Math.floor(
-    (dayOfEra -
-      Math.floor(dayOfEra / 1460) +
-      Math.floor(dayOfEra / 36_524) -
-      Math.floor(dayOfEra / 146_096)) /
-      365,
-  );
-  const dayOfYear =
-    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
-  const month = monthFromMarch < 10 ? monthFromMarch + 2 : monthFromMarch - 10;
-  return { year: era * 400 + yearOfEra + (month < 2 ? 1 : 0), month, day };
-}
-
-/** Outside the time-value range the fields are NaN, as a `Date` there would give them. */
+/** Outside the time-value range the fields are NaN, as a `Date` there gives them. */
 export function toUtcDateTime(instant: number): UtcDateTime {
-  const days = Math.floor(instant / SECONDS_PER_DAY);
-  const secondOfDay = instant - days * SECONDS_PER_DAY;
-  if (!(Math.abs(instant) <= MAX_CALENDAR_INSTANT)) {
-    return { year: Number.NaN, month: Number.NaN, day: Number.NaN, secondOfDay };
-  }
-  const { year, month, day } = civilFromDays(days);
-  return { year, month, day, secondOfDay };
+  scratch.setTime(instant * 1000);
+  return {
+    year: scratch.getUTCFullYear(),
+    month: scratch.getUTCMonth(),
+    day: scratch.getUTCDate(),
+    secondOfDay: instant - Math.floor(instant / SECONDS_PER_DAY) * SECONDS_PER_DAY,
+  };
 }
+
+/** 400 Gregorian years, the calendar's exact repeat: 146 097 days. */
+const FOUR_CENTURIES_MS = 146_097 * SECONDS_PER_DAY * 1000;
 
 /**
  * Start of a UTC day in seconds; `month` is 0-based, and a month or day past the end
- * carries into the next ones (day 0 is the last day of the month before), as
- * `Date.prototype.setUTCFullYear` does. NaN when the day lies outside the time-value range.
- * Years 0–99 are those years, not 1900–1999 as `Date.UTC` would read them.
+ * carries into the next ones (day 0 is the last day of the month before). NaN when the
+ * day lies outside the time-value range.
  */
 export function utcDayStart(year: number, month: number, day: number): number {
-  const carriedYear = year + Math.floor(month / 12);
-  const monthOfYear = month - Math.floor(month / 12) * 12;
-  const start = (daysFromCivil(carriedYear, monthOfYear + 1, 1) + day - 1) * SECONDS_PER_DAY;
-  return Math.abs(start) <= MAX_CALENDAR_INSTANT ? start : Number.NaN;
-}
-
-const MONTH_LENGTHS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  // Date.UTC reads years 0–99 as 1900–1999 (ECMA-262 MakeFullYear), which would silently
+  // move a period series that reaches back to the first century: those years are taken
+  // 400 years later, where the calendar is the same, and moved back.
+  return (
+    (year >= 0 && year < 100
+      ? Date.UTC(year + 400, month, day) - FOUR_CENTURIES_MS
+      : Date.UTC(year, month, day)) / 1000
+  );
 }
 
 /** Number of days of a month (`month` 0-based, 0–11) of the proleptic Gregorian calendar. */
 export function daysInMonth(year: number, month: number): number {
-  return month === 1 && isLeapYear(year) ? 29 : (MONTH_LENGTHS[month] ?? Number.NaN);
+  if (month === 1) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  // 31, 30 alternating from January and again from August (months 0 and 7): month mod 7.
+  return 31 - ((month % 7) & 1);
 }

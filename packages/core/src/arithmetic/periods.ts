@@ -17,6 +17,7 @@ import {
   requireCalendarInstant,
   SECONDS_PER_DAY,
   toUtcDateTime,
+  type UtcDateTime,
   utcDayStart,
 } from './calendar.js';
 import { requireSafeInteger } from './guards.js';
@@ -56,7 +57,7 @@ export function periodStart(anchor: number, unit: PeriodUnit, index: number): nu
   requireCalendarInstant(anchor, 'anchor');
   requirePeriodUnit(unit, 'unit');
   requireSafeInteger(index, 'index');
-  return startOfPeriod(anchor, unit, index);
+  return startOfPeriod(anchor, toUtcDateTime(anchor), unit, index);
 }
 
 /**
@@ -70,41 +71,50 @@ export function periodAt(anchor: number, unit: PeriodUnit, t: number): Period {
   requireCalendarInstant(anchor, 'anchor');
   requirePeriodUnit(unit, 'unit');
   requireCalendarInstant(t, 't');
+  return periodAtUnchecked(anchor, unit, t);
+}
 
+/**
+ * {@link periodAt} for inputs already known good: instants of the calendar range and a
+ * period unit (a validated license's claims and a range-checked clock). It checks only
+ * that the result stays in the calendar.
+ */
+export function periodAtUnchecked(anchor: number, unit: PeriodUnit, t: number): Period {
+  // The anchor's calendar fields, read once for every start computed below.
+  const from = toUtcDateTime(anchor);
   // The estimate counts whole units between the anchor and t. For day and week it is exact.
   // For month and year it counts calendar months (years) and ignores the day and time of day,
   // so the estimated period starts inside t's own month (year): its successor starts after t,
   // and if t is before its start, its predecessor starts in an earlier month (year), before t.
   // Hence it is either right or one too high, never too low.
-  let index = estimateIndex(anchor, unit, t);
-  let start = startOfPeriod(anchor, unit, index);
+  let index = estimateIndex(anchor, from, unit, t);
+  let start = startOfPeriod(anchor, from, unit, index);
   let end: number;
   if (t < start) {
     index -= 1;
     end = start;
-    start = startOfPeriod(anchor, unit, index);
+    start = startOfPeriod(anchor, from, unit, index);
   } else {
-    end = startOfPeriod(anchor, unit, index + 1);
+    end = startOfPeriod(anchor, from, unit, index + 1);
   }
   return { index, start, end };
 }
 
-function estimateIndex(anchor: number, unit: PeriodUnit, t: number): number {
+function estimateIndex(anchor: number, from: UtcDateTime, unit: PeriodUnit, t: number): number {
   if (unit === 'day' || unit === 'week') {
     return Math.floor((t - anchor) / FIXED_LENGTH[unit]);
   }
-  const from = toUtcDateTime(anchor);
   const at = toUtcDateTime(t);
   if (unit === 'year') return at.year - from.year;
   return (at.year - from.year) * 12 + (at.month - from.month);
 }
 
 /** Inputs already validated; only the range of the result is left to check. */
-function startOfPeriod(anchor: number, unit: PeriodUnit, index: number): number {
+function startOfPeriod(anchor: number, from: UtcDateTime, unit: PeriodUnit, index: number): number {
   const start =
     unit === 'day' || unit === 'week'
       ? anchor + index * FIXED_LENGTH[unit]
-      : startOfCalendarPeriod(anchor, MONTHS_PER_UNIT[unit] * index);
+      : startOfCalendarPeriod(from, MONTHS_PER_UNIT[unit] * index);
   // An index far enough out lands beyond the range (or, for months, on NaN).
   if (!isCalendarInstant(start)) {
     throw new ConfigError(`period ${index} is outside the calendar`);
@@ -112,8 +122,7 @@ function startOfPeriod(anchor: number, unit: PeriodUnit, index: number): number 
   return start;
 }
 
-function startOfCalendarPeriod(anchor: number, monthsAfterAnchor: number): number {
-  const from = toUtcDateTime(anchor);
+function startOfCalendarPeriod(from: UtcDateTime, monthsAfterAnchor: number): number {
   const monthCount = from.month + monthsAfterAnchor;
   const year = from.year + Math.floor(monthCount / 12);
   const month = monthCount - Math.floor(monthCount / 12) * 12;

@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { requireNonNegativeInteger, requirePositiveInteger, requireSafeInteger } from './guards.js';
-import { type PeriodUnit, periodAt, requirePeriodUnit } from './periods.js';
+import { type PeriodUnit, periodAtUnchecked, requirePeriodUnit } from './periods.js';
 
 export type QuotaSpec = { limit: number; per?: PeriodUnit | undefined } | { unlimited: true };
 
@@ -51,8 +51,22 @@ export function quotaWindow(
     if (termEnd <= termStart) throw new ConfigError('termEnd must be after termStart');
   }
   requireSafeInteger(now, 'now');
+  return quotaWindowUnchecked(spec, anchor, termStart, termEnd, now);
+}
+
+/**
+ * {@link quotaWindow} for inputs already known good: a validated license's quota and
+ * instants, and a clock inside the calendar range.
+ */
+export function quotaWindowUnchecked(
+  spec: QuotaSpec,
+  anchor: number,
+  termStart: number,
+  termEnd: number | undefined,
+  now: number,
+): QuotaWindow {
   if ('limit' in spec && spec.per !== undefined) {
-    const { start, end } = periodAt(anchor, spec.per, now);
+    const { start, end } = periodAtUnchecked(anchor, spec.per, now);
     return { start, end };
   }
   return { start: termStart, end: termEnd };
@@ -66,8 +80,12 @@ export function quotaWindow(
 export function quotaRemaining(spec: QuotaSpec, used: number): number {
   requireQuotaSpec(spec);
   requireNonNegativeInteger(used, 'used');
-  if (!('limit' in spec)) return Number.POSITIVE_INFINITY;
-  return Math.max(0, spec.limit - used);
+  return quotaRemainingUnchecked(spec, used);
+}
+
+/** {@link quotaRemaining} for a validated quota and a stored, checked count. */
+export function quotaRemainingUnchecked(spec: QuotaSpec, used: number): number {
+  return 'limit' in spec ? Math.max(0, spec.limit - used) : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -64,12 +64,21 @@ export function timeStatusRank(status: TimeStatus): number {
  */
 export function graceEndsAt(claims: Pick<TimeClaims, 'exp' | 'grace'>): number | undefined {
   requireEndClaims(claims);
-  if (claims.exp === undefined) return undefined;
-  const end = claims.exp + (claims.grace ?? 0);
-  if (!Number.isSafeInteger(end)) {
+  const end = graceEndsAtUnchecked(claims);
+  if (end !== undefined && !Number.isSafeInteger(end)) {
     throw new ConfigError('exp + grace is not a safe integer');
   }
   return end;
+}
+
+/**
+ * {@link graceEndsAt} for validated license claims, whose exp (≤ year 9999) and grace
+ * (≤ ten years) always add up to a safe integer.
+ */
+export function graceEndsAtUnchecked(
+  claims: Pick<TimeClaims, 'exp' | 'grace'>,
+): number | undefined {
+  return claims.exp === undefined ? undefined : claims.exp + (claims.grace ?? 0);
 }
 
 /**
@@ -88,7 +97,15 @@ export function timeStatus(claims: TimeClaims, now: number, leeway: number): Tim
   }
   requireSafeInteger(now, 'now');
   requireNonNegativeInteger(leeway, 'leeway');
+  return timeStatusUnchecked(claims, now, leeway);
+}
 
+/**
+ * {@link timeStatus} for inputs already known good: validated license claims, a safe
+ * integer clock and a non-negative leeway (the verifier checks both once, in its settings
+ * and its clock).
+ */
+export function timeStatusUnchecked(claims: TimeClaims, now: number, leeway: number): TimeStatus {
   // A token issued after its nbf is not valid before it was issued either.
   const validFrom = Math.max(claims.nbf, claims.iat);
   // validFrom − leeway and exp + grace may leave the safe range and be rounded, yet comparing

@@ -67,42 +67,29 @@ function encodeLong(bytes: Uint8Array): string {
  */
 export function base64urlDecode(text: string, what = 'value'): Uint8Array {
   // One character carries 6 bits: a length of 4n + 1 leaves a byte with 6 bits or fewer.
-  const tail = text.length & 3;
-  if (tail === 1) {
+  if (text.length % 4 === 1) {
     throw new MalformedError('bad_base64url', `${what}: impossible base64url length`);
   }
   const out = new Uint8Array((text.length * 3) >> 2);
-  const whole = text.length - tail;
+  let buffer = 0;
+  let bits = 0;
   let o = 0;
-  // Four characters make three bytes. A character outside the alphabet reads as -1, which
-  // makes the OR of the group negative: one test per group, the index found only on error.
-  for (let i = 0; i < whole; i += 4) {
-    const n =
-      (sextet(text, i) << 18) |
-      (sextet(text, i + 1) << 12) |
-      (sextet(text, i + 2) << 6) |
-      sextet(text, i + 3);
-    if (n < 0) throw notBase64url(text, i, what);
-    out[o++] = n >> 16;
-    out[o++] = (n >> 8) & 255;
-    out[o++] = n & 255;
+  for (let i = 0; i < text.length; i++) {
+    const value = sextet(text, i);
+    if (value < 0) {
+      throw new MalformedError('bad_base64url', `${what}: not base64url at index ${i}`);
+    }
+    buffer = (buffer << 6) | value;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = buffer >> bits;
+      buffer &= (1 << bits) - 1;
+    }
   }
-  if (tail !== 0) {
-    // 2 characters carry 1 byte and 4 spare bits, 3 carry 2 bytes and 2 spare bits.
-    let n = 0;
-    for (let i = whole; i < text.length; i++) {
-      const value = sextet(text, i);
-      if (value < 0) throw notBase64url(text, i, what);
-      n = (n << 6) | value;
-    }
-    const spare = tail === 2 ? 4 : 2;
-    // The spare bits belong to no byte: only zero bits give one text per bytes.
-    if ((n & ((1 << spare) - 1)) !== 0) {
-      throw new MalformedError('not_canonical', `${what}: base64url with non-zero trailing bits`);
-    }
-    n >>= spare;
-    if (tail === 3) out[o++] = n >> 8;
-    out[o] = n & 255;
+  // The 2 or 4 bits left over belong to no byte: only zero bits give one text per bytes.
+  if (buffer !== 0) {
+    throw new MalformedError('not_canonical', `${what}: base64url with non-zero trailing bits`);
   }
   return out;
 }
@@ -111,12 +98,6 @@ export function base64urlDecode(text: string, what = 'value'): Uint8Array {
 function sextet(text: string, i: number): number {
   const code = text.charCodeAt(i);
   return code < 128 ? DECODE_TABLE[code]! : -1;
-}
-
-function notBase64url(text: string, from: number, what: string): MalformedError {
-  let i = from;
-  while (sextet(text, i) >= 0) i++;
-  return new MalformedError('bad_base64url', `${what}: not base64url at index ${i}`);
 }
 
 /**

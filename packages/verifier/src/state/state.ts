@@ -73,6 +73,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isInstant = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && Math.abs(v) <= 8_640_000_000_000;
 
 /**
  * Reads stored text back into a state. Anything that is not exactly a state of this
@@ -117,7 +119,8 @@ export function isAcceptedToken(entry: unknown): entry is AcceptedToken {
 export function isQuotaUsages(quotas: unknown): quotas is Record<string, QuotaUsage> {
   if (!isRecord(quotas)) return false;
   for (const entry of Object.values(quotas)) {
-    if (!isRecord(entry) || !isCount(entry.used) || typeof entry.window !== 'number') return false;
+    // A window is a period start: an instant of the calendar range (±8.64e12 s).
+    if (!isRecord(entry) || !isCount(entry.used) || !isInstant(entry.window)) return false;
   }
   return true;
 }

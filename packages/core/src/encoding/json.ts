@@ -32,282 +32,230 @@ export type JsonValue =
 
 const DEFAULT_MAX_DEPTH = 16;
 
-class Parser {
-  // Private (#) members, not TypeScript `private`: minifiers rename only these, so the
-  // browser bundles do not carry every method name in full (≈ 80 B min+gzip).
-  #pos = 0;
-  readonly #text: string;
-  readonly #maxDepth: number;
-  readonly #what: string;
-  readonly #integersOnly: boolean;
-  constructor(text: string, maxDepth: number, what: string, integersOnly: boolean) {
-    this.#text = text;
-    this.#maxDepth = maxDepth;
-    this.#what = what;
-    this.#integersOnly = integersOnly;
-  }
+// The state of one run lives in module variables, as in cbor-decode.ts: parsing is
+// synchronous and never re-entered, and plain variables minify to one letter each where
+// an object's fields would be spelt out at every use (the browser bundles carry this file).
+let text = '';
+let pos = 0;
+let maxDepth = DEFAULT_MAX_DEPTH;
+let what = 'JSON';
+let integersOnly = false;
 
-  parseDocument(): JsonValue {
-    this.#skipWhitespace();
-    const value = this.#parseValue(1);
-    this.#skipWhitespace();
-    if (this.#pos !== this.#text.length) {
-      throw new MalformedError(
-        'trailing_bytes',
-        `${this.#what}: unexpected data after the JSON value`,
-      );
-    }
-    return value;
-  }
+function fail(message: string): never {
+  throw new MalformedError('bad_json', `${what}: ${message} at offset ${pos}`);
+}
 
-  #fail(message: string): never {
-    throw new MalformedError('bad_json', `${this.#what}: ${message} at offset ${this.#pos}`);
-  }
+/** `fail` at another offset than the current one. */
+function failAt(at: number, message: string): never {
+  pos = at;
+  return fail(message);
+}
 
-  #skipWhitespace(): void {
-    const text = this.#text;
-    let pos = this.#pos;
-    while (pos < text.length) {
-      const c = text.charCodeAt(pos);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-      pos++;
-    }
-    this.#pos = pos;
-  }
+function skipWhitespace(): void {
+  let c = text.charCodeAt(pos);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
+}
 
-  #parseValue(depth: number): JsonValue {
-    const c = this.#text.charCodeAt(this.#pos);
-    switch (c) {
-      case 0x7b /* { */:
-        return this.#parseObject(depth);
-      case 0x5b /* [ */:
-        return this.#parseArray(depth);
-      case 0x22 /* " */:
-        return this.#parseString();
-      case 0x74 /* t */:
-        return this.#parseLiteral('true', true);
-      case 0x66 /* f */:
-        return this.#parseLiteral('false', false);
-      case 0x6e /* n */:
-        return this.#parseLiteral('null', null);
-      default:
-        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.#parseNumber();
-        return this.#fail(Number.isNaN(c) ? 'unexpected end of input' : 'unexpected character');
-    }
+function parseValue(depth: number): JsonValue {
+  const c = text.charCodeAt(pos);
+  switch (c) {
+    case 0x7b /* { */:
+      return parseObject(depth);
+    case 0x5b /* [ */:
+      return parseArray(depth);
+    case 0x22 /* " */:
+      return parseString();
+    case 0x74 /* t */:
+      return parseLiteral('true', true);
+    case 0x66 /* f */:
+      return parseLiteral('false', false);
+    case 0x6e /* n */:
+      return parseLiteral('null', null);
+    default:
+      if (c === 0x2d || isDigit(c)) return parseNumber();
+      return fail(Number.isNaN(c) ? 'unexpected end of input' : 'unexpected character');
   }
+}
 
-  #enter(depth: number): void {
-    if (depth > this.#maxDepth) {
-      throw new MalformedError('too_deep', `${this.#what}: nesting deeper than ${this.#maxDepth}`);
-    }
+/** Steps into an object or array: checks the depth, passes the bracket and whitespace. */
+function enter(depth: number): void {
+  if (depth > maxDepth) {
+    throw new MalformedError('too_deep', `${what}: nesting deeper than ${maxDepth}`);
   }
+  pos++;
+  skipWhitespace();
+}
 
-  #parseObject(depth: number): { [key: string]: JsonValue } {
-    this.#enter(depth);
-    this.#pos++;
-    const result: { [key: string]: JsonValue } = {};
-    const seen = new Set<string>();
-    this.#skipWhitespace();
-    if (this.#text.charCodeAt(this.#pos) === 0x7d) {
-      this.#pos++;
-      return result;
-    }
-    for (;;) {
-      if (this.#text.charCodeAt(this.#pos) !== 0x22) this.#fail('expected a member name');
-      const key = this.#parseString();
-      if (seen.has(key)) {
-        throw new MalformedError(
-          'duplicate_key',
-          `${this.#what}: duplicate member ${JSON.stringify(key)}`,
-        );
-      }
-      seen.add(key);
-      this.#skipWhitespace();
-      if (this.#text.charCodeAt(this.#pos) !== 0x3a) this.#fail('expected ":"');
-      this.#pos++;
-      this.#skipWhitespace();
-      const value = this.#parseValue(depth + 1);
-      // defineProperty, not assignment: assigning "__proto__" would replace the prototype.
-      Object.defineProperty(result, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      this.#skipWhitespace();
-      const c = this.#text.charCodeAt(this.#pos);
-      this.#pos++;
-      if (c === 0x7d) return result;
-      if (c !== 0x2c) {
-        this.#pos--;
-        this.#fail('expected "," or "}"');
-      }
-      this.#skipWhitespace();
-    }
+/** After a member or element: true at the closing bracket, on past a comma otherwise. */
+function next(close: number, expected: string): boolean {
+  skipWhitespace();
+  const c = text.charCodeAt(pos);
+  if (c === close) {
+    pos++;
+    return true;
   }
+  if (c !== 0x2c) fail(expected);
+  pos++;
+  skipWhitespace();
+  return false;
+}
 
-  #parseArray(depth: number): JsonValue[] {
-    this.#enter(depth);
-    this.#pos++;
-    const result: JsonValue[] = [];
-    this.#skipWhitespace();
-    if (this.#text.charCodeAt(this.#pos) === 0x5d) {
-      this.#pos++;
-      return result;
-    }
-    for (;;) {
-      result.push(this.#parseValue(depth + 1));
-      this.#skipWhitespace();
-      const c = this.#text.charCodeAt(this.#pos);
-      this.#pos++;
-      if (c === 0x5d) return result;
-      if (c !== 0x2c) {
-        this.#pos--;
-        this.#fail('expected "," or "]"');
-      }
-      this.#skipWhitespace();
-    }
-  }
-
-  #parseLiteral<T>(word: string, value: T): T {
-    if (!this.#text.startsWith(word, this.#pos)) this.#fail('unexpected character');
-    this.#pos += word.length;
-    return value;
-  }
-
-  #parseNumber(): number {
-    const text = this.#text;
-    const start = this.#pos;
-    let pos = start;
-    if (text.charCodeAt(pos) === 0x2d) pos++;
-    const firstDigit = text.charCodeAt(pos);
-    if (firstDigit === 0x30) {
-      pos++;
-    } else if (firstDigit >= 0x31 && firstDigit <= 0x39) {
-      while (isDigit(text.charCodeAt(pos))) pos++;
-    } else {
-      this.#pos = pos;
-      this.#fail('invalid number');
-    }
-    let integer = true;
-    if (text.charCodeAt(pos) === 0x2e) {
-      integer = false;
-      pos++;
-      if (!isDigit(text.charCodeAt(pos))) {
-        this.#pos = pos;
-        this.#fail('invalid number');
-      }
-      while (isDigit(text.charCodeAt(pos))) pos++;
-    }
-    const e = text.charCodeAt(pos);
-    if (e === 0x65 || e === 0x45) {
-      integer = false;
-      pos++;
-      const sign = text.charCodeAt(pos);
-      if (sign === 0x2b || sign === 0x2d) pos++;
-      if (!isDigit(text.charCodeAt(pos))) {
-        this.#pos = pos;
-        this.#fail('invalid number');
-      }
-      while (isDigit(text.charCodeAt(pos))) pos++;
-    }
-    this.#pos = pos;
-    if (!integer && this.#integersOnly) {
-      // 1.7e9 and 1700000000.0 are integers a CBOR token could not spell: one value, one form.
-      throw new MalformedError(
-        'not_canonical',
-        `${this.#what}: number ${text.slice(start, pos)} is not written as an integer`,
-      );
-    }
-    const value = Number(text.slice(start, pos));
-    if (integer && !Number.isSafeInteger(value)) {
-      throw new MalformedError(
-        'unsafe_integer',
-        `${this.#what}: integer ${text.slice(start, pos)} is outside the safe range`,
-      );
-    }
-    if (!Number.isFinite(value)) this.#fail('number out of range');
-    return value;
-  }
-
-  #parseString(): string {
-    const text = this.#text;
-    let pos = this.#pos + 1;
-    let chunkStart = pos;
-    let result = '';
-    for (;;) {
-      const c = text.charCodeAt(pos);
-      if (c === 0x22) break;
-      if (Number.isNaN(c)) {
-        this.#pos = pos;
-        this.#fail('unterminated string');
-      }
-      if (c < 0x20) {
-        this.#pos = pos;
-        this.#fail('control character in string');
-      }
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const next = text.charCodeAt(pos + 1);
-        if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) {
-          this.#pos = pos;
-          throw new MalformedError('bad_encoding', `${this.#what}: unpaired surrogate in string`);
-        }
-        pos += 2;
-        continue;
-      }
-      if (c === 0x5c) {
-        const escaped = this.#parseEscape(pos);
-        result += text.slice(chunkStart, pos) + escaped;
-        // A \uXXXX\uXXXX surrogate pair is 12 characters, \uXXXX 6, others 2.
-        pos += escaped.length === 2 ? 12 : text.charCodeAt(pos + 1) === 0x75 ? 6 : 2;
-        chunkStart = pos;
-        continue;
-      }
-      pos++;
-    }
-    result += text.slice(chunkStart, pos);
-    this.#pos = pos + 1;
+function parseObject(depth: number): { [key: string]: JsonValue } {
+  enter(depth);
+  const result: { [key: string]: JsonValue } = {};
+  if (text.charCodeAt(pos) === 0x7d) {
+    pos++;
     return result;
   }
+  const seen = new Set<string>();
+  do {
+    if (text.charCodeAt(pos) !== 0x22) fail('expected a member name');
+    const key = parseString();
+    // A name already there leaves the size unchanged: one lookup per member, not two.
+    const size = seen.size;
+    if (seen.add(key).size === size) {
+      throw new MalformedError('duplicate_key', `${what}: duplicate member ${JSON.stringify(key)}`);
+    }
+    skipWhitespace();
+    if (text.charCodeAt(pos) !== 0x3a) fail('expected ":"');
+    pos++;
+    skipWhitespace();
+    // defineProperty, not assignment: assigning "__proto__" would replace the prototype.
+    Object.defineProperty(result, key, {
+      value: parseValue(depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } while (!next(0x7d, 'expected "," or "}"'));
+  return result;
+}
 
-  /** Decodes the escape starting at `pos` (a backslash) to the text it stands for. */
-  #parseEscape(pos: number): string {
-    const code = this.#text.charCodeAt(pos + 1);
-    const simple = SIMPLE_ESCAPES[code];
-    if (simple !== undefined) return simple;
-    if (code !== 0x75 /* u */) {
-      this.#pos = pos;
-      this.#fail('invalid escape');
-    }
-    const unit = this.#hex4(pos + 2);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      // A high surrogate must be followed by an escaped low surrogate (RFC 8259 §7).
-      if (this.#text.charCodeAt(pos + 6) === 0x5c && this.#text.charCodeAt(pos + 7) === 0x75) {
-        const low = this.#hex4(pos + 8);
-        if (low >= 0xdc00 && low <= 0xdfff) return String.fromCharCode(unit, low);
-      }
-      this.#pos = pos;
-      throw new MalformedError('bad_encoding', `${this.#what}: unpaired surrogate escape`);
-    }
-    if (unit >= 0xdc00 && unit <= 0xdfff) {
-      this.#pos = pos;
-      throw new MalformedError('bad_encoding', `${this.#what}: unpaired surrogate escape`);
-    }
-    return String.fromCharCode(unit);
+function parseArray(depth: number): JsonValue[] {
+  enter(depth);
+  const result: JsonValue[] = [];
+  if (text.charCodeAt(pos) === 0x5d) {
+    pos++;
+    return result;
   }
+  do result.push(parseValue(depth + 1));
+  while (!next(0x5d, 'expected "," or "]"'));
+  return result;
+}
 
-  #hex4(pos: number): number {
-    let value = 0;
-    for (let i = 0; i < 4; i++) {
-      const digit = hexValue(this.#text.charCodeAt(pos + i));
-      if (digit < 0) {
-        this.#pos = pos;
-        this.#fail('invalid \\u escape');
-      }
-      value = (value << 4) | digit;
-    }
-    return value;
+function parseLiteral<T>(word: string, value: T): T {
+  if (!text.startsWith(word, pos)) fail('unexpected character');
+  pos += word.length;
+  return value;
+}
+
+/** Passes one or more digits; `fail`s where there are none. */
+function digits(at: number): number {
+  if (!isDigit(text.charCodeAt(at))) failAt(at, 'invalid number');
+  while (isDigit(text.charCodeAt(at))) at++;
+  return at;
+}
+
+function parseNumber(): number {
+  const start = pos;
+  let at = start;
+  if (text.charCodeAt(at) === 0x2d) at++;
+  // No leading zeros: one zero, or digits that start at 1.
+  at = text.charCodeAt(at) === 0x30 ? at + 1 : digits(at);
+  let integer = true;
+  if (text.charCodeAt(at) === 0x2e) {
+    integer = false;
+    at = digits(at + 1);
   }
+  const e = text.charCodeAt(at);
+  if (e === 0x65 || e === 0x45) {
+    integer = false;
+    at++;
+    const sign = text.charCodeAt(at);
+    if (sign === 0x2b || sign === 0x2d) at++;
+    at = digits(at);
+  }
+  pos = at;
+  const spelt = text.slice(start, at);
+  if (!integer && integersOnly) {
+    // 1.7e9 and 1700000000.0 are integers a CBOR token could not spell: one value, one form.
+    throw new MalformedError(
+      'not_canonical',
+      `${what}: number ${spelt} is not written as an integer`,
+    );
+  }
+  const value = Number(spelt);
+  if (integer && !Number.isSafeInteger(value)) {
+    throw new MalformedError(
+      'unsafe_integer',
+      `${what}: integer ${spelt} is outside the safe range`,
+    );
+  }
+  if (!Number.isFinite(value)) fail('number out of range');
+  return value;
+}
+
+function unpaired(at: number, message: string): never {
+  pos = at;
+  throw new MalformedError('bad_encoding', `${what}: ${message}`);
+}
+
+function parseString(): string {
+  let at = pos + 1;
+  let chunkStart = at;
+  let result = '';
+  for (;;) {
+    const c = text.charCodeAt(at);
+    if (c === 0x22) break;
+    if (Number.isNaN(c)) failAt(at, 'unterminated string');
+    if (c < 0x20) failAt(at, 'control character in string');
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const low = text.charCodeAt(at + 1);
+      if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) {
+        unpaired(at, 'unpaired surrogate in string');
+      }
+      at += 2;
+    } else if (c === 0x5c) {
+      const escaped = parseEscape(at);
+      result += text.slice(chunkStart, at) + escaped;
+      // A \uXXXX\uXXXX surrogate pair is 12 characters, \uXXXX 6, others 2.
+      at += escaped.length === 2 ? 12 : text.charCodeAt(at + 1) === 0x75 ? 6 : 2;
+      chunkStart = at;
+    } else {
+      at++;
+    }
+  }
+  pos = at + 1;
+  return result + text.slice(chunkStart, at);
+}
+
+/** Decodes the escape starting at `at` (a backslash) to the text it stands for. */
+function parseEscape(at: number): string {
+  const code = text.charCodeAt(at + 1);
+  const simple = SIMPLE_ESCAPES[code];
+  if (simple !== undefined) return simple;
+  if (code !== 0x75 /* u */) failAt(at, 'invalid escape');
+  const unit = hex4(at + 2);
+  if (unit >= 0xd800 && unit <= 0xdbff) {
+    // A high surrogate must be followed by an escaped low surrogate (RFC 8259 §7).
+    if (text.charCodeAt(at + 6) === 0x5c && text.charCodeAt(at + 7) === 0x75) {
+      const low = hex4(at + 8);
+      if (low >= 0xdc00 && low <= 0xdfff) return String.fromCharCode(unit, low);
+    }
+    unpaired(at, 'unpaired surrogate escape');
+  }
+  if (unit >= 0xdc00 && unit <= 0xdfff) unpaired(at, 'unpaired surrogate escape');
+  return String.fromCharCode(unit);
+}
+
+function hex4(at: number): number {
+  let value = 0;
+  for (let i = 0; i < 4; i++) {
+    const digit = hexValue(text.charCodeAt(at + i));
+    if (digit < 0) failAt(at, 'invalid \\u escape');
+    value = (value << 4) | digit;
+  }
+  return value;
 }
 
 const SIMPLE_ESCAPES: Record<number, string> = {
@@ -337,13 +285,24 @@ function hexValue(c: number): number {
  * @throws MalformedError with reason bad_json, duplicate_key, unsafe_integer, too_deep,
  *   trailing_bytes or bad_encoding
  */
-export function parseStrictJson(text: string, options: StrictJsonOptions = {}): JsonValue {
-  return new Parser(
-    text,
-    options.maxDepth ?? DEFAULT_MAX_DEPTH,
-    options.what ?? 'JSON',
-    options.integersOnly ?? false,
-  ).parseDocument();
+export function parseStrictJson(input: string, options: StrictJsonOptions = {}): JsonValue {
+  text = input;
+  pos = 0;
+  maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  what = options.what ?? 'JSON';
+  integersOnly = options.integersOnly ?? false;
+  try {
+    skipWhitespace();
+    const value = parseValue(1);
+    skipWhitespace();
+    if (pos !== text.length) {
+      throw new MalformedError('trailing_bytes', `${what}: unexpected data after the JSON value`);
+    }
+    return value;
+  } finally {
+    // Keep no reference to the last input.
+    text = '';
+  }
 }
 
 /** True for a plain JSON object (not null, not an array). */

@@ -13,9 +13,15 @@
  * and row parsers, errors as PGlite's DatabaseError with the statement's text, `params`
  * and `queryOptions` attached as PGlite attaches them, and a file-system sync after a
  * statement outside a transaction.
+ *
+ * The worker thread also runs its transactions here (`queryHeld`, `execHeld`, `end`): it
+ * holds PGlite's transaction mutex itself rather than through PGlite's `transaction()`, so
+ * BEGIN travels in the same executor call as the transaction's first statement, and
+ * COMMIT or ROLLBACK is one executor call (PGlite's `transaction()` runs each of BEGIN and
+ * COMMIT through its whole `exec` path, two executor calls and a parse of the results).
  */
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { protocol, types } from '@electric-sql/pglite';
+import { protocol, TransactionAbortedError, types } from '@electric-sql/pglite';
 
 /** Distinct texts given a name; past this, statements go through PGlite's own query(). */
 export const PREPARED_LIMIT = 512;
@@ -40,8 +46,16 @@ interface RowDescription extends BackendMessage {
 interface DataRow extends BackendMessage {
   fields: (string | null)[];
 }
+interface CommandComplete extends BackendMessage {
+  /** The command tag: 'COMMIT', or 'ROLLBACK' when COMMIT ended an aborted transaction. */
+  text: string;
+}
 
 const serialize = protocol.serialize;
+/** A transaction's BEGIN, sent in front of its first statement (simple protocol). */
+const BEGIN = serialize.query('BEGIN');
+/** The unnamed statement: texts past PREPARED_LIMIT, parsed at each call. */
+const UNNAMED = '';
 
 function concat(parts: Uint8Array[]): Uint8Array {
   let length = 0;
@@ -70,7 +84,11 @@ function isStale(error: unknown): boolean {
 }
 
 /** What PGlite's query() attaches to a DatabaseError (makePGliteError). */
-function withStatement(error: unknown, sql: string, params: readonly unknown[]): unknown {
+function withStatement(
+  error: unknown,
+  sql: string,
+  params: readonly unknown[] | undefined,
+): unknown {
   if (error instanceof Error && typeof (error as { code?: unknown }).code === 'string') {
     Object.assign(error, { query: sql, params, queryOptions: undefined });
   }
@@ -82,6 +100,21 @@ export interface PreparedStatements {
   query<Row>(sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** One statement inside `tx`, which holds PGlite's transaction mutex. */
   queryIn<Row>(tx: Transaction, sql: string, params: readonly unknown[]): Promise<Row[]>;
+  /**
+   * One statement in a transaction whose transaction mutex the caller holds itself (no
+   * PGlite Transaction). `begin`: the transaction has not begun yet, and BEGIN runs in
+   * the same executor call, just before the statement.
+   */
+  queryHeld<Row>(sql: string, params: readonly unknown[], begin: boolean): Promise<Row[]>;
+  /** A script (simple protocol) in such a transaction; `begin` as for queryHeld. */
+  execHeld(sql: string, begin: boolean): Promise<void>;
+  /**
+   * Ends such a transaction in one executor call: COMMIT (then the file-system sync, as
+   * after a statement outside a transaction) or ROLLBACK. A COMMIT that PostgreSQL
+   * answers with ROLLBACK (an error inside left the transaction aborted) throws PGlite's
+   * TransactionAbortedError (25P02), as PGlite's `transaction()` does.
+   */
+  end(commit: boolean): Promise<void>;
 }
 
 export function preparedStatements(pglite: PGlite): PreparedStatements {
@@ -91,9 +124,14 @@ export function preparedStatements(pglite: PGlite): PreparedStatements {
   const exchange = (parts: Uint8Array[]) =>
     pglite.execProtocolStream(concat(parts), { syncToFs: false }) as Promise<BackendMessage[]>;
 
-  async function prepare(sql: string): Promise<Statement> {
-    const name = `lk_${++lastName}`;
+  /** Parses and describes `sql`; `before`: messages run first, in the same call. */
+  async function prepare(
+    sql: string,
+    before: readonly Uint8Array[],
+    name = `lk_${++lastName}`,
+  ): Promise<Statement> {
     const messages = await exchange([
+      ...before,
       serialize.parse({ name, text: sql }),
       serialize.describe({ type: 'S', name }),
       serialize.sync(),
@@ -111,13 +149,18 @@ export function preparedStatements(pglite: PGlite): PreparedStatements {
     };
   }
 
-  async function execute<Row>(statement: Statement, params: readonly unknown[]): Promise<Row[]> {
+  async function execute<Row>(
+    statement: Statement,
+    params: readonly unknown[],
+    before: readonly Uint8Array[],
+  ): Promise<Row[]> {
     const values = params.map((param, index) => {
       if (param === null || param === undefined) return null;
       const serializer = pglite.serializers[statement.paramTypes[index] ?? -1];
       return serializer ? (serializer(param) as string) : String(param);
     });
     const messages = await exchange([
+      ...before,
       serialize.bind({ statement: statement.name, values }),
       serialize.execute({}),
       serialize.sync(),
@@ -137,14 +180,31 @@ export function preparedStatements(pglite: PGlite): PreparedStatements {
     return rows;
   }
 
-  /** Prepares the text if it is new, then runs it; the caller holds the query mutex. */
-  async function run<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  /**
+   * Prepares the text if it is new, then runs it; the caller holds the query mutex.
+   * `before` runs in the first executor call (a BEGIN).
+   */
+  async function run<Row>(
+    sql: string,
+    params: readonly unknown[],
+    before: readonly Uint8Array[] = [],
+  ): Promise<Row[]> {
     let statement = statements.get(sql);
     if (!statement) {
-      statement = await prepare(sql);
+      statement = await prepare(sql, before);
       statements.set(sql, statement);
+      return execute<Row>(statement, params, []);
     }
-    return execute<Row>(statement, params);
+    return execute<Row>(statement, params, before);
+  }
+
+  /** A text past the limit, as the unnamed statement: parsed and planned at each call. */
+  async function runUnnamed<Row>(
+    sql: string,
+    params: readonly unknown[],
+    before: readonly Uint8Array[],
+  ): Promise<Row[]> {
+    return execute<Row>(await prepare(sql, before, UNNAMED), params, []);
   }
 
   /** Forgets a statement PostgreSQL no longer runs as it was prepared. */
@@ -194,6 +254,58 @@ export function preparedStatements(pglite: PGlite): PreparedStatements {
           throw withStatement(error, sql, params);
         }
       });
+    },
+    queryHeld<Row>(sql: string, params: readonly unknown[], begin: boolean) {
+      const before = begin ? [BEGIN] : [];
+      return pglite._runExclusiveQuery(async () => {
+        try {
+          return named(sql)
+            ? await run<Row>(sql, params, before)
+            : await runUnnamed<Row>(sql, params, before);
+        } catch (error) {
+          // As queryIn: the transaction is aborted; the next call prepares the text again.
+          if (isStale(error)) await forget(sql);
+          throw withStatement(error, sql, params);
+        }
+      });
+    },
+    execHeld(sql: string, begin: boolean) {
+      return pglite._runExclusiveQuery(async () => {
+        try {
+          await exchange([...(begin ? [BEGIN] : []), serialize.query(sql)]);
+        } catch (error) {
+          throw withStatement(error, sql, undefined);
+        }
+      });
+    },
+    async end(commit: boolean) {
+      const sql = commit ? 'COMMIT' : 'ROLLBACK';
+      const messages = await pglite._runExclusiveQuery(async () => {
+        let answer: BackendMessage[] = [];
+        let failed = false;
+        let failure: unknown;
+        try {
+          answer = await exchange([serialize.query(sql)]);
+        } catch (error) {
+          failed = true;
+          failure = error;
+        }
+        // Never hand PGlite on inside a transaction: had the message been skipped (an
+        // extended-protocol error waiting for its Sync), the transaction ends here.
+        if (pglite.isInTransaction()) {
+          await exchange([serialize.sync(), serialize.query('ROLLBACK')]).catch(() => undefined);
+        }
+        if (failed) throw withStatement(failure, sql, undefined);
+        return answer;
+      });
+      if (!commit) return;
+      // PostgreSQL answers COMMIT of an aborted transaction with the tag ROLLBACK.
+      const committed = messages.some(
+        (message) =>
+          message.name === 'commandComplete' && (message as CommandComplete).text === 'COMMIT',
+      );
+      if (!committed) throw withStatement(new TransactionAbortedError(), sql, undefined);
+      await pglite.syncToFs();
     },
   };
 }

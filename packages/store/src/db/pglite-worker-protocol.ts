@@ -13,14 +13,20 @@ export interface WorkerStart {
   dataDir?: string;
 }
 
+/**
+ * Where a statement runs: outside any transaction (no `tx`), or in transaction `tx`, which
+ * the store's thread numbers. A transaction's first request carries `begin`: the worker
+ * then queues it for PGlite (behind the open transaction) and runs BEGIN with it; there is
+ * no message of its own for BEGIN, and a transaction that runs no statement sends nothing.
+ */
+export type Scope = { tx?: undefined; begin?: undefined } | { tx: number; begin?: true };
+
 export type Request =
-  /** One statement; inside transaction `tx` when given. */
-  | { id: number; op: 'query'; sql: string; params: readonly unknown[]; tx?: number }
-  /** A multi-statement script; inside transaction `tx` when given. */
-  | { id: number; op: 'exec'; sql: string; tx?: number }
-  /** Opens a transaction (queued behind any open one); answers its number. */
-  | { id: number; op: 'begin' }
-  /** Commits (or rolls back) transaction `tx`; answers once it is over. */
+  /** One statement. */
+  | ({ id: number; op: 'query'; sql: string; params: readonly unknown[] } & Scope)
+  /** A multi-statement script. */
+  | ({ id: number; op: 'exec'; sql: string } & Scope)
+  /** Commits (or rolls back) transaction `tx` after its statements; answers once it is over. */
   | { id: number; op: 'end'; tx: number; commit: boolean }
   /** Closes PGlite once every statement sent before it has run. */
   | { id: number; op: 'close' };

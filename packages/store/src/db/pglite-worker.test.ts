@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigurationError } from '../config.js';
 import type { Db } from './client.js';
 import { DatabaseOpenError, isDatabaseUnavailable, isStorageFull, openPglite } from './client.js';
+import { PREPARED_LIMIT } from './pglite-prepared.js';
 import {
   openPgliteWorker,
   PgliteWorkerClosedError,
@@ -200,8 +201,86 @@ describe('transactions', () => {
       await tx.query('SELECT * FROM missing').catch(() => undefined);
       return 'committed?';
     });
-    await expect(aborted).rejects.toMatchObject({ code: '25P02' });
+    await expect(aborted).rejects.toMatchObject({
+      code: '25P02',
+      query: 'COMMIT',
+      message: 'Transaction was rolled back instead of committed',
+    });
     expect(await db.query('SELECT id FROM items WHERE id = 5')).toEqual([]);
+  });
+
+  // BEGIN travels with a transaction's first statement (pglite-worker-thread.ts).
+  test('the first statement fails: rolled back, and PGlite is free for what follows', async () => {
+    const failure = db.transaction(async (tx) => {
+      await tx.query('INSERT INTO items VALUES ($1, $2)', [1, 'again']);
+    });
+    await expect(failure).rejects.toMatchObject({ code: '23505', constraint: 'items_pkey' });
+    // Outside a transaction again: this commits on its own, and another transaction runs.
+    await db.query('INSERT INTO items VALUES ($1, $2)', [6, 'six']);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('DELETE FROM items WHERE id = $1', [6]);
+        throw new Error('keep six');
+      }),
+    ).rejects.toThrow('keep six');
+    expect(await db.query('SELECT name FROM items WHERE id = 6')).toEqual([{ name: 'six' }]);
+  });
+
+  test('a first statement refused before PostgreSQL: the next one still runs inside', async () => {
+    const mine = new Error('roll back');
+    // Prepared already, so that nothing of it reaches PostgreSQL below.
+    expect(await db.query('SELECT $1::boolean AS yes', [true])).toEqual([{ yes: true }]);
+    const failure = db.transaction(async (tx) => {
+      // PGlite's boolean serializer throws: the statement never reached PostgreSQL.
+      await expect(tx.query('SELECT $1::boolean AS yes', ['maybe'])).rejects.toThrow('boolean');
+      await tx.query('INSERT INTO items VALUES ($1, $2)', [7, 'seven']);
+      throw mine;
+    });
+    await expect(failure).rejects.toBe(mine);
+    expect(await db.query('SELECT id FROM items WHERE id = 7')).toEqual([]);
+  });
+
+  test('statements of a transaction sent together all run inside it, in order', async () => {
+    const outside = outcome(db.query<{ n: number }>('SELECT count(*)::int AS n FROM items'));
+    const failure = db.transaction(async (tx) => {
+      await Promise.all([
+        tx.query('INSERT INTO items VALUES ($1, $2)', [8, 'eight']),
+        tx.query('INSERT INTO items VALUES ($1, $2)', [9, 'nine']),
+        tx.exec("UPDATE items SET name = 'NINE' WHERE id = 9"),
+      ]);
+      return tx.query('SELECT name FROM items WHERE id = 9');
+    });
+    expect(await failure).toEqual([{ name: 'NINE' }]);
+    expect(outside.settled).toBe(true);
+    await expect(
+      db.transaction(async (tx) => {
+        await Promise.all([
+          tx.exec('DELETE FROM items WHERE id = 8'),
+          tx.query('DELETE FROM items WHERE id = $1', [9]),
+        ]);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await db.query('SELECT id FROM items WHERE id IN (8, 9) ORDER BY id')).toEqual([
+      { id: 8 },
+      { id: 9 },
+    ]);
+  });
+
+  test('exec as the first statement begins the transaction', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.exec(
+          "INSERT INTO items VALUES (10, 'ten'); INSERT INTO items VALUES (11, 'eleven')",
+        );
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await db.query('SELECT id FROM items WHERE id >= 10')).toEqual([]);
+  });
+
+  test('a transaction that runs no statement answers without the worker', async () => {
+    expect(await db.transaction(async () => 'nothing sent')).toBe('nothing sent');
   });
 
   test('a transaction handle used after the transaction is refused', async () => {
@@ -221,6 +300,33 @@ describe('transactions', () => {
   test('a parameter that cannot be copied to the worker is refused, nothing sent', async () => {
     await expect(db.query('SELECT $1::text', [() => 1])).rejects.toBeInstanceOf(TypeError);
     expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    // As a transaction's first statement: the transaction has not begun; the next one begins it.
+    await db.transaction(async (tx) => {
+      await expect(tx.query('SELECT $1::text', [() => 1])).rejects.toBeInstanceOf(TypeError);
+      await tx.query('INSERT INTO items VALUES ($1, $2)', [12, 'twelve']);
+    });
+    expect(await db.query('SELECT name FROM items WHERE id = 12')).toEqual([{ name: 'twelve' }]);
+  });
+
+  test('past the named-statement limit, a transaction parses each text anew and still begins', async () => {
+    const fresh = await openPgliteWorker();
+    try {
+      await fresh.exec('CREATE TABLE t (n integer)');
+      for (let n = 0; n < PREPARED_LIMIT; n++) await fresh.query(`SELECT ${n} AS n`);
+      await expect(
+        fresh.transaction(async (tx) => {
+          await tx.query('INSERT INTO t VALUES ($1)', [1]);
+          expect(await tx.query('SELECT n FROM t')).toEqual([{ n: 1 }]);
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      await expect(
+        fresh.transaction((tx) => tx.query('SELECT * FROM missing WHERE n = $1', [1])),
+      ).rejects.toMatchObject({ code: '42P01', query: 'SELECT * FROM missing WHERE n = $1' });
+      expect(await fresh.query('SELECT n FROM t')).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
@@ -331,7 +437,7 @@ parentPort.on('message', (request) => {
   test('mid-query: pending and later calls fail with a typed, unavailable error', async () => {
     const db = await openPgliteWorker({ script: hostileScript() });
     const inFlight = outcome(db.query('SELECT pending'));
-    const inTransaction = db.transaction(async () => 'never begun');
+    const inTransaction = db.transaction((tx) => tx.query('SELECT never answered'));
     const crash = db.query('crash');
     await expect(crash).rejects.toBeInstanceOf(PgliteWorkerExitedError);
     await expect(inTransaction).rejects.toBeInstanceOf(PgliteWorkerExitedError);

@@ -9,8 +9,9 @@
  *
  * Semantics are PGlite's own, applied in the worker (pglite-worker-thread.ts): one
  * transaction at a time, statements outside it queued behind it, ROLLBACK when `work`
- * throws. A worker that stops (crash, out of memory, terminated) fails every pending and
- * later call with PgliteWorkerExitedError (DATABASE_UNAVAILABLE, 503) rather than leaving
+ * throws. A transaction costs no message to begin: its first statement carries `begin`.
+ * A worker that stops (crash, out of memory, terminated) fails every pending and later
+ * call with PgliteWorkerExitedError (DATABASE_UNAVAILABLE, 503) rather than leaving
  * requests waiting for ever.
  */
 import { existsSync } from 'node:fs';
@@ -73,6 +74,11 @@ export function workerScript(): URL {
   }
   return found;
 }
+
+/** A statement's request, before send() places it in a transaction and numbers it. */
+type Statement =
+  | { op: 'query'; sql: string; params: readonly unknown[] }
+  | { op: 'exec'; sql: string };
 
 interface Pending {
   resolve(value: unknown): void;
@@ -143,47 +149,68 @@ export async function openPgliteWorker(options: PgliteWorkerOptions = {}): Promi
   // query on a socket would.
   worker.unref();
 
-  const send = <T>(request: Unnumbered<Request>): Promise<T> => {
+  /** Posts `request`; `sent` runs once it is on its way (not when it could not be copied). */
+  const send = <T>(request: Unnumbered<Request>, sent?: () => void): Promise<T> => {
     if (stopped) return Promise.reject(stopped);
     const id = ++lastId;
+    try {
+      worker.postMessage({ ...request, id });
+    } catch (error) {
+      // A parameter structured clone cannot copy (a function, a symbol): nothing was sent.
+      return Promise.reject(
+        new TypeError(`a statement parameter cannot be sent to PGlite: ${String(error)}`),
+      );
+    }
+    sent?.();
+    if (pending.size === 0) worker.ref();
     return new Promise<T>((resolve, reject) => {
-      try {
-        worker.postMessage({ ...request, id });
-      } catch (error) {
-        // A parameter structured clone cannot copy (a function, a symbol): nothing was sent.
-        reject(new TypeError(`a statement parameter cannot be sent to PGlite: ${String(error)}`));
-        return;
-      }
-      if (pending.size === 0) worker.ref();
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
     });
   };
 
-  const queryable = (tx: number | undefined): Queryable => {
-    const inTx = tx === undefined ? {} : { tx };
-    return {
-      query: <Row>(sql: string, params: readonly unknown[] = []) =>
-        send<Row[]>({ op: 'query', sql, params, ...inTx }),
-      exec: async (sql: string) => {
-        await send<void>({ op: 'exec', sql, ...inTx });
-      },
-    };
-  };
+  let lastTransaction = 0;
 
   return {
     kind: 'pglite',
-    ...queryable(undefined),
+    query: <Row>(sql: string, params: readonly unknown[] = []) =>
+      send<Row[]>({ op: 'query', sql, params }),
+    exec: async (sql: string) => {
+      await send<void>({ op: 'exec', sql });
+    },
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      const tx = await send<number>({ op: 'begin' });
+      if (stopped) throw stopped;
+      const tx = ++lastTransaction;
+      // Nothing is sent to begin: the first statement carries `begin` (the worker runs
+      // BEGIN with it), and a transaction that ran no statement has nothing to end.
+      let state = 'new' as 'new' | 'begun' | 'over';
+      const inTransaction = <T>(request: Statement): Promise<T> => {
+        // What PGlite itself says when a finished transaction's handle is used again.
+        if (state === 'over') return Promise.reject(new Error('Transaction is closed'));
+        if (state === 'begun') return send<T>({ ...request, tx });
+        return send<T>({ ...request, tx, begin: true }, () => {
+          state = 'begun';
+        });
+      };
+      const handle: Queryable = {
+        query: <Row>(sql: string, params: readonly unknown[] = []) =>
+          inTransaction<Row[]>({ op: 'query', sql, params }),
+        exec: async (sql: string) => {
+          await inTransaction<void>({ op: 'exec', sql });
+        },
+      };
       let result: T;
       try {
-        result = await work(queryable(tx));
+        result = await work(handle);
       } catch (error) {
-        // PGlite rolls back; if the worker is gone, so is the transaction.
-        await send({ op: 'end', tx, commit: false }).catch(() => undefined);
+        const begun = state === 'begun';
+        state = 'over';
+        // The worker rolls back; if it is gone, so is the transaction.
+        if (begun) await send({ op: 'end', tx, commit: false }).catch(() => undefined);
         throw error;
       }
-      await send({ op: 'end', tx, commit: true });
+      const begun = state === 'begun';
+      state = 'over';
+      if (begun) await send({ op: 'end', tx, commit: true });
       return result;
     },
     close() {

@@ -5,15 +5,12 @@
  * (workers.ts), and what the main thread runs itself with `--workers 0`. Everything that
  * depends on order (lineage, revocations in force, the tree) stays in the main thread.
  */
-import { hash } from 'node:crypto';
+import { createPublicKey, hash, type KeyObject, verify as verifyOneShot } from 'node:crypto';
 import {
   base64urlDecode,
   type DecodedDocument,
   type DocumentKind,
   decodeDocument,
-  defaultBackend,
-  type Ed25519Backend,
-  type Ed25519PublicKey,
   jwkThumbprint,
   type LicenseClaims,
   publicKeyBytes,
@@ -101,31 +98,43 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Ed25519 lengths (RFC 8032 §5.1.5–5.1.6), checked before OpenSSL sees the bytes. */
+const PUBLIC_KEY_LENGTH = 32;
+const SIGNATURE_LENGTH = 64;
+
+/** A certificate's facts once checked, or the promise of them while they are checked. */
+type CertificateCheck = CertificateFacts | string;
+
 /**
  * Per-thread state: imported keys and certificates already checked. A store embeds the
  * same certificate in every token, so it is verified once per thread, not once per token.
+ *
+ * Signatures are verified with node:crypto's one-shot `verify` on a KeyObject made once
+ * per key, synchronously, with the node backend's rules (wrong lengths or a key OpenSSL
+ * refuses verify nothing; an OpenSSL error is `false`; tested equal to the backend): the
+ * backend's promises cost several microtasks and allocations per entry, and the audit is
+ * Node-only. A token whose embedded certificate is already known is examined without a
+ * single await.
  */
 export class Examiner {
-  readonly #backend: Ed25519Backend;
   readonly #roots = new Map<string, KnownKey>();
   readonly #issuers = new Map<string, KnownKey>();
-  readonly #handles = new Map<string, Promise<Ed25519PublicKey>>();
+  readonly #keyObjects = new Map<string, KeyObject | null>();
   /**
    * Embedded certificates checked, newest last: a store embeds one or two (one a token
    * format) in every token, so a short list compared byte for byte is all the cache needs.
    */
   readonly #certificates: {
     key: string | Uint8Array;
-    facts: Promise<CertificateFacts | string>;
+    facts: CertificateCheck | Promise<CertificateCheck>;
   }[] = [];
 
-  private constructor(backend: Ed25519Backend, roots: readonly KnownKey[]) {
-    this.#backend = backend;
+  private constructor(roots: readonly KnownKey[]) {
     for (const root of roots) this.#roots.set(root.kid, root);
   }
 
   static async create(roots: readonly KnownKey[]): Promise<Examiner> {
-    return new Examiner(await defaultBackend(), roots);
+    return new Examiner(roots);
   }
 
   /** Issuer keys the main thread has learned from logged, root-signed certificates. */
@@ -133,30 +142,28 @@ export class Examiner {
     for (const key of keys) this.#issuers.set(key.kid, key);
   }
 
-  #handle(key: KnownKey): Promise<Ed25519PublicKey> {
-    let handle = this.#handles.get(key.x);
-    if (handle === undefined) {
-      handle = this.#backend.importPublicKey(
-        publicKeyBytes({ kty: 'OKP', crv: 'Ed25519', x: key.x }),
-      );
-      this.#handles.set(key.x, handle);
+  /**
+   * The key's KeyObject, null when node:crypto refuses it.
+   * @throws MalformedError when `x` is not base64url (as core's `publicKeyBytes`)
+   */
+  #keyObject(key: KnownKey): KeyObject | null {
+    let keyObject = this.#keyObjects.get(key.x);
+    if (keyObject === undefined) {
+      keyObject = importKeyObject(publicKeyBytes({ kty: 'OKP', crv: 'Ed25519', x: key.x }));
+      this.#keyObjects.set(key.x, keyObject);
     }
-    return handle;
+    return keyObject;
   }
 
-  async #verify(key: KnownKey, document: DecodedDocument): Promise<boolean> {
-    return this.#backend.verify(await this.#handle(key), document.signingInput, document.signature);
+  #verify(key: KnownKey, document: DecodedDocument): boolean {
+    return verifyEd25519(this.#keyObject(key), document.signingInput, document.signature);
   }
 
   async #certificateFacts(document: DecodedDocument, hash: string): Promise<CertificateFacts> {
     const claims = readCertificateClaims(document);
     const root = this.#roots.get(document.kid);
     const signature: SignatureVerdict =
-      root === undefined
-        ? 'unknown_key'
-        : (await this.#verify(root, document))
-          ? 'valid'
-          : 'invalid';
+      root === undefined ? 'unknown_key' : this.#verify(root, document) ? 'valid' : 'invalid';
     return {
       hash,
       kid: await jwkThumbprint({ x: claims.key }),
@@ -171,77 +178,99 @@ export class Examiner {
     };
   }
 
-  /** An embedded certificate, checked once per thread; a string says why it is unreadable. */
-  #embedded(certificate: string | Uint8Array): Promise<CertificateFacts | string> {
+  /**
+   * An embedded certificate, checked once per thread; a string says why it is unreadable.
+   * A promise only the first time a thread meets the certificate.
+   */
+  #embedded(certificate: string | Uint8Array): CertificateCheck | Promise<CertificateCheck> {
     const cached = this.#certificates;
     for (let at = cached.length - 1; at >= 0; at--) {
       if (sameKey(cached[at]!.key, certificate)) return cached[at]!.facts;
     }
-    {
-      const facts = (async () => {
+    const entry: (typeof cached)[number] = {
+      // A copy: the bytes may be a view of a buffer the caller reuses.
+      key: typeof certificate === 'string' ? certificate : certificate.slice(),
+      facts: (async () => {
         try {
           const document = decodeDocument(certificate, 'certificate');
           return await this.#certificateFacts(document, await tokenHash(document.bytes));
         } catch (error) {
           return message(error);
         }
-      })();
-      if (cached.length >= MAX_CACHED_CERTIFICATES) cached.shift();
-      // A copy: the bytes may be a view of a buffer the caller reuses.
-      const key = typeof certificate === 'string' ? certificate : certificate.slice();
-      cached.push({ key, facts });
-      return facts;
-    }
+      })(),
+    };
+    // Once known, the facts themselves: later tokens read them without an await.
+    void (entry.facts as Promise<CertificateCheck>).then((facts) => {
+      entry.facts = facts;
+    });
+    if (cached.length >= MAX_CACHED_CERTIFICATES) cached.shift();
+    cached.push(entry);
+    return entry.facts;
   }
 
-  async #license(document: DecodedDocument): Promise<Partial<EntryFacts>> {
+  /** A promise only while the token's embedded certificate is checked the first time. */
+  #license(document: DecodedDocument): Found | Promise<Found> {
     const claims = readLicenseClaims(document);
-    const embedded =
-      document.certificate === undefined ? undefined : await this.#embedded(document.certificate);
+    if (document.certificate === undefined) return this.#licenseWith(document, claims, undefined);
+    const embedded = this.#embedded(document.certificate);
+    return embedded instanceof Promise
+      ? embedded.then((facts) => this.#licenseWith(document, claims, facts))
+      : this.#licenseWith(document, claims, embedded);
+  }
+
+  #licenseWith(
+    document: DecodedDocument,
+    claims: LicenseClaims,
+    embedded: CertificateCheck | undefined,
+  ): Found {
     if (typeof embedded === 'string') {
       return { malformed: `the embedded issuer certificate is malformed: ${embedded}` };
     }
-    const withCertificate = embedded === undefined ? {} : { embedded };
     // The key: the embedded certificate's when it certifies this kid and a root signed it,
     // else a key trusted directly, else an issuer key from a logged certificate.
-    const certified =
+    let signer: LicenseFacts['signer'] = 'certificate';
+    let key: KnownKey | undefined =
       embedded?.trusted === true && embedded.kid === document.kid ? embedded : undefined;
-    const candidates: [LicenseFacts['signer'], KnownKey | undefined][] = [
-      ['certificate', certified],
-      ['trusted', this.#roots.get(document.kid)],
-      ['issuer', this.#issuers.get(document.kid)],
-    ];
-    for (const [signer, key] of candidates) {
-      if (key === undefined) continue;
-      const valid = await this.#verify(key, document);
+    if (key === undefined) {
+      signer = 'trusted';
+      key = this.#roots.get(document.kid);
+    }
+    if (key === undefined) {
+      signer = 'issuer';
+      key = this.#issuers.get(document.kid);
+    }
+    if (key === undefined) {
       return {
-        signature: valid ? 'valid' : 'invalid',
-        license: { claims, ...withCertificate, signer },
+        signature: 'unknown_key',
+        deferred: { signingInput: document.signingInput, signature: document.signature },
+        license: licenseFacts(claims, embedded, 'none'),
       };
     }
     return {
-      signature: 'unknown_key',
-      deferred: { signingInput: document.signingInput, signature: document.signature },
-      license: { claims, ...withCertificate, signer: 'none' },
+      signature: this.#verify(key, document) ? 'valid' : 'invalid',
+      license: licenseFacts(claims, embedded, signer),
     };
   }
 
-  async #revocations(document: DecodedDocument): Promise<Partial<EntryFacts>> {
+  #revocations(document: DecodedDocument): Found {
     const claims = readRevocationClaims(document);
     const root = this.#roots.get(document.kid);
     const key = root ?? this.#issuers.get(document.kid);
     if (key === undefined) {
       return { signature: 'unknown_key', revocations: { claims, trusted: false } };
     }
-    const valid = await this.#verify(key, document);
+    const valid = this.#verify(key, document);
     return {
       signature: valid ? 'valid' : 'invalid',
       revocations: { claims, trusted: valid && root !== undefined },
     };
   }
 
-  /** Everything about one line that does not depend on any other line. */
-  async examine(text: string, line: number): Promise<EntryFacts> {
+  /**
+   * Everything about one line that does not depend on any other line. A promise only when
+   * the line brings a certificate this thread has not checked yet.
+   */
+  examine(text: string, line: number): EntryFacts | Promise<EntryFacts> {
     let record: Record<string, unknown>;
     try {
       const value: unknown = JSON.parse(text);
@@ -257,24 +286,28 @@ export class Examiner {
     if (typeof kind !== 'string' || !KINDS.has(kind)) {
       return { line, index: index as number, unreadable: `unknown kind ${JSON.stringify(kind)}` };
     }
-    const place = { line, index: index as number, kind: kind as DocumentKind };
+    const documentKind = kind as DocumentKind;
     let bytes: Uint8Array;
     let leaf: Uint8Array;
     try {
       if (typeof document !== 'string') throw new Error('document is not a string');
       bytes = decodeBase64url(document);
-      leaf = leafHashOf(place.kind, bytes);
+      leaf = leafHashOf(documentKind, bytes);
     } catch (error) {
       return {
-        ...place,
+        line,
+        index: index as number,
+        kind: documentKind,
         unreadable: `the document is not base64url of a loggable document: ${message(error)}`,
       };
     }
     const time = typeof loggedAt === 'string' ? Date.parse(loggedAt) : Number.NaN;
     const hash = sha256(bytes, 'base64url');
     // One object per entry, built in place: it is what crosses to the main thread.
-    const facts: { -readonly [K in keyof EntryFacts]: EntryFacts[K] } = {
-      ...place,
+    const facts: MutableFacts = {
+      line,
+      index: index as number,
+      kind: documentKind,
       leaf,
       documentHash: hash,
     };
@@ -282,25 +315,77 @@ export class Examiner {
     if (typeof documentHash === 'string' && documentHash !== hash)
       facts.declaredHash = documentHash;
     if (!Number.isNaN(time)) facts.loggedAt = Math.floor(time / 1000);
+    let decoded: DecodedDocument;
+    let found: Found | Promise<Found>;
     try {
-      const decoded = decodeLogged(bytes, place.kind);
-      const found =
-        place.kind === 'license'
-          ? await this.#license(decoded)
-          : place.kind === 'revocations'
-            ? await this.#revocations(decoded)
-            : await this.#certificateEntry(decoded, hash);
-      facts.kid = decoded.kid;
-      return Object.assign(facts, found);
+      decoded = decodeLogged(bytes, documentKind);
+      found =
+        documentKind === 'license'
+          ? this.#license(decoded)
+          : documentKind === 'revocations'
+            ? this.#revocations(decoded)
+            : this.#certificateEntry(decoded, hash);
     } catch (error) {
       facts.malformed = message(error);
       return facts;
     }
+    if (!(found instanceof Promise)) return withFound(facts, decoded.kid, found);
+    return found.then(
+      (value) => withFound(facts, decoded.kid, value),
+      (error: unknown) => {
+        facts.malformed = message(error);
+        return facts;
+      },
+    );
   }
 
-  async #certificateEntry(document: DecodedDocument, hash: string): Promise<Partial<EntryFacts>> {
+  async #certificateEntry(document: DecodedDocument, hash: string): Promise<Found> {
     const certificate = await this.#certificateFacts(document, hash);
     return { signature: certificate.signature, certificate };
+  }
+}
+
+type MutableFacts = { -readonly [K in keyof EntryFacts]: EntryFacts[K] };
+type Found = Partial<EntryFacts>;
+
+function withFound(facts: MutableFacts, kid: string, found: Found): EntryFacts {
+  facts.kid = kid;
+  return Object.assign(facts, found);
+}
+
+function licenseFacts(
+  claims: LicenseClaims,
+  embedded: CertificateFacts | undefined,
+  signer: LicenseFacts['signer'],
+): LicenseFacts {
+  return embedded === undefined ? { claims, signer } : { claims, embedded, signer };
+}
+
+/** node's backend's KeyObject import: null when node:crypto refuses the bytes. */
+function importKeyObject(raw: Uint8Array): KeyObject | null {
+  if (raw.length !== PUBLIC_KEY_LENGTH) return null;
+  const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url');
+  try {
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Ed25519 verify as core's node backend does it, without its promise: false for a refused
+ * key, a signature of another length, or any error from OpenSSL.
+ */
+export function verifyEd25519(
+  key: KeyObject | null,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  if (key === null || signature.length !== SIGNATURE_LENGTH) return false;
+  try {
+    return verifyOneShot(null, message, key, signature);
+  } catch {
+    return false;
   }
 }
 

@@ -18,6 +18,7 @@ import type { NoteVerifierKey } from '@licensekit/core/log';
 import { UsageError } from '../lib/errors.js';
 import type { CertificateFacts, EntryFacts, KnownKey } from './examine.js';
 import { Findings } from './findings.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { Histogram } from './histogram.js';
 import { KeyChain } from './key-chain.js';
 import { type ExportManifest, FILES } from './layout.js';
@@ -109,6 +110,16 @@ async function fieldTokenHashes(
 }
 
 export async function auditExport(options: AuditOptions): Promise<AuditResult> {
+  // Held from the records' load (the live set's growth) to the end (heap-growth.ts).
+  const releaseHeapGrowth = boundHeapGrowth();
+  try {
+    return await audit(options);
+  } finally {
+    releaseHeapGrowth();
+  }
+}
+
+async function audit(options: AuditOptions): Promise<AuditResult> {
   const started = performance.now();
   const { dir } = options;
   const manifest = await readManifest(dir);

@@ -69,7 +69,12 @@ async function examineChunk(
   examiner.learnIssuers(issuers);
   const { lines, count } = chunkLines(decoder.decode(chunk));
   const facts: EntryFacts[] = [];
-  for (const line of lines) facts.push(await examiner.examine(line.text, line.number));
+  for (const line of lines) {
+    // Awaited only when the line needed a new certificate checked: a microtask per entry
+    // is measurable at a million entries.
+    const examined = examiner.examine(line.text, line.number);
+    facts.push(examined instanceof Promise ? await examined : examined);
+  }
   return { facts, lines: count };
 }
 

@@ -85,7 +85,7 @@ export async function sequenceQueued(
 ): Promise<number> {
   let total = 0;
   for (;;) {
-    const added = await db.transaction(async (tx) => {
+    const { added, more } = await db.transaction(async (tx) => {
       if (options.wait) {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
       } else {
@@ -93,12 +93,12 @@ export async function sequenceQueued(
           'SELECT pg_try_advisory_xact_lock($1) AS ok',
           [SEQUENCER_LOCK],
         );
-        if (!lock?.ok) return 0;
+        if (!lock?.ok) return { added: 0, more: false };
       }
       const log = issuanceLogRepository(tx);
       const head = await log.lockHead();
-      const queued = await log.takeQueued(SEQUENCE_BATCH);
-      if (queued.length === 0) return 0;
+      const { queued, more } = await log.takeQueued(SEQUENCE_BATCH);
+      if (queued.length === 0) return { added: 0, more };
       const entries = await Promise.all(
         queued.map(async (item) => {
           const entry = new Uint8Array(1 + item.document.length);
@@ -118,10 +118,10 @@ export async function sequenceQueued(
         entries.map((entry) => entry.leafHash),
       );
       await log.appendBatch(head.size, entries, completed, frontier, now);
-      return entries.length;
+      return { added: entries.length, more };
     });
     total += added;
-    if (added < SEQUENCE_BATCH) return total;
+    if (!more) return total;
   }
 }
 

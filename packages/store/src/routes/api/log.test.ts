@@ -216,6 +216,25 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
     expect(proof.json().index).toBe(log.treeSize);
   });
 
+  test('a document queued again once in the tree is dropped from the queue, not logged twice', async () => {
+    const before = await allEntries();
+    const certificate = before.find((entry) => entry.kind === 'certificate')!;
+    // What a start offering its certificates again, racing a sequencer, could leave queued.
+    await store.app.db.query(
+      'INSERT INTO log_pending (kind, document, document_hash, queued_at) VALUES (2, $1, $2, now())',
+      [base64urlDecode(certificate.document), certificate.documentHash],
+    );
+    const purchase = await buy(store);
+    const after = await allEntries();
+    expect(after.length).toBe(before.length + 1);
+    expect(after.map((entry) => entry.index)).toEqual(after.map((_, i) => i));
+    expect(new Set(after.map((entry) => entry.documentHash)).size).toBe(after.length);
+    expect(Buffer.from(base64urlDecode(after.at(-1)!.document))).toEqual(
+      Buffer.from(documentBytes(purchase.token!)),
+    );
+    expect(await store.app.db.query('SELECT id FROM log_pending')).toEqual([]);
+  });
+
   test('revocation lists are logged', async () => {
     const purchase = await buy(store);
     const response = await store.app.inject({

@@ -40,7 +40,7 @@ const AUDIT_PROFILE =
   'reading, ≈ 2.5% postMessage, ≈ 2.5% hashing; the main thread ≈ 89% idle (≈ 11% of a core on ' +
   'reading, lineage, tree and key checks, which on 2 cores the verifies share). Since then the ' +
   'workers verify synchronously on a KeyObject per key (CPU per token 0.49× → 0.61× of a raw verify), ' +
-  'and the main thread runs with V8\'s heap growing factor fixed at 10% (more major GCs, a flat heap).';
+  "and the main thread runs with V8's heap growing factor fixed at 10% (more major GCs, a flat heap).";
 /** Signatures sampled from the export for the raw baseline. */
 const SAMPLE = 256;
 const RAW_ROUNDS = 7;

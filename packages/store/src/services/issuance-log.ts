@@ -65,8 +65,14 @@ export async function appendOnce(
   return { documentHash };
 }
 
-/** Queued documents moved into the tree per sequencer transaction. */
-const SEQUENCE_BATCH = 1000;
+/**
+ * Queued documents moved into the tree per sequencer transaction. Small, because the
+ * batch's INSERT is the store's longest statement and, on PGlite (one executor), every
+ * request waits behind it: 1,000 took 20–35 ms; 128 keeps each wait to a few ms, the
+ * requests queued meanwhile running between batches (bench store, PGlite, p99 at 8
+ * connections 58–65 ms → 41–42 ms, BENCHMARKS.md).
+ */
+const SEQUENCE_BATCH = 128;
 /** Serialises sequencers across instances (an arbitrary constant, like the migration lock). */
 const SEQUENCER_LOCK = 7_406_811_502;
 

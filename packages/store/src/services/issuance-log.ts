@@ -217,9 +217,11 @@ export class IssuanceLog {
   async bundleFor(documentHash: string): Promise<LogProofBundle & { kind: DocumentKind }> {
     const log = issuanceLogRepository(this.db);
     let entry = await log.byDocumentHash(documentHash);
-    if (!entry && (await log.isQueued(documentHash))) {
-      // Issued a moment ago: sequence it now rather than make the client come back.
-      await this.sequence();
+    if (!entry) {
+      // Issued a moment ago: sequence it now rather than make the client come back. A
+      // sequencer may also have moved it into the tree between the two reads (a document
+      // only ever moves from the queue to the tree), so the tree is read again either way.
+      if (await log.isQueued(documentHash)) await this.sequence();
       entry = await log.byDocumentHash(documentHash);
     }
     if (!entry) throw new StoreError('NOT_FOUND', 'No log entry for this document.');

@@ -3,8 +3,9 @@ import { describe, expect, test } from 'vitest';
 import { daysInMonth, MAX_CALENDAR_INSTANT, toUtcDateTime, utcDayStart } from './calendar.js';
 
 /**
- * The integer calendar against the host's `Date` (ECMA-262's own day and year arithmetic),
- * which is what these helpers used before and what they must keep agreeing with.
+ * The calendar helpers (a reused Date, Date.UTC with years 0–99 shifted by 400 years, a
+ * month-length rule) against fresh `Date` objects and setUTCFullYear, which take every
+ * year as given: what these helpers used before and must keep agreeing with.
  */
 const RUNS = { numRuns: 3000, interruptAfterTimeLimit: 5_000, markInterruptAsFailure: true };
 const MAX_DAY = MAX_CALENDAR_INSTANT / 86_400;
@@ -35,7 +36,7 @@ const instant = fc.oneof(
   ),
 );
 
-describe('integer calendar', () => {
+describe('UTC calendar helpers', () => {
   test('toUtcDateTime gives the date Date gives, and the second of the day', () => {
     fc.assert(
       fc.property(instant, (t) => {

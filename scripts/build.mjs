@@ -141,6 +141,7 @@ const builds = {
       'log/index.ts',
       'offline/index.ts',
       'write.ts',
+      'ed25519/enable-noble.ts',
       'ed25519/node.ts',
       'ed25519/web.ts',
     ]),

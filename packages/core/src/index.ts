@@ -54,7 +54,6 @@ export type {
 } from './device-proof.js';
 export { createDeviceProof, DEVICE_PROOF_TYPE, verifyDeviceProof } from './device-proof.js';
 export type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from './ed25519/backend.js';
-export { enableNobleFallback } from './ed25519/fallback.js';
 export { base64urlDecode, base64urlEncode, isBase64urlOfLength } from './encoding/base64url.js';
 export type { CborKey, CborValue } from './encoding/cbor-decode.js';
 export { CborTag, decodeStrictCbor } from './encoding/cbor-decode.js';

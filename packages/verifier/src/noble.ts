@@ -8,4 +8,4 @@
  * import { enableNobleFallback } from '@licensekit/verifier/noble';
  * enableNobleFallback(); // before the first verify; the noble code loads only if needed
  */
-export { enableNobleFallback } from '@licensekit/core';
+export { enableNobleFallback } from '@licensekit/core/noble';

@@ -5,12 +5,12 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { readVector } from '../../../../test/support/vectors.js';
 import { KeyError, UnsupportedError } from '../errors.js';
 import type { Ed25519Backend } from './backend.js';
-import { enableNobleFallback } from './fallback.js';
+import { enableNobleFallback } from './enable-noble.js';
 import { nobleBackend } from './noble.js';
 import * as nodePlatform from './node.js';
 import { probeVector } from './probe.js';
 import * as webPlatform from './web.js';
-import { webCryptoBackend } from './webcrypto.js';
+import { webCryptoBackend } from './webcrypto-backend.js';
 
 // ---------------------------------------------------------------------------------------
 // Vector files (../shared/vectors, see its README.md) and helpers

@@ -1,24 +1,22 @@
 /**
- * The opt-in for @noble/ed25519, the pure-JavaScript backend for runtimes whose WebCrypto
- * lacks Ed25519 (browsers before Chrome 137, Firefox 129, Safari 17), and for @noble/hashes'
- * SHA-256 where there is no `crypto.subtle` at all (pages on insecure origins). It is ~9 KB min+gzip,
- * about the size of the whole compact verifier, and every current runtime has WebCrypto
- * Ed25519, so it is not part of a bundle unless the app asks for it: only this function
- * mentions the module, and a bundler drops the function, and noble with it, when it is
- * never called. A bundler that splits code makes noble a chunk loaded only where the probe
- * fails; a one-file bundle inlines it.
- *
- * @example
- * import { createVerifier, enableNobleFallback } from '@licensekit/verifier';
- * enableNobleFallback(); // before the first verify
+ * Where the noble fallback's loader is kept once an app opts in (enable-noble.ts). Apart
+ * from the opt-in itself, which holds the `import()` of noble: web.ts asks this module for
+ * the loader, and a one-file bundle (no code splitting) that merely holds such an import
+ * wraps its target and every module it imports (errors, lengths…) in lazy initialisers,
+ * called before each use, even when nothing ever calls the opt-in (~0.1 KB min+gzip of
+ * the compact verifier, scripts/size.mjs).
  */
-export function enableNobleFallback(): void {
-  loader ??= () => import('./noble.js');
+
+export type FallbackModule = typeof import('./noble.js');
+
+let loader: (() => Promise<FallbackModule>) | undefined;
+
+/** Set by `enableNobleFallback`; the first loader stays. */
+export function setFallbackLoader(load: () => Promise<FallbackModule>): void {
+  loader ??= load;
 }
 
-let loader: (() => Promise<typeof import('./noble.js')>) | undefined;
-
 /** The fallback module's loader once enabled: web.ts asks when WebCrypto falls short. */
-export function fallbackLoader(): (() => Promise<typeof import('./noble.js')>) | undefined {
+export function fallbackLoader(): (() => Promise<FallbackModule>) | undefined {
   return loader;
 }

@@ -6,13 +6,14 @@
  */
 import { UnsupportedError } from '../errors.js';
 import type { Ed25519Backend } from './backend.js';
-import { fallbackLoader } from './fallback.js';
+import { type FallbackModule, fallbackLoader } from './fallback.js';
 import { verifiesStrictly } from './probe.js';
-import { asBufferSource, webCryptoBackend, webCryptoVerifier } from './webcrypto.js';
+import { asBufferSource, webCryptoVerifier } from './webcrypto.js';
+import { webCryptoBackend } from './webcrypto-backend.js';
 
 /**
  * Picks WebCrypto when `subtle` passes the probe, else the pure-JavaScript noble backend
- * when the app enabled it (`enableNobleFallback`, ed25519/fallback.ts).
+ * when the app enabled it (`enableNobleFallback`, ed25519/enable-noble.ts).
  * Exported so tests (and apps with an unusual `SubtleCrypto`) can choose the probe target;
  * `defaultBackend()` is this applied to `globalThis.crypto.subtle`.
  * @throws UnsupportedError when WebCrypto fails and the fallback is not enabled or cannot
@@ -91,7 +92,7 @@ export async function sha256(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /** The noble module when the app opted in; without the opt-in no fallback exists. */
-function loadFallback(): Promise<typeof import('./noble.js')> {
+function loadFallback(): Promise<FallbackModule> {
   const load = fallbackLoader();
   if (load === undefined) {
     throw new UnsupportedError('WebCrypto falls short here: see enableNobleFallback()');

@@ -35,35 +35,6 @@ class WebCryptoPublicKey implements Ed25519PublicKey {
   }
 }
 
-/**
- * Ed25519 over a `SubtleCrypto`, by default `globalThis.crypto.subtle`. Whether the runtime
- * really implements Ed25519 (and strictly) is not checked here; the web platform module
- * probes it before choosing this backend.
- * @throws UnsupportedError when there is no SubtleCrypto at all (e.g. an insecure browser
- *   context, where `crypto.subtle` is undefined).
- * @example
- * const backend = webCryptoBackend();
- * const key = await backend.importPublicKey(publicKeyBytes);
- * const ok = await backend.verify(key, message, signature);
- */
-export function webCryptoBackend(
-  subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle,
-): Ed25519Backend {
-  const verifier = webCryptoVerifier(subtle);
-  return {
-    ...verifier,
-    // Signing lives in its own module, loaded on first use: verifiers never sign, and
-    // browser bundles of the verifier should not carry the code.
-    async importPrivateKey(seed) {
-      return (await import('./webcrypto-sign.js')).importPrivateKey(verifier.subtle, seed);
-    },
-
-    async sign(key, message) {
-      return (await import('./webcrypto-sign.js')).sign(verifier.subtle, key, message);
-    },
-  };
-}
-
 const verifyOnly = async (): Promise<never> => {
   throw new UnsupportedError('this Ed25519 backend verifies only (defaultVerifyBackend)');
 };

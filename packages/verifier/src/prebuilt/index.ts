@@ -7,7 +7,7 @@
  * `@licensekit/verifier` themselves opt in with `enableNobleFallback()` and
  * `enableLogProofs()` (a one-file bundle would otherwise always carry both).
  */
-import { enableNobleFallback } from '@licensekit/core';
+import { enableNobleFallback } from '@licensekit/core/noble';
 import { enableLogProofs } from '../enable-log-proofs.js';
 
 enableNobleFallback();

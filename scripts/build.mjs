@@ -152,6 +152,7 @@ const builds = {
       [
         'index.ts',
         'compact.ts',
+        'device.ts',
         'noble.ts',
         'enable-log-proofs.ts',
         'offline/index.ts',

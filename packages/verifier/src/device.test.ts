@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { verifyDeviceProof } from '@licensekit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS, generateTestKey, PRODUCT, T0 } from '../../../test/support/tokens.js';
+import { generateDeviceKey } from './device.js';
 import type { DeviceKey } from './index.js';
-import { createVerifier, deviceProof, generateDeviceKey, signWithDevice } from './index.js';
+import { createVerifier, deviceProof, signWithDevice } from './index.js';
 import { fileDeviceKey } from './node/index.js';
 import { issueLicense, testClock } from './testing/harness.js';
 

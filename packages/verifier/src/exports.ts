@@ -1,14 +1,8 @@
-/** The public surface shared by the full and the compact entry. */
+/** The public surface of the full entry besides `createVerifier` (src/index.ts). */
 
 export type { DeviceKey } from './device/device-key.js';
-export {
-  deviceKeyFromKeyPair,
-  deviceProof,
-  generateDeviceKey,
-  signWithDevice,
-} from './device/device-key.js';
-export type { IndexedDbDeviceKeyOptions } from './device/indexeddb.js';
-export { indexedDbDeviceKey } from './device/indexeddb.js';
+// Making a device key is in the entry `@licensekit/verifier/device` (src/device.ts).
+export { deviceProof, signWithDevice } from './device/device-key.js';
 export type { LedgerEntry } from './ledger.js';
 export type { NotLoggedReason } from './log-messages.js';
 export type { RefreshOptions, RefreshOutcome } from './refresh.js';

@@ -6,8 +6,9 @@
 import { verifyDeviceProof } from '@licensekit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FORMATS, generateTestKey, PRODUCT, T0 } from '../../../test/support/tokens.js';
+import { generateDeviceKey } from './device.js';
 import type { DeviceKey, RefreshOutcome } from './index.js';
-import { createVerifier, generateDeviceKey, REFRESH_PATH } from './index.js';
+import { createVerifier, REFRESH_PATH } from './index.js';
 import type { Issued } from './testing/harness.js';
 import {
   hashOf,

@@ -1,4 +1,4 @@
-import { generateDeviceKey } from '@licensekit/verifier';
+import { generateDeviceKey } from '@licensekit/verifier/device';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { UsageError } from './errors.js';

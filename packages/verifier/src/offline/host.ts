@@ -46,7 +46,7 @@ export function signingDevice(host: OfflineHost): DeviceKey {
   const device = host.device;
   if (device === undefined || !('sign' in device) || typeof device.sign !== 'function') {
     throw new ConfigError(
-      'an offline request is signed by the device key: create the verifier with device: a DeviceKey (fileDeviceKey, indexedDbDeviceKey, generateDeviceKey)',
+      'an offline request is signed by the device key: create the verifier with device: a DeviceKey (fileDeviceKey from @licensekit/verifier/node; indexedDbDeviceKey or generateDeviceKey from @licensekit/verifier/device)',
     );
   }
   return device as DeviceKey;

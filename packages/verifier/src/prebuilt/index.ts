@@ -5,7 +5,8 @@
  * needed (noble where WebCrypto lacks Ed25519, the checker on the first check of a verifier
  * with `requireLogProof`), so there they cost nothing. Apps that bundle
  * `@licensekit/verifier` themselves opt in with `enableNobleFallback()` and
- * `enableLogProofs()` (a one-file bundle would otherwise always carry both).
+ * `enableLogProofs()` (a one-file bundle would otherwise always carry both). Pages also get
+ * the web device keys here (`@licensekit/verifier/device` for bundled apps).
  */
 import { enableNobleFallback } from '@licensekit/core/noble';
 import { enableLogProofs } from '../enable-log-proofs.js';
@@ -13,4 +14,5 @@ import { enableLogProofs } from '../enable-log-proofs.js';
 enableNobleFallback();
 enableLogProofs();
 
+export * from '../device.js';
 export * from '../index.js';

@@ -142,6 +142,8 @@ const builds = {
       'offline/index.ts',
       'write.ts',
       'ed25519/enable-noble.ts',
+      'encoding/base64url-node.ts',
+      'encoding/base64url-web.ts',
       'ed25519/node.ts',
       'ed25519/web.ts',
     ]),

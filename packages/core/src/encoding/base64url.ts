@@ -1,3 +1,4 @@
+import { decodeNatively } from '#native-base64url';
 import { MalformedError } from '../errors.js';
 import { utf8Decode, utf8Encode } from './utf8.js';
 
@@ -70,6 +71,9 @@ export function base64urlDecode(text: string, what = 'value'): Uint8Array {
   if (text.length % 4 === 1) {
     throw new MalformedError('bad_base64url', `${what}: impossible base64url length`);
   }
+  // Node decodes long canonical text natively (base64url-node.ts); the rest is decoded here.
+  const native = decodeNatively(text);
+  if (native !== undefined) return native;
   const out = new Uint8Array((text.length * 3) >> 2);
   let buffer = 0;
   let bits = 0;

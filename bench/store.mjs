@@ -448,7 +448,7 @@ function figuresOf({ kind, main, oneLicense }, command) {
       unit: 'req/s',
       ratio: ratioOf(main, 'inProcess', 'inProcessNoLog'),
       goal: { op: '>=', value: 0.9 },
-      why: "the log adds a row to the refresh's one write statement (log_pending: kind, the token's hash, a time; the bytes are read from tokens by the sequencer), and that row's two index entries; no round trip and no lock",
+      why: "the log adds a row to the refresh's one write statement (log_pending: kind, the token's hash, a time) with its two index entries, and the sequencer (every 500 ms, in the same process) moves each token into the tree: it reads the token back, decodes and hashes it in JavaScript, and writes an entry row with a second copy of its bytes (sent as hex text, two index entries), a tree node and the queue row's deletion. That work per token is what it was; since prepared statements (fd6fa45) made a refresh twice as cheap on PGlite, it is a fifth of one instead of a tenth (fd6fa45's parent 0.98×, fd6fa45 0.75×, same command, BENCHMARKS.md 2026-12-07). Closing it: entries that refer to the token's row instead of copying its bytes, leaf hashes computed by the database from that row",
     },
     {
       name: `store refresh on ${db}, all ${CONNECTIONS} connections on one license`,

@@ -8,8 +8,12 @@
  * never called. A bundler that splits code makes noble a chunk loaded only where the probe
  * fails; a one-file bundle inlines it.
  *
+ * `@licensekit/core/noble`, an entry of its own: the `import()` below, held by core's main
+ * entry, would make every one-file verifier bundle wrap modules in lazy initialisers
+ * (fallback.ts). Apps using the verifier import it from `@licensekit/verifier/noble`.
+ *
  * @example
- * import { createVerifier, enableNobleFallback } from '@licensekit/verifier';
+ * import { enableNobleFallback } from '@licensekit/verifier/noble';
  * enableNobleFallback(); // before the first verify
  */
 import { setFallbackLoader } from './fallback.js';

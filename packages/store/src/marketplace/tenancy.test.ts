@@ -510,6 +510,37 @@ describe.skipIf(postgresUnavailable)('vendors as tenants', () => {
     expect((await verifierFor(a.product).verify(own)).valid).toBe(true);
   });
 
+  test("a vendor's current issuer key cannot be revoked: its customers' next tokens would all be refused", async () => {
+    const keys = (await store.app.inject({ url: '/v1/keys' })).json();
+    const kidOf = (vendor: string) =>
+      keys.issuers.find((issuer: { vendor: string }) => issuer.vendor === vendor).key.kid;
+    const revoke = (value: string) =>
+      store.app.inject({
+        method: 'POST',
+        url: '/v1/admin/revocations',
+        headers: ADMIN,
+        payload: { kind: 'key', value, reason: 'test' },
+      });
+    const refused = await revoke(kidOf(a.id));
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: 'CONFLICT' });
+    expect(refused.json().error.message).toContain(`vendor ${a.id}`);
+    expect(refused.json().error.message).toContain(`keys/vendors/${a.id}`);
+    // Nothing was recorded, and A's customers still get tokens that verify.
+    const listed = (
+      await store.app.inject({ url: '/v1/admin/revocations', headers: ADMIN })
+    ).json();
+    expect(
+      listed.revocations.filter((r: { kind: string; value: string }) => r.value === kidOf(a.id)),
+    ).toEqual([]);
+    const verdict = await createVerifier({
+      trust: { roots: keys.roots },
+      product: a.product,
+      clock: () => store.clock.now(),
+    }).verify(a.purchase.token!);
+    expect(verdict.valid).toBe(true);
+  });
+
   test("a vendor's new product gets its key re-certified on its first token; a product moved signs for its new vendor at once", async () => {
     await expectStatus(
       await call({

@@ -137,6 +137,29 @@ export function revocationsService(
     return { seq, token, source: 'store', createdAt: now };
   }
 
+  /**
+   * Revoking a key the store signs with would leave it issuing tokens every verifier
+   * refuses (revoked), to every customer of the store or of that vendor: rotate first, then
+   * revoke the old key. The store's own issuer: a new issuer.json and certificate in
+   * dataDir/keys, then restart. A vendor's: its directory dataDir/keys/vendors/<vendor>
+   * moved aside, then restart; the store makes the vendor a new key at its next token.
+   */
+  async function refuseSigningKeys(kids: readonly string[]): Promise<void> {
+    if (kids.includes(keys.issuer.kid)) {
+      throw new StoreError(
+        'CONFLICT',
+        `Key ${keys.issuer.kid} is the store's current issuer key: every token it signs would be refused as revoked. Rotate the issuer key first (a new issuer.json and certificate in the data directory, then restart), then revoke the old one.`,
+      );
+    }
+    for (const vendorIssuer of (await keys.vendorKeys?.published()) ?? []) {
+      if (!kids.includes(vendorIssuer.key.kid)) continue;
+      throw new StoreError(
+        'CONFLICT',
+        `Key ${vendorIssuer.key.kid} is the current issuer key of vendor ${vendorIssuer.vendor}: every token the store signs for that vendor would be refused as revoked. Rotate it first (move the directory keys/vendors/${vendorIssuer.vendor} of the data directory aside, then restart: the store makes the vendor a new key at its next token), then revoke the old one.`,
+      );
+    }
+  }
+
   return {
     /** Whether this store signs its own lists (it has the root key). */
     signs: rootSigner !== undefined,
@@ -157,15 +180,7 @@ export function revocationsService(
           'The root key cannot revoke itself; rotate the root key and ship a new app build.',
         );
       }
-      // Revoking the key the store signs with would leave it issuing tokens every verifier
-      // refuses (revoked): rotate first (new issuer key and certificate in dataDir/keys,
-      // restart), then revoke the old key.
-      if (entry.kind === 'key' && entry.value === keys.issuer.kid) {
-        throw new StoreError(
-          'CONFLICT',
-          "This is the store's current issuer key: every token it signs would be refused as revoked. Rotate the issuer key first (a new issuer.json and certificate in the data directory, then restart), then revoke this one.",
-        );
-      }
+      if (entry.kind === 'key') await refuseSigningKeys([entry.value]);
       const work = async (q: Queryable) => {
         const inserted = await q.query(
           `INSERT INTO revocations (kind, value, reason, created_at) VALUES ($1, $2, $3, $4)
@@ -238,12 +253,7 @@ export function revocationsService(
         );
         if (!ok) throw invalid('The signature of the list does not verify.');
         if (claims.iss !== keys.vendor) throw invalid('The list is for another vendor.');
-        if (claims.keys?.includes(keys.issuer.kid)) {
-          throw new StoreError(
-            'CONFLICT',
-            "The list revokes the store's current issuer key: every token it signs would be refused as revoked. Rotate the issuer key first, then publish the list.",
-          );
-        }
+        await refuseSigningKeys(claims.keys ?? []);
         seq = claims.seq;
       } catch (error) {
         if (error instanceof MalformedError || error instanceof ClaimError)

@@ -6,6 +6,7 @@ import {
   appendOnce,
   documentBytes,
   IssuanceLog,
+  queueUpkeep,
   sequenceQueued,
 } from '../services/issuance-log.js';
 
@@ -65,8 +66,10 @@ async function issuanceLog(fastify: FastifyInstance) {
   };
   fastify.addHook('onReady', async () => {
     // The sequencer: cheap when nothing is queued (one indexed read).
+    const upkeep = queueUpkeep(db);
     every(config.log.sequenceIntervalMs, 'sequencer', async () => {
-      if (await issuanceLogRepository(db).hasQueued()) await sequenceQueued(db, clock.now());
+      if (!(await issuanceLogRepository(db).hasQueued())) return;
+      await upkeep.sequenced(await sequenceQueued(db, clock.now()));
     });
     every(config.log.checkpointIntervalMs, 'checkpoint', () =>
       logCertificates().then(() => log.checkpoint()),

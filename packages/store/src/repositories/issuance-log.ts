@@ -9,6 +9,7 @@ import type { Queryable } from '../db/client.js';
  * (leaves, level 0), the perfect subtrees they complete (level ≥ 1) and signed checkpoints.
  */
 
+/** An entry as read: its document's bytes from the entry, or from tokens (kind 1). */
 export interface LogEntryRecord {
   index: number;
   kind: DocumentKind;
@@ -51,39 +52,66 @@ function packFrontier(frontier: Frontier): Uint8Array {
   return packed;
 }
 
+/** A token's bytes from its row: the JWT's ASCII, the CWT's COSE bytes. */
+function tokenBytes(token: string, format: string): Uint8Array {
+  return format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
+}
+
+/**
+ * An entry's columns and, for an entry that refers to its token (migration 0017), that
+ * token's text and format.
+ */
+const ENTRY_COLUMNS = `e.idx, e.kind, e.document, e.leaf_hash, e.document_hash, e.logged_at, t.token, t.format
+  FROM log_entries e LEFT JOIN tokens t ON e.document IS NULL AND t.hash = e.document_hash`;
+
 interface EntryRow {
   idx: number | string;
   kind: number;
-  document: Uint8Array;
+  document: Uint8Array | null;
   leaf_hash: Uint8Array;
   document_hash: string;
   logged_at: Date;
+  token: string | null;
+  format: string | null;
 }
 
 function toEntry(row: EntryRow): LogEntryRecord {
   const kind = KIND_OF_TAG.get(row.kind);
   if (kind === undefined) throw new Error(`log entry ${row.idx} has an unknown kind ${row.kind}`);
+  let document: Uint8Array;
+  if (row.document !== null) document = bytes(row.document);
+  else if (row.token !== null && row.format !== null) document = tokenBytes(row.token, row.format);
+  // tokens_append_only (migration 0017) keeps this from happening; say so if it does.
+  else throw new Error(`log entry ${row.idx} refers to a token that is not in tokens`);
   return {
     index: Number(row.idx),
     kind,
-    document: bytes(row.document),
+    document,
     leafHash: bytes(row.leaf_hash),
     documentHash: row.document_hash,
     loggedAt: row.logged_at,
   };
 }
 
-/** A document queued for the tree. */
-export interface PendingRecord {
+/**
+ * A document queued for the tree: with its leaf hash when whoever queued it gave one (a
+ * token, migration 0017), else with its bytes for the sequencer to hash. `inTokens`: its
+ * bytes are its row in tokens, so its entry refers to that row rather than copying them.
+ */
+export type PendingRecord = {
   id: number;
   kind: DocumentKind;
-  document: Uint8Array;
   documentHash: string;
-}
+  inTokens: boolean;
+} & (
+  | { leafHash: Uint8Array; document?: undefined }
+  | { leafHash?: undefined; document: Uint8Array }
+);
 
 export interface NewEntry {
   kind: DocumentKind;
-  document: Uint8Array;
+  /** The bytes; undefined for a license token, whose entry refers to its row in tokens. */
+  document: Uint8Array | undefined;
   leafHash: Uint8Array;
   documentHash: string;
 }
@@ -121,59 +149,88 @@ export function issuanceLogRepository(db: Queryable) {
     ): Promise<boolean> {
       const rows = await db.query(
         `INSERT INTO log_pending (kind, document, document_hash, queued_at)
-         VALUES ($1, $2, $3, $4) ON CONFLICT (document_hash) DO NOTHING RETURNING id`,
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (document_hash) WHERE document IS NOT NULL DO NOTHING RETURNING id`,
         [LOG_ENTRY_TAG[kind], document, documentHash, now],
       );
       return rows.length > 0;
     },
 
-    /** Whether anything waits for the sequencer. */
+    /**
+     * Whether anything waits for the sequencer. Through the primary key: a scan of the
+     * table would read every page that dead queue rows left since the last VACUUM.
+     */
     async hasQueued(): Promise<boolean> {
-      const rows = await db.query('SELECT 1 FROM log_pending LIMIT 1');
-      return rows.length > 0;
-    },
-
-    /** Whether a document is queued and not yet in the tree. */
-    async isQueued(documentHash: string): Promise<boolean> {
-      const rows = await db.query('SELECT 1 FROM log_pending WHERE document_hash = $1', [
-        documentHash,
-      ]);
+      const rows = await db.query('SELECT 1 FROM log_pending ORDER BY id LIMIT 1');
       return rows.length > 0;
     },
 
     /**
-     * The oldest committed queued documents (at most `limit`), locked for the sequencer,
-     * minus those already in the tree (deleted on the way). `more` says the queue may hold
-     * more than this batch.
+     * Whether a document not found in the tree may still be on its way there: queued with
+     * its bytes, or a token (queued by the statement that wrote it, and the queue has no
+     * index on a token's hash: migration 0017). The caller reads the tree again after
+     * sequencing, so a token that was never queued (a store before the log) costs one
+     * sequencer run and is then not found.
+     */
+    async isQueued(documentHash: string): Promise<boolean> {
+      const rows = await db.query(
+        `SELECT 1 FROM log_pending WHERE document_hash = $1 AND document IS NOT NULL
+         UNION ALL SELECT 1 FROM tokens WHERE hash = $1 LIMIT 1`,
+        [documentHash],
+      );
+      return rows.length > 0;
+    },
+
+    /**
+     * The oldest committed queued documents (at most `limit`), minus those already in the
+     * tree (deleted on the way). Only for the holder of the sequencer lock
+     * (sequenceQueued). `more` says the queue may hold more than this batch.
      */
     async takeQueued(limit: number): Promise<{ queued: PendingRecord[]; more: boolean }> {
-      // A license token is queued by hash alone (migration 0008): its bytes are its row in
-      // tokens, written by the same statement that queued it.
+      // A license token is queued with its leaf hash and without bytes (migration 0017):
+      // nothing to read back. One queued before 0017 without bytes (0008) has no leaf hash
+      // either; its bytes are its row in tokens, written by the statement that queued it.
       const batch = await db.query<{
         id: number | string;
         kind: number;
         document: Uint8Array | null;
+        leaf_hash: Uint8Array | null;
         document_hash: string;
         token: string | null;
         format: string | null;
       }>(
-        `SELECT p.id, p.kind, p.document, p.document_hash, t.token, t.format
-           FROM log_pending p LEFT JOIN tokens t ON p.document IS NULL AND t.hash = p.document_hash
-          ORDER BY p.id LIMIT $1 FOR UPDATE OF p`,
+        // No row locks (FOR UPDATE wrote each row's xmax, a page write and a WAL record per
+        // document): only the holder of the sequencer lock reads or removes queue rows. The
+        // token is looked up only for a row that needs it (the lateral's condition on p is
+        // checked before its index probe).
+        `SELECT p.id, p.kind, p.document, p.leaf_hash, p.document_hash, t.token, t.format
+           FROM log_pending p
+           LEFT JOIN LATERAL (
+             SELECT token, format FROM tokens
+              WHERE p.document IS NULL AND p.leaf_hash IS NULL AND hash = p.document_hash
+           ) t ON true
+          ORDER BY p.id LIMIT $1`,
         [limit],
       );
       if (batch.length === 0) return { queued: [], more: false };
       // Documents of this batch already in the tree (queued again, e.g. a certificate
-      // offered at a start) leave the queue. Looked up by their hashes: one index probe
-      // each. (A join of the queue against the whole log scanned every entry on each run,
-      // 23 ms at 10,000 entries on PGlite, growing with the log, while holding it.)
+      // offered at a start) leave the queue. Only documents queued with their bytes can be:
+      // a token is queued once, by the statement that writes its row (tokens.hash is
+      // unique), so a batch of tokens needs no look-up at all (timed in the sequencer on
+      // PGlite, the look-up of 128 token hashes had cost 8 ms a batch). Looked up by their
+      // hashes, one index probe each. (A join of the queue against the whole log scanned
+      // every entry on each run, 23 ms at 10,000 entries on PGlite, while holding it.)
+      const offeredAgain = batch.filter((row) => row.document !== null);
       const logged = new Set(
-        (
-          await db.query<{ document_hash: string }>(
-            'SELECT document_hash FROM log_entries WHERE document_hash = ANY($1::text[])',
-            [batch.map((row) => row.document_hash)],
-          )
-        ).map((row) => row.document_hash),
+        offeredAgain.length === 0
+          ? []
+          : (
+              await db.query<{ document_hash: string }>(
+                `SELECT e.document_hash FROM unnest($1::text[]) AS q(hash)
+                   JOIN log_entries e ON e.document_hash = q.hash`,
+                [offeredAgain.map((row) => row.document_hash)],
+              )
+            ).map((row) => row.document_hash),
       );
       const rows = batch.filter((row) => !logged.has(row.document_hash));
       if (logged.size > 0) {
@@ -184,16 +241,18 @@ export function issuanceLogRepository(db: Queryable) {
       const more = batch.length === limit;
       return {
         more,
-        queued: rows.map((row) => {
+        queued: rows.map((row): PendingRecord => {
           const kind = KIND_OF_TAG.get(row.kind);
           if (kind === undefined)
             throw new Error(`queued log document ${row.id} has kind ${row.kind}`);
-          let document: Uint8Array;
-          if (row.document !== null) document = bytes(row.document);
-          else if (row.token === null)
+          const queued = { id: Number(row.id), kind, documentHash: row.document_hash };
+          if (row.document !== null)
+            return { ...queued, inTokens: false, document: bytes(row.document) };
+          if (row.leaf_hash !== null)
+            return { ...queued, inTokens: true, leafHash: bytes(row.leaf_hash) };
+          if (row.token === null || row.format === null)
             throw new Error(`queued log document ${row.id} has no bytes and no token`);
-          else document = row.format === 'jwt' ? utf8Encode(row.token) : base64urlDecode(row.token);
-          return { id: Number(row.id), kind, document, documentHash: row.document_hash };
+          return { ...queued, inTokens: true, document: tokenBytes(row.token, row.format) };
         }),
       };
     },
@@ -210,7 +269,8 @@ export function issuanceLogRepository(db: Queryable) {
       now: Date,
     ): Promise<void> {
       const nodes = completed.filter((node) => node.level > 0);
-      const hex = (value: Uint8Array) => `\\x${Buffer.from(value).toString('hex')}`;
+      const hex = (value: Uint8Array | undefined) =>
+        value === undefined ? null : `\\x${Buffer.from(value).toString('hex')}`;
       await db.query(
         `WITH added AS (
            INSERT INTO log_entries (idx, kind, document, leaf_hash, document_hash, logged_at)
@@ -275,8 +335,7 @@ export function issuanceLogRepository(db: Queryable) {
     /** Entries [start, end), in order. */
     async entries(start: number, end: number): Promise<LogEntryRecord[]> {
       const rows = await db.query<EntryRow>(
-        `SELECT idx, kind, document, leaf_hash, document_hash, logged_at FROM log_entries
-          WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+        `SELECT ${ENTRY_COLUMNS} WHERE e.idx >= $1 AND e.idx < $2 ORDER BY e.idx`,
         [start, end],
       );
       return rows.map(toEntry);
@@ -285,8 +344,7 @@ export function issuanceLogRepository(db: Queryable) {
     /** The first entry of a document, by the base64url SHA-256 of its bytes. */
     async byDocumentHash(documentHash: string): Promise<LogEntryRecord | undefined> {
       const [row] = await db.query<EntryRow>(
-        `SELECT idx, kind, document, leaf_hash, document_hash, logged_at FROM log_entries
-          WHERE document_hash = $1 ORDER BY idx LIMIT 1`,
+        `SELECT ${ENTRY_COLUMNS} WHERE e.document_hash = $1 ORDER BY e.idx LIMIT 1`,
         [documentHash],
       );
       return row ? toEntry(row) : undefined;

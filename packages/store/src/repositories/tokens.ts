@@ -92,8 +92,12 @@ export interface TokenWrite {
    * held); undefined when the caller holds the license's lock.
    */
   expectedVersion?: string | undefined;
-  /** Queue the token for the issuance log (by hash: the sequencer reads its bytes here). */
-  log: boolean;
+  /**
+   * Queue the token for the issuance log, with the leaf hash of its log entry (core's
+   * logEntryHash): the entry refers to the token's row for its bytes (migration 0017).
+   * false: not logged (only `pnpm bench store`'s baseline).
+   */
+  log: { leafHash: Uint8Array } | false;
 }
 
 export interface TokenWriteResult {
@@ -191,10 +195,10 @@ export function tokenWriteStatement(write: TokenWrite): { sql: string; params: u
                FROM head RETURNING hash)`,
   );
   if (write.log) {
-    // The hash only: the sequencer reads the token's bytes from tokens (migration 0008).
+    // The hash and the leaf hash only: the token's bytes are its row (migrations 0008, 0017).
     ctes.push(
-      `logged AS (INSERT INTO log_pending (kind, document_hash, queued_at)
-                  SELECT ${LOG_ENTRY_TAG.license}, hash, $8::timestamptz FROM tok)`,
+      `logged AS (INSERT INTO log_pending (kind, document_hash, leaf_hash, queued_at)
+                  SELECT ${LOG_ENTRY_TAG.license}, hash, ${param(write.log.leafHash)}::bytea, $8::timestamptz FROM tok)`,
     );
   }
   outputs.push('(SELECT xmin::text FROM licenses WHERE id = $1) AS version');

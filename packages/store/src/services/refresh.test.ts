@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { decodeDocument, readLicenseClaims, tokenHash } from '@licensekit/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Db, Queryable } from '../db/client.js';
@@ -233,17 +234,26 @@ describe.skipIf(postgresUnavailable)('refresh and activate: statements, lineage,
     const purchase = await buy(store);
     const answer = await keyPost(store, '/v1/licenses/refresh', purchase.key, {});
     const token = answer.json().token as string;
+    const bytes = decodeDocument(token, 'license').bytes;
     const hash = await hashOf(token);
-    const [queued] = await store.db.query<{ document: Uint8Array | null }>(
-      'SELECT document FROM log_pending WHERE document_hash = $1',
+    // Queued with its leaf hash (RFC 9162, computed here independently) and no bytes.
+    const [queued] = await store.db.query<{ document: Uint8Array | null; leaf_hash: Uint8Array }>(
+      'SELECT document, leaf_hash FROM log_pending WHERE document_hash = $1',
       [hash],
     );
-    expect(queued).toEqual({ document: null });
+    expect(queued?.document).toBeNull();
+    const leaf = createHash('sha256').update(Uint8Array.of(0x00, 0x01)).update(bytes).digest();
+    expect(Buffer.from(queued!.leaf_hash)).toEqual(leaf);
     await sequenceQueued(store.db, store.clock.now(), { wait: true });
     const entry = await issuanceLogRepository(store.db).byDocumentHash(hash);
     expect(entry?.kind).toBe('license');
-    expect(Buffer.from(entry!.document)).toEqual(
-      Buffer.from(decodeDocument(token, 'license').bytes),
+    expect(Buffer.from(entry!.document)).toEqual(Buffer.from(bytes));
+    expect(Buffer.from(entry!.leafHash)).toEqual(leaf);
+    // The entry refers to the token's row: its bytes are not copied into the log.
+    const [row] = await store.db.query<{ document: Uint8Array | null }>(
+      'SELECT document FROM log_entries WHERE document_hash = $1',
+      [hash],
     );
+    expect(row).toEqual({ document: null });
   });
 });

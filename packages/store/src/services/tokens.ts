@@ -13,7 +13,7 @@ import type { DeviceTarget, TokenWriteResult } from '../repositories/tokens.js';
 import { writeToken } from '../repositories/tokens.js';
 import type { Plan } from '../schemas/catalogue.js';
 import type { StoreContext } from './context.js';
-import { appendToLog, documentBytes } from './issuance-log.js';
+import { appendToLog, documentBytes, entryLeafHash } from './issuance-log.js';
 import { assertUsable, checkoutUrl } from './licensing.js';
 
 /**
@@ -122,6 +122,8 @@ export interface SignedToken {
   claims: LicenseClaimsInput;
   token: string;
   hash: string;
+  /** The leaf hash of the token's issuance-log entry (RFC 9162), queued with it. */
+  leafHash: Uint8Array;
   seq: number;
   format: TokenFormat;
   expiresAt: Date | null;
@@ -173,11 +175,15 @@ export async function signNextToken(
     now,
   });
   // The token's own bytes (the JWT's ASCII, the CWT's COSE bytes): no need to decode it.
-  const hash = await tokenHash(format === 'jwt' ? utf8Encode(token) : base64urlDecode(token));
+  const bytes = format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
+  // Its log entry's leaf hash too, here on the issuing side: the sequencer, which every
+  // request waits behind on PGlite, then neither reads the token back nor hashes it.
+  const [hash, leafHash] = await Promise.all([tokenHash(bytes), entryLeafHash('license', bytes)]);
   return {
     claims,
     token,
     hash,
+    leafHash,
     seq: claims.seq ?? 0,
     format,
     expiresAt: claims.exp === undefined ? null : new Date(claims.exp * 1000),
@@ -275,7 +281,7 @@ export async function signAndWrite(
     device,
     expectedVersion: options.expectedVersion,
     // Queued for the issuance log by the same statement: logged if and only if it commits.
-    log: ctx.config.log.append,
+    log: ctx.config.log.append && { leafHash: signed.leafHash },
   });
   if (!write.issued) return { issued: undefined, write };
   return {

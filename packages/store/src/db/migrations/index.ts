@@ -13,6 +13,7 @@ import { billingCycles } from './0012_billing_cycles.js';
 import { refundOutcomes } from './0014_refund_outcomes.js';
 import { vendorSessions } from './0015_vendor_sessions.js';
 import { stripePaymentMethods } from './0016_stripe_payment_methods.js';
+import { logEntriesByReference } from './0017_log_entries_by_reference.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 14, name: 'refund_outcomes', sql: refundOutcomes },
   { version: 15, name: 'vendor_sessions', sql: vendorSessions },
   { version: 16, name: 'stripe_payment_methods', sql: stripePaymentMethods },
+  { version: 17, name: 'log_entries_by_reference', sql: logEntriesByReference },
 ];

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Db } from './client.js';
 import { openPostgres } from './client.js';
 
 /** A throw-away PostgreSQL database, for the test harness and the store benchmark. */
@@ -36,8 +37,33 @@ export async function createScratchDatabase(
         if (!row || row.count === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropDatabase(admin, name);
       await admin.close();
     },
   };
+}
+
+/**
+ * DROP DATABASE … WITH (FORCE), which terminates the sessions still connected. When
+ * autovacuum happens to be working on the database, FORCE refuses a role that is not a
+ * superuser (42501: its worker is not the role's to terminate; seen once at the end of a
+ * test file); a plain DROP signals autovacuum workers itself and waits for them, so that
+ * is tried then, and FORCE again if a session came back meanwhile.
+ */
+export async function dropDatabase(admin: Pick<Db, 'query'>, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt === 5) throw error;
+    }
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      return;
+    } catch (error) {
+      // 55006: another session uses it; FORCE again.
+      if ((error as { code?: string }).code !== '55006') throw error;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { DocumentKind } from '@licensekit/core';
 import { base64urlDecode, utf8Encode } from '@licensekit/core';
-import type { Frontier, NodeAddress, TreeReader } from '@licensekit/core/log';
+import type { Frontier, TreeReader } from '@licensekit/core/log';
 import { HASH_LENGTH, LOG_ENTRY_TAG } from '@licensekit/core/log';
 import type { Queryable } from '../db/client.js';
 
@@ -44,14 +44,6 @@ function splitFrontier(size: number, packed: Uint8Array): Frontier {
   return { size, nodes };
 }
 
-function packFrontier(frontier: Frontier): Uint8Array {
-  const packed = new Uint8Array(frontier.nodes.length * HASH_LENGTH);
-  frontier.nodes.forEach((node, i) => {
-    packed.set(node, i * HASH_LENGTH);
-  });
-  return packed;
-}
-
 /** A token's bytes from its row: the JWT's ASCII, the CWT's COSE bytes. */
 function tokenBytes(token: string, format: string): Uint8Array {
   return format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
@@ -93,40 +85,8 @@ function toEntry(row: EntryRow): LogEntryRecord {
   };
 }
 
-/**
- * A document queued for the tree: with its leaf hash when whoever queued it gave one (a
- * token, migration 0017), else with its bytes for the sequencer to hash. `inTokens`: its
- * bytes are its row in tokens, so its entry refers to that row rather than copying them.
- */
-export type PendingRecord = {
-  id: number;
-  kind: DocumentKind;
-  documentHash: string;
-  inTokens: boolean;
-} & (
-  | { leafHash: Uint8Array; document?: undefined }
-  | { leafHash?: undefined; document: Uint8Array }
-);
-
-export interface NewEntry {
-  kind: DocumentKind;
-  /** The bytes; undefined for a license token, whose entry refers to its row in tokens. */
-  document: Uint8Array | undefined;
-  leafHash: Uint8Array;
-  documentHash: string;
-}
-
 export function issuanceLogRepository(db: Queryable) {
   return {
-    /** The head, locked until the sequencer's transaction ends. */
-    async lockHead(): Promise<Frontier> {
-      const [row] = await db.query<{ size: number | string; frontier: Uint8Array }>(
-        'SELECT size, frontier FROM log_head WHERE id FOR UPDATE',
-      );
-      if (!row) throw new Error('the issuance log has no head row (migration 0005)');
-      return splitFrontier(Number(row.size), bytes(row.frontier));
-    },
-
     /** The head as committed, without a lock (checkpoints, proofs). */
     async head(): Promise<Frontier> {
       const [row] = await db.query<{ size: number | string; frontier: Uint8Array }>(
@@ -137,21 +97,24 @@ export function issuanceLogRepository(db: Queryable) {
     },
 
     /**
-     * Queues a document for the tree, in the caller's transaction: one INSERT that takes
-     * no lock other transactions wait for. A document already queued is not queued twice
-     * (false); one already in the tree is dropped by the sequencer.
+     * Queues a document with its bytes (a certificate, a revocation list; tokens are
+     * queued by the statement that writes them, repositories/tokens.ts) and its entry's
+     * leaf hash, in the caller's transaction: one INSERT that takes no lock other
+     * transactions wait for. A document already queued is not queued twice (false); one
+     * already in the tree is dropped by the sequencer.
      */
     async queue(
-      kind: NewEntry['kind'],
+      kind: DocumentKind,
       document: Uint8Array,
       documentHash: string,
+      leafHash: Uint8Array,
       now: Date,
     ): Promise<boolean> {
       const rows = await db.query(
-        `INSERT INTO log_pending (kind, document, document_hash, queued_at)
-         VALUES ($1, $2, $3, $4)
+        `INSERT INTO log_pending (kind, document, document_hash, leaf_hash, queued_at)
+         VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (document_hash) WHERE document IS NOT NULL DO NOTHING RETURNING id`,
-        [LOG_ENTRY_TAG[kind], document, documentHash, now],
+        [LOG_ENTRY_TAG[kind], document, documentHash, leafHash, now],
       );
       return rows.length > 0;
     },
@@ -179,126 +142,6 @@ export function issuanceLogRepository(db: Queryable) {
         [documentHash],
       );
       return rows.length > 0;
-    },
-
-    /**
-     * The oldest committed queued documents (at most `limit`), minus those already in the
-     * tree (deleted on the way). Only for the holder of the sequencer lock
-     * (sequenceQueued). `more` says the queue may hold more than this batch.
-     */
-    async takeQueued(limit: number): Promise<{ queued: PendingRecord[]; more: boolean }> {
-      // A license token is queued with its leaf hash and without bytes (migration 0017):
-      // nothing to read back. One queued before 0017 without bytes (0008) has no leaf hash
-      // either; its bytes are its row in tokens, written by the statement that queued it.
-      const batch = await db.query<{
-        id: number | string;
-        kind: number;
-        document: Uint8Array | null;
-        leaf_hash: Uint8Array | null;
-        document_hash: string;
-        token: string | null;
-        format: string | null;
-      }>(
-        // No row locks (FOR UPDATE wrote each row's xmax, a page write and a WAL record per
-        // document): only the holder of the sequencer lock reads or removes queue rows. The
-        // token is looked up only for a row that needs it (the lateral's condition on p is
-        // checked before its index probe).
-        `SELECT p.id, p.kind, p.document, p.leaf_hash, p.document_hash, t.token, t.format
-           FROM log_pending p
-           LEFT JOIN LATERAL (
-             SELECT token, format FROM tokens
-              WHERE p.document IS NULL AND p.leaf_hash IS NULL AND hash = p.document_hash
-           ) t ON true
-          ORDER BY p.id LIMIT $1`,
-        [limit],
-      );
-      if (batch.length === 0) return { queued: [], more: false };
-      // Documents of this batch already in the tree (queued again, e.g. a certificate
-      // offered at a start) leave the queue. Only documents queued with their bytes can be:
-      // a token is queued once, by the statement that writes its row (tokens.hash is
-      // unique), so a batch of tokens needs no look-up at all (timed in the sequencer on
-      // PGlite, the look-up of 128 token hashes had cost 8 ms a batch). Looked up by their
-      // hashes, one index probe each. (A join of the queue against the whole log scanned
-      // every entry on each run, 23 ms at 10,000 entries on PGlite, while holding it.)
-      const offeredAgain = batch.filter((row) => row.document !== null);
-      const logged = new Set(
-        offeredAgain.length === 0
-          ? []
-          : (
-              await db.query<{ document_hash: string }>(
-                `SELECT e.document_hash FROM unnest($1::text[]) AS q(hash)
-                   JOIN log_entries e ON e.document_hash = q.hash`,
-                [offeredAgain.map((row) => row.document_hash)],
-              )
-            ).map((row) => row.document_hash),
-      );
-      const rows = batch.filter((row) => !logged.has(row.document_hash));
-      if (logged.size > 0) {
-        await db.query('DELETE FROM log_pending WHERE document_hash = ANY($1::text[])', [
-          [...logged],
-        ]);
-      }
-      const more = batch.length === limit;
-      return {
-        more,
-        queued: rows.map((row): PendingRecord => {
-          const kind = KIND_OF_TAG.get(row.kind);
-          if (kind === undefined)
-            throw new Error(`queued log document ${row.id} has kind ${row.kind}`);
-          const queued = { id: Number(row.id), kind, documentHash: row.document_hash };
-          if (row.document !== null)
-            return { ...queued, inTokens: false, document: bytes(row.document) };
-          if (row.leaf_hash !== null)
-            return { ...queued, inTokens: true, leafHash: bytes(row.leaf_hash) };
-          if (row.token === null || row.format === null)
-            throw new Error(`queued log document ${row.id} has no bytes and no token`);
-          return { ...queued, inTokens: true, document: tokenBytes(row.token, row.format) };
-        }),
-      };
-    },
-
-    /**
-     * Writes entries from index `start` on, the subtrees they complete and the new head,
-     * and removes them from the queue, in one statement (the head is locked by lockHead).
-     */
-    async appendBatch(
-      start: number,
-      entries: readonly (NewEntry & { pendingId: number })[],
-      completed: readonly (NodeAddress & { hash: Uint8Array })[],
-      frontier: Frontier,
-      now: Date,
-    ): Promise<void> {
-      const nodes = completed.filter((node) => node.level > 0);
-      const hex = (value: Uint8Array | undefined) =>
-        value === undefined ? null : `\\x${Buffer.from(value).toString('hex')}`;
-      await db.query(
-        `WITH added AS (
-           INSERT INTO log_entries (idx, kind, document, leaf_hash, document_hash, logged_at)
-           SELECT $1::bigint + n - 1, kind, document, leaf_hash, document_hash, $2
-             FROM unnest($3::smallint[], $4::text[]::bytea[], $5::text[]::bytea[], $6::text[])
-                  WITH ORDINALITY AS e(kind, document, leaf_hash, document_hash, n)
-         ), nodes AS (
-           INSERT INTO log_nodes (level, idx, hash)
-           SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::text[]::bytea[])
-         ), dequeued AS (
-           DELETE FROM log_pending WHERE id = ANY($10::bigint[])
-         )
-         UPDATE log_head SET size = $11, frontier = $12 WHERE id`,
-        [
-          start,
-          now,
-          entries.map((entry) => LOG_ENTRY_TAG[entry.kind]),
-          entries.map((entry) => hex(entry.document)),
-          entries.map((entry) => hex(entry.leafHash)),
-          entries.map((entry) => entry.documentHash),
-          nodes.map((node) => node.level),
-          nodes.map((node) => node.index),
-          nodes.map((node) => hex(node.hash)),
-          entries.map((entry) => entry.pendingId),
-          frontier.size,
-          packFrontier(frontier),
-        ],
-      );
     },
 
     /** Reads stored subtrees in one round trip: leaves from entries, the rest from nodes. */

@@ -5,7 +5,7 @@ import { loadLogKey } from '../lib/log-key.js';
 import { issuanceLogRepository } from '../repositories/issuance-log.js';
 import type { TestStore } from '../testing/harness.js';
 import { buildTestStore } from '../testing/harness.js';
-import { IssuanceLog, sequenceQueued } from './issuance-log.js';
+import { entryLeafHash, IssuanceLog, sequenceQueued } from './issuance-log.js';
 
 /**
  * A proof asked for right after issuing, while a sequencer (another instance, or this
@@ -42,7 +42,15 @@ describe('issuance log: a proof asked for while the sequencer runs', () => {
     const hash = await tokenHash(document);
     const log = issuanceLogRepository(store.db);
     await sequenceQueued(store.db, store.clock.now(), { wait: true }); // what the start queued
-    expect(await log.queue('license', document, hash, store.clock.now())).toBe(true);
+    expect(
+      await log.queue(
+        'license',
+        document,
+        hash,
+        await entryLeafHash('license', document),
+        store.clock.now(),
+      ),
+    ).toBe(true);
 
     const { db, ran } = sequencedBeforeQueueCheck(store.db);
     const key = await loadLogKey(

@@ -2,7 +2,6 @@ import type { DocumentKind } from '@licensekit/core';
 import { base64urlDecode, tokenHash, utf8Encode } from '@licensekit/core';
 import type { LogProofBundle } from '@licensekit/core/log';
 import {
-  appendLeaves,
   consistencyProof,
   createProofBundle,
   frontierRoot,
@@ -55,7 +54,8 @@ export async function appendToLog(
   documentHash?: string,
 ): Promise<{ documentHash: string }> {
   const hash = documentHash ?? (await tokenHash(document));
-  await issuanceLogRepository(tx).queue(kind, document, hash, now);
+  const leaf = await entryLeafHash(kind, document);
+  await issuanceLogRepository(tx).queue(kind, document, hash, leaf, now);
   return { documentHash: hash };
 }
 
@@ -73,28 +73,28 @@ export async function appendOnce(
   const documentHash = await tokenHash(document);
   const log = issuanceLogRepository(db);
   if (await log.byDocumentHash(documentHash)) return { documentHash };
-  await log.queue(kind, document, documentHash, now);
+  await log.queue(kind, document, documentHash, await entryLeafHash(kind, document), now);
   return { documentHash };
 }
 
 /**
- * Queued documents moved into the tree per sequencer transaction. Small, because the
- * batch's INSERT is the store's longest statement and, on PGlite (one executor), every
- * request waits behind it: 1,000 took 20–35 ms; 128 keeps each wait to a few ms, the
+ * Queued documents moved into the tree per sequencer statement. Small, because the
+ * statement is the store's longest and, on PGlite (one executor), every request waits
+ * behind it: batches of 1,000 took 20–35 ms; 128 keeps each wait to a few ms, the
  * requests queued meanwhile running between batches (bench store, PGlite, p99 at 8
  * connections 58–65 ms → 41–42 ms, BENCHMARKS.md).
  */
 const SEQUENCE_BATCH = 128;
-/** Serialises sequencers across instances (an arbitrary constant, like the migration lock). */
-const SEQUENCER_LOCK = 7_406_811_502;
 
 /**
  * The sequencer: moves committed queued documents into the tree, in queue order, giving
  * them the next dense indices, hashing O(log n) nodes per entry and storing the perfect
- * subtrees they complete. One sequencer at a time across instances (an advisory lock: the
- * periodic run leaves the work to an instance that holds it; `wait` queues behind it, for
- * a checkpoint or a proof that must include what was just issued), and the head row locked
- * too, so the tree never forks. Returns how many documents it added.
+ * subtrees they complete. Each batch is one statement, the database function
+ * `log_sequence` (migration 0017), so no transaction stays open across round trips. One
+ * sequencer at a time across instances (an advisory lock: the periodic run leaves the work
+ * to an instance that holds it; `wait` queues behind it, for a checkpoint or a proof that
+ * must include what was just issued), and the head row locked too, so the tree never
+ * forks. Returns how many documents it added.
  */
 export async function sequenceQueued(
   db: Db,
@@ -103,43 +103,14 @@ export async function sequenceQueued(
 ): Promise<number> {
   let total = 0;
   for (;;) {
-    const { added, more } = await db.transaction(async (tx) => {
-      if (options.wait) {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
-      } else {
-        const [lock] = await tx.query<{ ok: boolean }>(
-          'SELECT pg_try_advisory_xact_lock($1) AS ok',
-          [SEQUENCER_LOCK],
-        );
-        if (!lock?.ok) return { added: 0, more: false };
-      }
-      const log = issuanceLogRepository(tx);
-      const head = await log.lockHead();
-      const { queued, more } = await log.takeQueued(SEQUENCE_BATCH);
-      if (queued.length === 0) return { added: 0, more };
-      const entries = await Promise.all(
-        queued.map(async (item) => ({
-          kind: item.kind,
-          // A token's entry refers to its row in tokens (migration 0017): no second copy.
-          document: item.inTokens ? undefined : item.document,
-          documentHash: item.documentHash,
-          // Given by the issuing side for tokens; hashed here for what is queued with bytes.
-          leafHash:
-            item.leafHash !== undefined
-              ? item.leafHash
-              : await entryLeafHash(item.kind, item.document),
-          pendingId: item.id,
-        })),
-      );
-      const { frontier, completed } = await appendLeaves(
-        head,
-        entries.map((entry) => entry.leafHash),
-      );
-      await log.appendBatch(head.size, entries, completed, frontier, now);
-      return { added: entries.length, more };
-    });
-    total += added;
-    if (!more) return total;
+    const [batch] = await db.query<{ taken: number; added: number }>(
+      'SELECT taken, added FROM log_sequence($1, $2, $3)',
+      [SEQUENCE_BATCH, options.wait === true, now],
+    );
+    // taken -1: another instance's sequencer holds the lock, and does the work.
+    if (!batch || batch.taken < 0) return total;
+    total += batch.added;
+    if (batch.taken < SEQUENCE_BATCH) return total;
   }
 }
 

@@ -220,9 +220,12 @@ describe.skipIf(postgresUnavailable)('issuance log', () => {
     const before = await allEntries();
     const certificate = before.find((entry) => entry.kind === 'certificate')!;
     // What a start offering its certificates again, racing a sequencer, could leave queued.
+    const bytes = base64urlDecode(certificate.document);
+    const leaf = createHash('sha256').update(Uint8Array.of(0, 2)).update(bytes).digest();
     await store.app.db.query(
-      'INSERT INTO log_pending (kind, document, document_hash, queued_at) VALUES (2, $1, $2, now())',
-      [base64urlDecode(certificate.document), certificate.documentHash],
+      `INSERT INTO log_pending (kind, document, document_hash, leaf_hash, queued_at)
+       VALUES (2, $1, $2, $3, now())`,
+      [bytes, certificate.documentHash, leaf],
     );
     const purchase = await buy(store);
     const after = await allEntries();

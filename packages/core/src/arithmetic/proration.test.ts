@@ -42,13 +42,26 @@ describe('prorate properties', () => {
         const length = BigInt(input.periodEnd - input.periodStart);
         const left = BigInt(Math.min(Math.max(input.periodEnd - input.now, 0), Number(length)));
         const exact = BigInt(input.newPrice - input.oldPrice) * left; // charge ≈ exact / length
-        // |charge − exact/length| ≤ 1/2, and a tie goes to the larger magnitude.
+        // |charge − exact/length| ≤ 1/2, and a tie goes to the larger magnitude: a charge
+        // half a unit above the exact quotient is a positive one rounded up, half below a
+        // negative one rounded down.
         const error = 2n * (charge * length - exact);
         expect(error <= length && error >= -length).toBe(true);
-        if (error === length) expect(exact < 0n).toBe(true);
-        if (error === -length) expect(exact > 0n).toBe(true);
+        if (error === length) expect(exact > 0n).toBe(true);
+        if (error === -length) expect(exact < 0n).toBe(true);
       }),
       RUNS,
+    );
+  });
+
+  test('a tie goes away from zero, both ways (the property above rarely draws one)', () => {
+    // 5 × 1/2 = 2.5 → 3; the downgrade that undoes it, −2.5 → −3.
+    const tie = { oldPrice: 0, newPrice: 5, periodStart: 0, periodEnd: 2, now: 1 };
+    expect(prorate(tie)).toBe(3);
+    expect(prorate(reverse(tie))).toBe(-3);
+    // 1,000 × 36/80 = 450 exactly: no rounding at all.
+    expect(prorate({ oldPrice: 0, newPrice: 1000, periodStart: 0, periodEnd: 80, now: 44 })).toBe(
+      450,
     );
   });
 

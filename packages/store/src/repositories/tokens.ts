@@ -93,8 +93,9 @@ export interface TokenWrite {
    */
   expectedVersion?: string | undefined;
   /**
-   * Queue the token for the issuance log, with the leaf hash of its log entry (core's
-   * logEntryHash): the entry refers to the token's row for its bytes (migration 0017).
+   * Queue the token for the issuance log, with the leaf hash of its log entry
+   * (services/issuance-log.ts entryLeafHash): the entry refers to the token's row for its
+   * bytes (migration 0017).
    * false: not logged (only `pnpm bench store`'s baseline).
    */
   log: { leafHash: Uint8Array } | false;

@@ -1,8 +1,8 @@
 import type { DocumentKind } from '@licensekit/core';
-import { base64urlDecode, utf8Encode } from '@licensekit/core';
 import type { Frontier, TreeReader } from '@licensekit/core/log';
 import { HASH_LENGTH, LOG_ENTRY_TAG } from '@licensekit/core/log';
 import type { Queryable } from '../db/client.js';
+import { tokenBytes } from './tokens.js';
 
 /**
  * Rows of the issuance log (migration 0005): the head (size and frontier), entries
@@ -42,11 +42,6 @@ function splitFrontier(size: number, packed: Uint8Array): Frontier {
     nodes.push(packed.slice(offset, offset + HASH_LENGTH));
   }
   return { size, nodes };
-}
-
-/** A token's bytes from its row: the JWT's ASCII, the CWT's COSE bytes. */
-function tokenBytes(token: string, format: string): Uint8Array {
-  return format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Ed25519PublicJwk, TokenFormat } from '@licensekit/core';
+import { base64urlDecode, utf8Encode } from '@licensekit/core';
 import { LOG_ENTRY_TAG } from '@licensekit/core/log';
 import type { Queryable } from '../db/client.js';
 
@@ -83,6 +84,11 @@ export type DeviceTarget =
       name?: string | undefined;
     };
 
+/** A token's bytes from its row: the JWT's ASCII, the CWT's COSE bytes. */
+export function tokenBytes(token: string, format: string): Uint8Array {
+  return format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
+}
+
 export interface TokenWrite {
   /** The token's row; deviceId is decided by `device` (ignored here). */
   token: Omit<TokenRecord, 'deviceId'>;
@@ -93,8 +99,8 @@ export interface TokenWrite {
    */
   expectedVersion?: string | undefined;
   /**
-   * Queue the token for the issuance log, with the leaf hash of its log entry
-   * (services/issuance-log.ts entryLeafHash): the entry refers to the token's row for its
+   * Queue the token for the issuance log, with the leaf hash of its log entry (core's
+   * logEntryHash): the entry refers to the token's row for its
    * bytes (migration 0017).
    * false: not logged (only `pnpm bench store`'s baseline).
    */

@@ -1,11 +1,12 @@
 import { tokenHash } from '@licensekit/core';
+import { logEntryHash } from '@licensekit/core/log';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Db } from '../db/client.js';
 import { loadLogKey } from '../lib/log-key.js';
 import { issuanceLogRepository } from '../repositories/issuance-log.js';
 import type { TestStore } from '../testing/harness.js';
 import { buildTestStore } from '../testing/harness.js';
-import { entryLeafHash, IssuanceLog, sequenceQueued } from './issuance-log.js';
+import { IssuanceLog, sequenceQueued } from './issuance-log.js';
 
 /**
  * A proof asked for right after issuing, while a sequencer (another instance, or this
@@ -47,7 +48,7 @@ describe('issuance log: a proof asked for while the sequencer runs', () => {
         'license',
         document,
         hash,
-        await entryLeafHash('license', document),
+        await logEntryHash('license', document),
         store.clock.now(),
       ),
     ).toBe(true);

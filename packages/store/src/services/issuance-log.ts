@@ -6,8 +6,7 @@ import {
   createProofBundle,
   frontierRoot,
   inclusionProof,
-  LOG_ENTRY_TAG,
-  leafHash,
+  logEntryHash,
   signCheckpoint,
 } from '@licensekit/core/log';
 import type { Db, Queryable } from '../db/client.js';
@@ -29,18 +28,6 @@ export function documentBytes(text: string): Uint8Array {
 }
 
 /**
- * The RFC 9162 leaf hash of a document's log entry (its kind's tag, then its bytes). No
- * size check, unlike core's logEntryHash: what the store signed is logged whatever its
- * size, and a refusal here would hold up every entry queued after it.
- */
-export function entryLeafHash(kind: DocumentKind, document: Uint8Array): Promise<Uint8Array> {
-  const entry = new Uint8Array(1 + document.length);
-  entry[0] = LOG_ENTRY_TAG[kind];
-  entry.set(document, 1);
-  return leafHash(entry);
-}
-
-/**
  * Records a document for the log in `tx`, the transaction that records what it signed: if
  * that commits, the document is in the log's queue and will be in the tree; if it rolls
  * back, neither. One INSERT with no lock shared with other issuing transactions — the
@@ -54,7 +41,9 @@ export async function appendToLog(
   documentHash?: string,
 ): Promise<{ documentHash: string }> {
   const hash = documentHash ?? (await tokenHash(document));
-  const leaf = await entryLeafHash(kind, document);
+  // Hashed here, in the signing transaction: a document over the size verifiers accept
+  // fails its own issue (ConfigError) instead of reaching the queue.
+  const leaf = await logEntryHash(kind, document);
   await issuanceLogRepository(tx).queue(kind, document, hash, leaf, now);
   return { documentHash: hash };
 }
@@ -73,7 +62,7 @@ export async function appendOnce(
   const documentHash = await tokenHash(document);
   const log = issuanceLogRepository(db);
   if (await log.byDocumentHash(documentHash)) return { documentHash };
-  await log.queue(kind, document, documentHash, await entryLeafHash(kind, document), now);
+  await log.queue(kind, document, documentHash, await logEntryHash(kind, document), now);
   return { documentHash };
 }
 

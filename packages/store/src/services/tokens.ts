@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LicenseClaimsInput, PendingChange, QuotaSpec, TokenFormat } from '@licensekit/core';
-import { base64urlDecode, base64urlEncode, tokenHash, utf8Encode } from '@licensekit/core';
+import { base64urlEncode, tokenHash } from '@licensekit/core';
+import { logEntryHash } from '@licensekit/core/log';
 import { issue } from '@licensekit/issuer';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
@@ -10,10 +11,10 @@ import type { LicenseRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
 import { planCacheOf } from '../repositories/plan-cache.js';
 import type { DeviceTarget, TokenWriteResult } from '../repositories/tokens.js';
-import { writeToken } from '../repositories/tokens.js';
+import { tokenBytes, writeToken } from '../repositories/tokens.js';
 import type { Plan } from '../schemas/catalogue.js';
 import type { StoreContext } from './context.js';
-import { appendToLog, documentBytes, entryLeafHash } from './issuance-log.js';
+import { appendToLog, documentBytes } from './issuance-log.js';
 import { assertUsable, checkoutUrl } from './licensing.js';
 
 /**
@@ -175,10 +176,10 @@ export async function signNextToken(
     now,
   });
   // The token's own bytes (the JWT's ASCII, the CWT's COSE bytes): no need to decode it.
-  const bytes = format === 'jwt' ? utf8Encode(token) : base64urlDecode(token);
+  const bytes = tokenBytes(token, format);
   // Its log entry's leaf hash too, here on the issuing side: the sequencer, which every
   // request waits behind on PGlite, then neither reads the token back nor hashes it.
-  const [hash, leafHash] = await Promise.all([tokenHash(bytes), entryLeafHash('license', bytes)]);
+  const [hash, leafHash] = await Promise.all([tokenHash(bytes), logEntryHash('license', bytes)]);
   return {
     claims,
     token,

@@ -7,7 +7,8 @@
  * - the sequencer is one statement, `log_sequence`: on PGlite a transaction holds the one
  *   executor for every request until it ends, and the sequencer's five round trips, each
  *   waiting for a turn of a busy server thread, held it about three times as long as its
- *   statements ran (bench/log-cost.mjs, BENCHMARKS.md 2026-12-07 second session).
+ *   statements ran (timed under load with a scratch patch; BENCHMARKS.md, 2026-12-07
+ *   second session).
  * Append only like every migration.
  */
 

@@ -45,17 +45,19 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
     throw new ConfigError('requireLogProof needs the full entry, @licensekit/verifier');
   }
   let acceptor: Promise<Acceptor> | undefined;
+  let ready: Acceptor | undefined;
   const getAcceptor = () => {
     acceptor ??= (async () => {
       const backend = options.backend ?? (await defaultVerifyBackend());
       const trust = await TrustStore.create(settings.anchors, backend, decodeUnnamedCwtDocument);
-      return new Acceptor(
+      ready = new Acceptor(
         decodeUnnamedCwtDocument,
         trust,
         backend,
         settings.leeway,
         settings.cacheSize,
       );
+      return ready;
     })();
     acceptor.catch(() => {
       acceptor = undefined;
@@ -74,7 +76,8 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
           checkedAt,
         );
       }
-      const accepted = await (await getAcceptor()).accept(token, now);
+      // Once set up, the acceptor is used without waiting a turn for it.
+      const accepted = await (ready ?? (await getAcceptor())).accept(token, now);
       if (accepted instanceof Verdict)
         return rejection(accepted.status, accepted.reason, accepted.message, checkedAt);
       const { claims } = accepted;

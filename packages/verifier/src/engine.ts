@@ -9,6 +9,8 @@ import { lazyKit } from './lazy-kit.js';
 import type { LedgerEntry } from './ledger.js';
 import { usageSnapshot } from './ledger.js';
 import { type LogProofs, readLogProofs } from './log-proof-loader.js';
+import type { MaybePromise } from './maybe-async.js';
+import { andThen } from './maybe-async.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
@@ -61,6 +63,8 @@ export class Engine {
   // Members only the engine reads are # private: minifiers rename those, not `private` ones.
   readonly #settings: Settings;
   #ready: Promise<Ready> | undefined;
+  /** What #ready resolved to: calls after the first need not wait a turn for it. */
+  #readyNow: Ready | undefined;
   revocations: RevocationRegistry | undefined;
   /** The main-graph functions the lazily loaded features use (see lazy-kit.ts). */
   readonly kit = lazyKit;
@@ -104,6 +108,7 @@ export class Engine {
       if (stored !== undefined || this.#options.revocations !== undefined) {
         await this.loadRevocations(ready);
       }
+      this.#readyNow = ready;
       return ready;
     })();
     this.#ready.catch(() => {
@@ -130,7 +135,7 @@ export class Engine {
   }
 
   /** Phase one for a token: the trusted token, or the result that rejects it. */
-  async accept(token: unknown, now: number, checkedAt: Date): Promise<Accepted | VerifyResult> {
+  accept(token: unknown, now: number, checkedAt: Date): MaybePromise<Accepted | VerifyResult> {
     if (typeof token !== 'string' && !(token instanceof Uint8Array)) {
       return rejection(
         'malformed',
@@ -139,11 +144,14 @@ export class Engine {
         checkedAt,
       );
     }
-    const { acceptor } = await this.getReady();
-    const accepted = await acceptor.accept(token, now);
-    return accepted instanceof Verdict
-      ? rejection(accepted.status, accepted.reason, accepted.message, checkedAt)
-      : accepted;
+    const accepted = andThen(this.#readyNow ?? this.getReady(), ({ acceptor }) =>
+      acceptor.accept(token, now),
+    );
+    return andThen(accepted, (outcome) =>
+      outcome instanceof Verdict
+        ? rejection(outcome.status, outcome.reason, outcome.message, checkedAt)
+        : outcome,
+    );
   }
 
   /**
@@ -151,19 +159,32 @@ export class Engine {
    * then, in one state transaction so the marks read are the marks written, evaluate, and
    * when valid move the marks and run `action` (a quota spend) in the same critical section.
    */
-  async decide<T>(
+  decide<T>(
     accepted: Accepted,
     now: number,
     checkedAt: Date,
     options: DecideOptions<T> = {},
-  ): Promise<Checked & { actionValue?: T }> {
-    const { action, record = true } = options;
+  ): MaybePromise<Checked & { actionValue?: T }> {
     // The `not_logged` verdict, or undefined when the proof holds or none is required. The
     // checker comes with the opt-in (enableLogProofs); key strings that do not parse
     // reject this call with ConfigError.
-    const unlogged =
-      this.logProofs &&
-      (await this.logProofs.verdict(accepted, options.logProof, (await this.getReady()).backend));
+    const logProofs = this.logProofs;
+    if (logProofs === undefined) return this.#decideWith(accepted, now, checkedAt, options);
+    return (async () => {
+      const { backend } = await this.getReady();
+      const unlogged = await logProofs.verdict(accepted, options.logProof, backend);
+      return this.#decideWith(accepted, now, checkedAt, options, unlogged);
+    })();
+  }
+
+  #decideWith<T>(
+    accepted: Accepted,
+    now: number,
+    checkedAt: Date,
+    options: DecideOptions<T>,
+    unlogged?: Verdict,
+  ): MaybePromise<Checked & { actionValue?: T }> {
+    const { action, record = true } = options;
     const view = this.revocations?.current;
     const context = {
       now,
@@ -179,8 +200,6 @@ export class Engine {
       usage: Record<string, LedgerEntry>;
       actionValue?: T | undefined;
     }
-    // The rollback check compares hashes; a stateless verifier has no marks to compare.
-    if (!this.stateless) await hashOf(accepted);
     const decideOn = (data: StateData): { changed: boolean; value: Decision } => {
       const verdict = evaluate(data, accepted, context);
       if (!isValidStatus(verdict.status)) {
@@ -201,25 +220,31 @@ export class Engine {
         value: { verdict, usage: usageSnapshot(data, accepted.claims, now), actionValue },
       };
     };
+    const checked = (outcome: Decision): Checked & { actionValue?: T } => {
+      const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt);
+      if (result.valid && view?.isStale(now)) result.warnings.push('revocation_list_stale');
+      const done: Checked & { actionValue?: T } = { result, usage: outcome.usage, accepted };
+      if (outcome.actionValue !== undefined) done.actionValue = outcome.actionValue;
+      return done;
+    };
     // Stateless: fresh marks, never kept, so there is no transaction to wait for.
-    const outcome = this.stateless
-      ? decideOn(emptyState(this.product)).value
-      : await this.state.transact<Decision>(this.product, decideOn);
-    const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt);
-    if (result.valid && view?.isStale(now)) result.warnings.push('revocation_list_stale');
-    const checked: Checked & { actionValue?: T } = { result, usage: outcome.usage, accepted };
-    if (outcome.actionValue !== undefined) checked.actionValue = outcome.actionValue;
-    return checked;
+    if (this.stateless) return checked(decideOn(emptyState(this.product)).value);
+    // The rollback check compares hashes; a stateless verifier has no marks to compare.
+    return hashOf(accepted)
+      .then(() => this.state.transact<Decision>(this.product, decideOn))
+      .then(checked);
   }
 
   /**
    * Verifies a token. With `record` false the marks are read but never moved (a token
    * received from the store is examined before it is accepted into the lineage).
    */
-  async check(token: unknown, options: DecideOptions<never> = {}): Promise<Checked> {
+  check(token: unknown, options: DecideOptions<never> = {}): MaybePromise<Checked> {
     const { now, checkedAt } = this.clock();
-    const accepted = await this.accept(token, now, checkedAt);
-    if ('valid' in accepted) return { result: accepted, usage: {} };
-    return this.decide(accepted, now, checkedAt, options);
+    return andThen(this.accept(token, now, checkedAt), (accepted) =>
+      'valid' in accepted
+        ? { result: accepted, usage: {} }
+        : this.decide(accepted, now, checkedAt, options),
+    );
   }
 }

@@ -140,7 +140,9 @@ export class TrustStore {
     if (known !== undefined) return known;
     const outcome = await this.#checkCertificate(certificate);
     if (this.#certificates.length >= 8) this.#certificates.shift();
-    this.#certificates.push({ certificate, outcome });
+    // A copy: an embedded certificate is a view of the token's bytes, which may be the
+    // caller's buffer and change after this call.
+    this.#certificates.push({ certificate: ownCopy(certificate), outcome });
     return outcome;
   }
 
@@ -211,6 +213,10 @@ function toJwk(value: unknown, what: string): Ed25519PublicJwk {
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
+}
+
+function ownCopy(document: string | Uint8Array): string | Uint8Array {
+  return typeof document === 'string' ? document : document.slice();
 }
 
 function sameDocument(a: string | Uint8Array, b: string | Uint8Array): boolean {

@@ -57,6 +57,18 @@ const LICENSE_FROM_CWT: Readonly<
   chg: changeFromCwt,
 };
 
+/**
+ * Each license-map member by claim name: its label and its reader. One Map lookup per
+ * claim; testing a varying name with `in` and two keyed loads on the tables was a third
+ * of the time spent reading a CWT's claims.
+ */
+const LICENSE_MEMBERS = new Map(
+  Object.entries(LICENSE_MAP).map(([name, label]) => [
+    name,
+    [label, LICENSE_FROM_CWT[name as keyof typeof LICENSE_MAP]] as const,
+  ]),
+);
+
 /** CWT payload map → the JSON-shaped claims (a JWT payload's shape), unvalidated. */
 export function licenseJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
   const json: Record<string, unknown> = {};
@@ -89,11 +101,10 @@ function cwtClaimSource(payload: Map<CborKey, CborValue>): ClaimSource {
     if (name === 'jti') {
       return payload.has(CWT.cti) ? cborBytesToText(payload.get(CWT.cti), 'jti') : undefined;
     }
-    if (name in LICENSE_MAP) {
-      const value = license?.get(LICENSE_MAP[name as keyof typeof LICENSE_MAP]);
-      return value === undefined
-        ? undefined
-        : LICENSE_FROM_CWT[name as keyof typeof LICENSE_MAP](value);
+    const member = LICENSE_MEMBERS.get(name);
+    if (member !== undefined) {
+      const value = license?.get(member[0]);
+      return value === undefined ? undefined : member[1](value);
     }
     const value = payload.get(
       name === 'nbf' && !payload.has(CWT.nbf) ? CWT.iat : CWT[name as keyof typeof CWT],

@@ -38,7 +38,12 @@ export function certifiedKid(certificate: string | Uint8Array, decode: DecodeDoc
   }
   // A store signs with one certificate at a time and rotates it rarely: a few entries do.
   if (known.length >= 4) known.shift();
-  known.push({ certificate, decode, kid });
+  // A copy: the certificate may be a view of a token's bytes that its owner reuses.
+  known.push({
+    certificate: typeof certificate === 'string' ? certificate : certificate.slice(),
+    decode,
+    kid,
+  });
   return kid;
 }
 

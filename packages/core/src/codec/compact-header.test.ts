@@ -65,6 +65,27 @@ describe('the 0.2 COSE header', () => {
     expect(decodeCwtDocument(mixed, 'license').kid).toBe('');
   });
 
+  test('the kid cache keeps its own copy of a certificate read from a caller buffer', () => {
+    // An embedded certificate is a view of the token's bytes. A caller that reuses its
+    // buffer for a token with another certificate of the same length must get that
+    // certificate's kid, not the one remembered for the bytes the buffer held before.
+    // Keys of its own: a certificate decoded before would already be remembered.
+    const [signer, first, second] = [generateTestKey(), generateTestKey(), generateTestKey()];
+    const firstCertificate = base64urlDecode(
+      signCertificate(signer, certificateClaims(first), { format: 'cwt' }),
+    );
+    const secondCertificate = base64urlDecode(
+      signCertificate(signer, certificateClaims(second), { format: 'cwt' }),
+    );
+    const buffer = base64urlDecode(
+      signLicense(first, licenseClaims(), { format: 'cwt', certificate: firstCertificate }),
+    );
+    expect(decodeDocument(buffer, 'license').kid).toBe(first.kid);
+    expect(secondCertificate.length).toBe(firstCertificate.length);
+    buffer.set(secondCertificate, indexOf(buffer, firstCertificate));
+    expect(decodeDocument(buffer, 'license').kid).toBe(second.kid);
+  });
+
   test('an unreadable certificate names no key (empty kid): trust decides, not the decoder', () => {
     const token = signLicense(issuer, licenseClaims(), {
       format: 'cwt',
@@ -159,3 +180,10 @@ describe('sha256Sync (FIPS 180-4)', () => {
     expect(thumbprintOf(issuer.x)).toBe(issuer.kid);
   });
 });
+
+/** Where `part` starts in `bytes` (it must be there). */
+function indexOf(bytes: Uint8Array, part: Uint8Array): number {
+  const at = Buffer.from(bytes).indexOf(Buffer.from(part));
+  if (at < 0) throw new Error('part not found');
+  return at;
+}

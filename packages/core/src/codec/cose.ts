@@ -69,11 +69,16 @@ export function decodeCoseSign1(bytes: Uint8Array, share = false): CoseSign1 {
       'COSE_Sign1 must be [protected bytes, unprotected map, attached payload, signature]',
     );
   }
-  // RFC 9052 §3: an empty protected header is the zero-length byte string.
+  // RFC 9052 §3: an empty protected header is the zero-length byte string. Its byte
+  // strings (kid, an embedded certificate) share the token's bytes as the parts do.
   const protectedHeader =
     protectedBytes.length === 0
       ? new Map<CborKey, CborValue>()
-      : decodeStrictCbor(protectedBytes, { maxDepth: MAX_NESTING, what: 'COSE protected header' });
+      : decodeStrictCbor(protectedBytes, {
+          maxDepth: MAX_NESTING,
+          what: 'COSE protected header',
+          share,
+        });
   if (!(protectedHeader instanceof Map)) {
     throw new MalformedError('bad_structure', 'COSE protected header must be a map');
   }

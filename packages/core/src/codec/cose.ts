@@ -101,7 +101,9 @@ export function decodeCose(
 ): DecodedDocument {
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
   if (bytes.length > cap) throw new MalformedError('too_large', `token exceeds ${cap} bytes`);
-  // The parts are views into the token's bytes, copied once into the Sig_structure.
+  // The parts, and the byte strings in the headers and the claims, are views into the
+  // token's bytes; only the Sig_structure is a copy. The claim readers turn byte strings
+  // into text, so no view outlives the decoded document.
   const sign1 = decodeCoseSign1(bytes, true);
   const header = sign1.protectedHeader;
   const alg = header.get(HEADER.alg);
@@ -144,7 +146,11 @@ export function decodeCose(
       `COSE typ must be ${expected ? COSE_CONTENT_FORMAT[expected] : 'a licensekit type'}`,
     );
   }
-  const payload = decodeStrictCbor(sign1.payload, { maxDepth: MAX_NESTING, what: 'CWT claims' });
+  const payload = decodeStrictCbor(sign1.payload, {
+    maxDepth: MAX_NESTING,
+    what: 'CWT claims',
+    share: true,
+  });
   if (!(payload instanceof Map))
     throw new MalformedError('bad_structure', 'CWT claims must be a map');
   if (sign1.signature.length !== 64)

@@ -216,7 +216,8 @@ function toJwk(value: unknown, what: string): Ed25519PublicJwk {
 }
 
 function ownCopy(document: string | Uint8Array): string | Uint8Array {
-  return typeof document === 'string' ? document : document.slice();
+  // Not `.slice()`: on a Node Buffer that is a view, not a copy.
+  return typeof document === 'string' ? document : new Uint8Array(document);
 }
 
 function sameDocument(a: string | Uint8Array, b: string | Uint8Array): boolean {

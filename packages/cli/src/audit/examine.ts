@@ -188,8 +188,9 @@ export class Examiner {
       if (sameKey(cached[at]!.key, certificate)) return cached[at]!.facts;
     }
     const entry: (typeof cached)[number] = {
-      // A copy: the bytes may be a view of a buffer the caller reuses.
-      key: typeof certificate === 'string' ? certificate : certificate.slice(),
+      // A copy (not `.slice()`, a view on a Node Buffer): the bytes may be a view of a
+      // buffer the caller reuses.
+      key: typeof certificate === 'string' ? certificate : new Uint8Array(certificate),
       facts: (async () => {
         try {
           const document = decodeDocument(certificate, 'certificate');

@@ -1,4 +1,5 @@
 import { base64urlEncode } from '../encoding/base64url.js';
+import { copyBytes } from '../encoding/bytes.js';
 import type { CborValue } from '../encoding/cbor-decode.js';
 import { sha256Sync } from '../encoding/sha256.js';
 import { utf8Encode } from '../encoding/utf8.js';
@@ -40,7 +41,7 @@ export function certifiedKid(certificate: string | Uint8Array, decode: DecodeDoc
   if (known.length >= 4) known.shift();
   // A copy: the certificate may be a view of a token's bytes that its owner reuses.
   known.push({
-    certificate: typeof certificate === 'string' ? certificate : certificate.slice(),
+    certificate: typeof certificate === 'string' ? certificate : copyBytes(certificate),
     decode,
     kid,
   });

@@ -145,6 +145,24 @@ describe.each(backends)('RFC 8032 §7.1 on the $name backend', (backend) => {
     expect(await backend.verify(key, message, signature)).toBe(true);
   });
 
+  test.each(rfc8032)(
+    '$name: keys given as Node Buffers are copied, so wiping them is safe',
+    async (vector) => {
+      // Buffer's own slice() is a view: a copy made with it would be wiped along.
+      const seed = Buffer.from(fromHex(vector.secretKey));
+      const publicKey = Buffer.from(fromHex(vector.publicKey));
+      const key = await backend.importPublicKey(publicKey);
+      const message = fromHex(vector.message);
+      const signature = fromHex(vector.signature);
+      publicKey.fill(0);
+      expect(toHex(key.raw)).toBe(vector.publicKey);
+      expect(await backend.verify(key, message, signature)).toBe(true);
+        const privateKey = await backend.importPrivateKey(seed);
+      seed.fill(0);
+      expect(toHex(await backend.sign(privateKey, message))).toBe(vector.signature);
+    },
+  );
+
   test.each(rfc8032)('$name: any one-bit change gives false', async (vector) => {
     const publicKey = fromHex(vector.publicKey);
     const message = fromHex(vector.message);

@@ -5,6 +5,7 @@
  */
 import { getPublicKey, hashes, sign, verify } from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { copyBytes } from '../encoding/bytes.js';
 
 /** The portable SHA-256 of the same library, for contexts without crypto.subtle (web.ts). */
 export { sha256 } from '@noble/hashes/sha2.js';
@@ -32,7 +33,7 @@ class NoblePrivateKey implements Ed25519PrivateKey {
   readonly #seed: Uint8Array;
 
   constructor(seed: Uint8Array) {
-    this.#seed = seed.slice();
+    this.#seed = copyBytes(seed);
     this.publicKey = getPublicKey(this.#seed);
   }
 
@@ -65,7 +66,7 @@ export const nobleBackend: Ed25519Backend = {
 
   // Nothing to precompute: noble decodes the point on every verification.
   async importPublicKey(raw) {
-    return { raw: raw instanceof Uint8Array ? raw.slice() : new Uint8Array(0) };
+    return { raw: raw instanceof Uint8Array ? copyBytes(raw) : new Uint8Array(0) };
   },
 
   async verify(key, message, signature) {

@@ -13,6 +13,7 @@ import {
   sign as signOneShot,
   verify as verifyOneShot,
 } from 'node:crypto';
+import { copyBytes } from '../encoding/bytes.js';
 import { KeyError } from '../errors.js';
 import type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from './backend.js';
 import { hasEd25519Lengths, PUBLIC_KEY_LENGTH } from './lengths.js';
@@ -40,7 +41,7 @@ class NodePublicKey implements Ed25519PublicKey {
 
   constructor(raw: Uint8Array) {
     // A copy, so later writes to the caller's buffer cannot desynchronise raw and the key.
-    this.raw = raw instanceof Uint8Array ? raw.slice() : new Uint8Array(0);
+    this.raw = raw instanceof Uint8Array ? copyBytes(raw) : new Uint8Array(0);
     this.#key = importKeyObject(this.raw);
   }
 

@@ -2,6 +2,7 @@
  * Ed25519 over WebCrypto (W3C Web Cryptography API, "Ed25519" algorithm), available in
  * current browsers, Deno, Bun, Cloudflare Workers and Node. Portable code: no Node types.
  */
+import { copyBytes } from '../encoding/bytes.js';
 import { UnsupportedError } from '../errors.js';
 import type { Ed25519Backend, Ed25519PublicKey } from './backend.js';
 import { asBufferSource, hasEd25519Lengths, PUBLIC_KEY_LENGTH } from './lengths.js';
@@ -58,7 +59,7 @@ export function webCryptoVerifier(
     sign: verifyOnly,
 
     async importPublicKey(raw) {
-      const copy = raw instanceof Uint8Array ? raw.slice() : new Uint8Array(0);
+      const copy = raw instanceof Uint8Array ? copyBytes(raw) : new Uint8Array(0);
       return new WebCryptoPublicKey(copy, await importVerifyKey(subtle, copy));
     },
 

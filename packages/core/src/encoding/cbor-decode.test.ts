@@ -555,6 +555,24 @@ const { sample } = fc.letrec<{ sample: Sample }>((tie) => ({
   ),
 }));
 
+describe('strict CBOR: byte strings and the input they come from', () => {
+  // h'010203' inside a one-element array: 81 43 01 02 03.
+  const encoded = [0x81, 0x43, 1, 2, 3];
+
+  test.each([
+    ['a Uint8Array', () => Uint8Array.from(encoded)],
+    // A Node Buffer's own slice() is a view: the copy must not be made with it.
+    ['a Node Buffer', () => Buffer.from(encoded)],
+  ])('from %s they are copies by default, views when shared', (_kind, input) => {
+    const bytes = input();
+    const [copied] = decodeStrictCbor(bytes) as [Uint8Array];
+    const [shared] = decodeStrictCbor(bytes, { share: true }) as [Uint8Array];
+    bytes.fill(0);
+    expect([...copied]).toEqual([1, 2, 3]);
+    expect([...shared]).toEqual([0, 0, 0]);
+  });
+});
+
 describe('encodeCbor (issuing side) → decodeStrictCbor', () => {
   test('property: every value of the profile round-trips (1000 runs)', () => {
     fc.assert(

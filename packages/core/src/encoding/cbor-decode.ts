@@ -124,7 +124,8 @@ function item(depth: number): CborValue {
         : -1 - n;
     case 2:
       pos += fits(n, 1);
-      return share ? input.subarray(pos - n, pos) : input.slice(pos - n, pos);
+      // Uint8Array's slice copies; a Node Buffer's own slice() would return a view.
+      return share ? input.subarray(pos - n, pos) : copyOf(pos - n, pos);
     case 3:
       pos += fits(n, 1);
       return utf8DecodeRange(input, pos - n, pos, what);
@@ -151,6 +152,12 @@ function item(depth: number): CborValue {
     default:
       return new CborTag(n, item(depth + 1));
   }
+}
+
+const sliceBytes = Uint8Array.prototype.slice;
+
+function copyOf(start: number, end: number): Uint8Array {
+  return sliceBytes.call(input, start, end);
 }
 
 function simple(info: number): CborValue {

@@ -132,6 +132,15 @@ describe('note keys', () => {
     }
     await expect(noteVerifierKey('ok', new Uint8Array(33))).rejects.toBeInstanceOf(KeyError);
   });
+
+  test('noteVerifierKey keeps a copy of a key given as a Node Buffer (its slice() is a view)', async () => {
+    const bytes = randomBytes(32);
+    const key = await noteVerifierKey('example.com/log', bytes);
+    const before = Buffer.from(key.publicKey).toString('hex');
+    expect(before).toBe(bytes.toString('hex'));
+    bytes.fill(0);
+    expect(Buffer.from(key.publicKey).toString('hex')).toBe(before);
+  });
 });
 
 // ---------------------------------------------------------------------------------------

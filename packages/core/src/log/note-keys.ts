@@ -6,6 +6,7 @@
  */
 import { sha256 } from '#ed25519-platform';
 import { PUBLIC_KEY_LENGTH } from '../ed25519/lengths.js';
+import { copyBytes } from '../encoding/bytes.js';
 import { utf8Encode } from '../encoding/utf8.js';
 import { KeyError } from '../errors.js';
 import { base64Decode, base64Encode } from './base64.js';
@@ -64,7 +65,7 @@ export async function noteVerifierKey(
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
     throw new KeyError(`a note key is a ${PUBLIC_KEY_LENGTH}-byte Ed25519 public key`);
   }
-  const copy = publicKey.slice();
+  const copy = copyBytes(publicKey);
   return Object.freeze({ name, keyHash: await noteKeyHash(name, copy), publicKey: copy });
 }
 

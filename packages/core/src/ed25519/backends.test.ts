@@ -157,7 +157,7 @@ describe.each(backends)('RFC 8032 §7.1 on the $name backend', (backend) => {
       publicKey.fill(0);
       expect(toHex(key.raw)).toBe(vector.publicKey);
       expect(await backend.verify(key, message, signature)).toBe(true);
-        const privateKey = await backend.importPrivateKey(seed);
+      const privateKey = await backend.importPrivateKey(seed);
       seed.fill(0);
       expect(toHex(await backend.sign(privateKey, message))).toBe(vector.signature);
     },

@@ -205,7 +205,7 @@ export class Engine {
     const outcome = this.stateless
       ? decideOn(emptyState(this.product)).value
       : await this.state.transact<Decision>(this.product, decideOn);
-    const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt);
+    const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt, now);
     if (result.valid && view?.isStale(now)) result.warnings.push('revocation_list_stale');
     const checked: Checked & { actionValue?: T } = { result, usage: outcome.usage, accepted };
     if (outcome.actionValue !== undefined) checked.actionValue = outcome.actionValue;

@@ -167,18 +167,16 @@ export class TrustStore {
       throw error;
     }
     const root = this.#keys.get(document.kid);
+    const kid = await jwkThumbprint({ x: claims.key });
     if (root?.role !== 'root') {
       // A license without kid names its key through its certificate; a key trusted
       // directly then needs no voucher (rootKid ''): its signature is all that counts.
-      const named = this.#keys.get(await jwkThumbprint({ x: claims.key }));
-      return named
-        ? { kid: named.kid, rootKid: '', claims, key: named.key }
-        : 'certificate_signer_unknown';
+      const named = this.#keys.get(kid);
+      return named ? { kid, rootKid: '', claims, key: named.key } : 'certificate_signer_unknown';
     }
     if (!(await this.#backend.verify(root.key, document.signingInput, document.signature))) {
       return 'certificate_signature_invalid';
     }
-    const kid = await jwkThumbprint({ x: claims.key });
     return {
       kid,
       rootKid: root.kid,

@@ -1,4 +1,4 @@
-import { base64urlDecode, base64urlEncode } from '../encoding/base64url.js';
+import { base64urlDecode, base64urlEncodeShort } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import type { CborEncodable } from '../encoding/cbor-encode.js';
 import { ClaimError } from '../errors.js';
@@ -17,7 +17,7 @@ export function cborMap(value: CborValue | undefined, claim: string): Map<CborKe
 
 export function cborBytesToText(value: CborValue | undefined, claim: string): string {
   if (!(value instanceof Uint8Array)) throw new ClaimError(claim, 'must be bytes');
-  return base64urlEncode(value);
+  return base64urlEncodeShort(value);
 }
 
 export function textToCborBytes(value: string): Uint8Array {

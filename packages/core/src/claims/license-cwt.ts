@@ -1,5 +1,5 @@
 import type { QuotaSpec } from '../arithmetic/quota.js';
-import { base64urlDecode, base64urlEncode } from '../encoding/base64url.js';
+import { base64urlDecode, base64urlEncodeShort } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import type { CborEncodable } from '../encoding/cbor-encode.js';
 import { ClaimError } from '../errors.js';
@@ -99,7 +99,7 @@ function cwtClaimSource(payload: Map<CborKey, CborValue>): ClaimSource {
       name === 'nbf' && !payload.has(CWT.nbf) ? CWT.iat : CWT[name as keyof typeof CWT],
     );
     return name === 'sub' && value instanceof Uint8Array
-      ? LICENSE_ID_PREFIX + base64urlEncode(value)
+      ? LICENSE_ID_PREFIX + base64urlEncodeShort(value)
       : value;
   };
 }

@@ -1,4 +1,4 @@
-import { base64urlEncode } from '../encoding/base64url.js';
+import { base64urlEncodeShort } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import { CborTag, decodeStrictCbor } from '../encoding/cbor-decode.js';
 import { utf8Encode } from '../encoding/utf8.js';
@@ -164,7 +164,7 @@ export function decodeCose(
   }
   // Without a kid the certificate names the key: its thumbprint is the kid. A bare license
   // without kid keeps the empty kid, which names no key.
-  if (kid instanceof Uint8Array) document.kid = base64urlEncode(kid);
+  if (kid instanceof Uint8Array) document.kid = base64urlEncodeShort(kid);
   else if (kidOf && document.certificate !== undefined) document.kid = kidOf(document.certificate);
   return document;
 }

@@ -79,7 +79,7 @@ export function licenseClaimsFromCwt(payload: Map<CborKey, CborValue>): LicenseC
 
 /**
  * Each claim in its JSON shape, read from its CWT label. An absent `nbf` is `iat` (licenses
- * leave it out when equal, see copyRegistered); a `sub` of bytes is a store license id.
+ * leave it out when equal, see certificateJsonFromCwt); a `sub` of bytes is a store license id.
  */
 function cwtClaimSource(payload: Map<CborKey, CborValue>): ClaimSource {
   const license = payload.has(CWT.private)
@@ -102,24 +102,6 @@ function cwtClaimSource(payload: Map<CborKey, CborValue>): ClaimSource {
       ? LICENSE_ID_PREFIX + base64urlEncodeShort(value)
       : value;
   };
-}
-
-/**
- * Registered claims shared by every document kind (RFC 8392 §3.1). For licenses and
- * certificates (`nbfFromIat`), an absent `nbf` is `iat`: the encoders leave `nbf` out when
- * it equals `iat` (6 bytes), and a token is never valid before it was issued anyway
- * (README "Time status"), so the omission changes no verdict.
- */
-export function copyRegistered(
-  payload: Map<CborKey, CborValue>,
-  json: Record<string, unknown>,
-  nbfFromIat = false,
-): void {
-  for (const name of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat'] as const) {
-    if (payload.has(CWT[name])) json[name] = payload.get(CWT[name]);
-  }
-  if (nbfFromIat && !payload.has(CWT.nbf) && payload.has(CWT.iat)) json.nbf = json.iat;
-  if (payload.has(CWT.cti)) json.jti = cborBytesToText(payload.get(CWT.cti), 'jti');
 }
 
 /**

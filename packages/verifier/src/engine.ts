@@ -12,8 +12,8 @@ import { type LogProofs, readLogProofs } from './log-proof-loader.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
-import type { Settings } from './settings.js';
-import { readClock, readSettings } from './settings.js';
+import type { EngineSettings } from './settings.js';
+import { readClock, readEngineSettings } from './settings.js';
 import { memoryState } from './state/memory.js';
 import type { StateData, StateStore } from './state/state.js';
 import { emptyState } from './state/state.js';
@@ -59,7 +59,7 @@ export class Engine {
   /** The log-proof support (enableLogProofs) when `requireLogProof` is on. */
   readonly logProofs: LogProofs | undefined;
   // Members only the engine reads are # private: minifiers rename those, not `private` ones.
-  readonly #settings: Settings;
+  readonly #settings: EngineSettings;
   #ready: Promise<Ready> | undefined;
   revocations: RevocationRegistry | undefined;
   /** The main-graph functions the lazily loaded features use (see lazy-kit.ts). */
@@ -72,7 +72,7 @@ export class Engine {
   constructor(decode: Decode, options: VerifierOptions) {
     this.decode = decode;
     this.#options = options;
-    this.#settings = readSettings(options);
+    this.#settings = readEngineSettings(options);
     this.logProofs = readLogProofs(options);
     this.product = this.#settings.product;
     this.device = this.#settings.device;

@@ -55,17 +55,3 @@ export function nameToCode(name: string, names: readonly string[]): number {
 export function int(value: number): CborEncodable {
   return value > 0xffffffff || value < -0x100000000 ? BigInt(value) : value;
 }
-
-/** Sets `key` on a JSON-shaped record as an own property (safe for any key name). */
-export function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
-  // Only "__proto__" is an accessor on Object.prototype; every other name assigns plainly.
-  if (key !== '__proto__') target[key] = value;
-  else {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-}

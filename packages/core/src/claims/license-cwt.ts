@@ -18,7 +18,6 @@ import {
   codeToName,
   int,
   nameToCode,
-  setMember,
   textToCborBytes,
 } from './cwt-values.js';
 import type { ClaimSource, LicenseClaims } from './license.js';
@@ -124,12 +123,13 @@ function subToCwt(sub: string): CborEncodable {
 }
 
 function quotasFromCwt(value: CborValue | undefined): Record<string, unknown> {
-  const quotas: Record<string, unknown> = {};
+  const quotas: [string, unknown][] = [];
   for (const [name, spec] of cborMap(value, 'quota')) {
     if (typeof name !== 'string') throw new ClaimError('quota', 'names must be text');
-    setMember(quotas, name, quotaFromCwt(spec, `quota.${name}`));
+    quotas.push([name, quotaFromCwt(spec, `quota.${name}`)]);
   }
-  return quotas;
+  // Own properties whatever the names, "__proto__" included (assigning it would not be).
+  return Object.fromEntries(quotas);
 }
 
 function quotaFromCwt(spec: CborValue, claim: string): unknown {

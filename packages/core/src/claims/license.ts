@@ -20,7 +20,6 @@ import {
   uniqueNames,
 } from './checks.js';
 import { ACCESS_CODES, CHANGE_CODES, PERIOD_CODES } from './cwt-labels.js';
-import { setMember } from './cwt-values.js';
 
 /** `full` for a paid (or free) plan, `trial` while a trial runs. */
 export type Access = 'full' | 'trial';
@@ -115,7 +114,7 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
   const names = Object.keys(raw);
   if (names.length > MAX_QUOTAS)
     throw new ClaimError('quota', `must have at most ${MAX_QUOTAS} entries`);
-  const quotas: Record<string, QuotaSpec> = {};
+  const quotas: [string, QuotaSpec][] = [];
   for (const quotaName of names) {
     name(quotaName, `quota.${quotaName}`);
     const spec = parseQuotaSpec(raw[quotaName], `quota.${quotaName}`);
@@ -123,9 +122,10 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
       // Seats count devices over the whole term, never per period.
       throw new ClaimError('quota.seats', 'must not have "per"');
     }
-    setMember(quotas, quotaName, spec);
+    quotas.push([quotaName, spec]);
   }
-  return quotas;
+  // Own properties whatever the names, "__proto__" included (assigning it would not be).
+  return Object.fromEntries(quotas);
 }
 
 function parsePendingChange(value: unknown): PendingChange {

@@ -40,7 +40,7 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
   const settings = readSettings(options);
   // No log proofs here: refusing the option beats silently accepting tokens without one.
   if ((options as VerifierOptions).requireLogProof) {
-    throw new ConfigError('requireLogProof needs the full entry, @licensekit/verifier');
+    throw new ConfigError('requireLogProof needs @licensekit/verifier');
   }
   let acceptor: Promise<Acceptor> | undefined;
   const getAcceptor = () => {

@@ -66,7 +66,7 @@ export function decodeCoseSign1(bytes: Uint8Array, share = false): CoseSign1 {
   ) {
     throw new MalformedError(
       'bad_structure',
-      'COSE_Sign1 must be [protected bytes, unprotected map, attached payload, signature]',
+      'COSE_Sign1 must be [protected bytes, unprotected map, payload, signature]',
     );
   }
   // RFC 9052 §3: an empty protected header is the zero-length byte string.
@@ -112,7 +112,7 @@ export function decodeCose(
     }
   }
   if (header.has(HEADER.crit) || sign1.unprotectedHeader.has(HEADER.crit)) {
-    throw new MalformedError('unknown_crit', 'COSE crit labels are not understood');
+    throw new MalformedError('unknown_crit', 'COSE crit is not understood');
   }
   // Strict profile: every header is protected and the COSE_Sign1 carries tag 18 alone, so
   // a token has exactly one encoding and its hash (lineage, rollback) identifies it.

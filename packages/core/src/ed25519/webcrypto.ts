@@ -36,7 +36,7 @@ class WebCryptoPublicKey implements Ed25519PublicKey {
 }
 
 const verifyOnly = async (): Promise<never> => {
-  throw new UnsupportedError('this Ed25519 backend verifies only (defaultVerifyBackend)');
+  throw new UnsupportedError('this backend only verifies (defaultVerifyBackend)');
 };
 
 /**

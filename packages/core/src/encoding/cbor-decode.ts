@@ -102,9 +102,7 @@ function argument(info: number): number {
 
 /** A declared length or count, `size` bytes at least per unit, must fit in what is left. */
 function fits(count: number, size: number): number {
-  return count * size > input.length - pos
-    ? fail('too_long', 'declared length exceeds the data')
-    : count;
+  return count * size > input.length - pos ? fail('too_long', 'length exceeds the data') : count;
 }
 
 function item(depth: number): CborValue {

@@ -38,6 +38,6 @@ export function describe(
     quotas: quotaStatuses(claims, usage, now),
     warnings: [],
   };
-  if (claims.chg) result.pendingChange = { ...claims.chg, at: new Date(claims.chg.at * 1000) };
+  if (claims.chg) result.pendingChange = { ...claims.chg, at: toDate(claims.chg.at) };
   return result;
 }

@@ -10,6 +10,7 @@ import {
   ALL_PRODUCTS,
   ConfigError,
   jwkThumbprint,
+  KeyError,
   MalformedError,
   parsePublicJwk,
   publicKeyBytes,
@@ -207,7 +208,10 @@ function toJwk(value: unknown, what: string): Ed25519PublicJwk {
   try {
     return parsePublicJwk(value, what);
   } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
+    // A trust anchor that is not a public key is a configuration error; anything else
+    // (a throwing getter on the object given) goes on as it was thrown.
+    if (!(error instanceof KeyError)) throw error;
+    throw new ConfigError(error.message);
   }
 }
 

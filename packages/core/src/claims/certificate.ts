@@ -86,7 +86,7 @@ export function certificateJsonFromCwt(payload: Map<CborKey, CborValue>): Record
     iat: payload.get(CWT.iat),
     nbf: payload.has(CWT.nbf) ? payload.get(CWT.nbf) : payload.get(CWT.iat),
     exp: payload.get(CWT.exp),
-    jti: payload.has(CWT.cti) ? cborBytesToText(payload.get(CWT.cti), 'jti') : undefined,
+    jti: cborBytesToText(payload.get(CWT.cti), 'jti'),
     cnf: {
       jwk: {
         kty: key.get(COSE_KEY.kty) === COSE_KEY.OKP ? 'OKP' : 'unknown',

@@ -1,5 +1,9 @@
 import { sha256 } from '#ed25519-platform';
-import { base64urlDecode, base64urlEncode, isBase64urlOfLength } from './encoding/base64url.js';
+import {
+  base64urlDecode,
+  base64urlEncodeShort,
+  isBase64urlOfLength,
+} from './encoding/base64url.js';
 import { utf8Encode } from './encoding/utf8.js';
 import { KeyError } from './errors.js';
 
@@ -67,10 +71,10 @@ export function publicKeyBytes(jwk: Ed25519PublicJwk): Uint8Array {
  */
 export async function jwkThumbprint(jwk: Pick<Ed25519PublicJwk, 'x'>): Promise<string> {
   const canonical = `{"crv":"Ed25519","kty":"OKP","x":"${jwk.x}"}`;
-  return base64urlEncode(await sha256(utf8Encode(canonical)));
+  return base64urlEncodeShort(await sha256(utf8Encode(canonical)));
 }
 
 /** SHA-256 of a token's own bytes, base64url: the `prev` of the next token in a lineage. */
 export async function tokenHash(bytes: Uint8Array): Promise<string> {
-  return base64urlEncode(await sha256(bytes));
+  return base64urlEncodeShort(await sha256(bytes));
 }

@@ -7,8 +7,6 @@ import type {
 } from '@licensekit/core';
 import { MalformedError, readLicenseClaims, tokenHash } from '@licensekit/core';
 import type { Decode } from './decode.js';
-import type { MaybePromise } from './maybe-async.js';
-import { andThen } from './maybe-async.js';
 import type { CertificateFailure, CertifiedKey, TrustStore } from './trust.js';
 import { certificateCovers } from './trust.js';
 import { Verdict } from './verdict.js';
@@ -73,8 +71,7 @@ export class Acceptor {
     this.#cacheSize = cacheSize;
   }
 
-  /** Synchronous unless a certificate is new, the license names no key, or the backend is. */
-  accept(token: string | Uint8Array, now: number): MaybePromise<Accepted | Verdict> {
+  async accept(token: string | Uint8Array, now: number): Promise<Accepted | Verdict> {
     const cached = typeof token === 'string' ? this.#cache.get(token) : undefined;
     if (cached)
       return (
@@ -92,39 +89,16 @@ export class Acceptor {
         return new Verdict('malformed', error.reason, error.message);
       throw error;
     }
-    return andThen(this.#resolveKey(document, claims, now), (resolved) =>
-      this.#signed(token, document, claims, resolved),
-    );
-  }
-
-  /** The signature check, then the accepted token. */
-  #signed(
-    token: string | Uint8Array,
-    document: DecodedDocument,
-    claims: LicenseClaims,
-    resolved: Resolved | Verdict,
-  ): MaybePromise<Accepted | Verdict> {
+    let resolved = this.#resolveKey(document, claims, now);
+    // Waits only for a certificate seen the first time or a license without kid.
+    if (resolved instanceof Promise) resolved = await resolved;
     if (resolved instanceof Verdict) return resolved;
-    const backend = this.#backend;
-    const { signingInput, signature } = document;
-    const valid = resolved.verified
-      ? true
-      : backend.verifySync
-        ? backend.verifySync(resolved.key, signingInput, signature)
-        : backend.verify(resolved.key, signingInput, signature);
-    return andThen(valid, (ok) =>
-      ok
-        ? this.#accepted(token, document, claims, resolved)
-        : new Verdict('invalid_signature', 'signature_mismatch'),
-    );
-  }
-
-  #accepted(
-    token: string | Uint8Array,
-    document: DecodedDocument,
-    claims: LicenseClaims,
-    resolved: Resolved,
-  ): Accepted {
+    if (
+      !resolved.verified &&
+      !(await this.#backend.verify(resolved.key, document.signingInput, document.signature))
+    ) {
+      return new Verdict('invalid_signature', 'signature_mismatch');
+    }
     const accepted: Accepted = {
       format: document.format,
       // A license without kid is named by its certificate's key.
@@ -148,7 +122,7 @@ export class Acceptor {
     document: DecodedDocument,
     claims: LicenseClaims,
     now: number,
-  ): MaybePromise<Resolved | Verdict> {
+  ): Resolved | Verdict | Promise<Resolved | Verdict> {
     const direct = this.#trust.direct(document.kid);
     if (direct) return { key: direct };
     const certificate = document.certificate;

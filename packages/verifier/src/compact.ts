@@ -10,11 +10,9 @@ import { ConfigError, decodeUnnamedCwtDocument, defaultVerifyBackend } from '@li
 import { Acceptor } from './acceptor.js';
 import { describe } from './describe.js';
 import { checkBinding, timeVerdict } from './evaluate.js';
-import { usageSnapshot } from './ledger.js';
 import type { VerifyResult } from './result.js';
 import { rejection } from './result.js';
 import { readClock, readSettings } from './settings.js';
-import { emptyState } from './state/state.js';
 import type { TrustOptions } from './trust.js';
 import { TrustStore } from './trust.js';
 import type { VerifierOptions } from './types.js';
@@ -42,22 +40,20 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
   const settings = readSettings(options);
   // No log proofs here: refusing the option beats silently accepting tokens without one.
   if ((options as VerifierOptions).requireLogProof) {
-    throw new ConfigError('requireLogProof needs the full entry, @licensekit/verifier');
+    throw new ConfigError('requireLogProof needs @licensekit/verifier');
   }
   let acceptor: Promise<Acceptor> | undefined;
-  let ready: Acceptor | undefined;
   const getAcceptor = () => {
     acceptor ??= (async () => {
       const backend = options.backend ?? (await defaultVerifyBackend());
       const trust = await TrustStore.create(settings.anchors, backend, decodeUnnamedCwtDocument);
-      ready = new Acceptor(
+      return new Acceptor(
         decodeUnnamedCwtDocument,
         trust,
         backend,
         settings.leeway,
         settings.cacheSize,
       );
-      return ready;
     })();
     acceptor.catch(() => {
       acceptor = undefined;
@@ -76,8 +72,7 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
           checkedAt,
         );
       }
-      // Once set up, the acceptor is used without waiting a turn for it.
-      const accepted = await (ready ?? (await getAcceptor())).accept(token, now);
+      const accepted = await (await getAcceptor()).accept(token, now);
       if (accepted instanceof Verdict)
         return rejection(accepted.status, accepted.reason, accepted.message, checkedAt);
       const { claims } = accepted;
@@ -86,8 +81,7 @@ export function createVerifier(options: CompactVerifierOptions): CompactVerifier
         checkBinding(claims, settings.product, settings.device?.thumbprint) ??
         timeVerdict(claims, now, settings.leeway);
       // No ledger either: every quota shows zero used in its current period.
-      const usage = usageSnapshot(emptyState(settings.product), claims, now);
-      return describe(accepted, verdict, usage, checkedAt);
+      return describe(accepted, verdict, {}, checkedAt, now);
     },
   };
 }

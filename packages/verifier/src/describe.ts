@@ -6,12 +6,16 @@ import type { VerifyResult } from './result.js';
 import { isValidStatus, toDate } from './result.js';
 import type { Verdict } from './verdict.js';
 
-/** The full result for a token whose signature is trusted, whatever its status. */
+/**
+ * The full result for a token whose signature is trusted, whatever its status. `usage`
+ * holds the ledger's counts; a quota without one shows nothing used in its current period.
+ */
 export function describe(
   accepted: Accepted,
   verdict: Verdict,
   usage: Record<string, LedgerEntry>,
   checkedAt: Date,
+  now: number,
 ): VerifyResult {
   const { claims } = accepted;
   const result: VerifyResult = {
@@ -31,9 +35,9 @@ export function describe(
     graceEndsAt: toDate(graceEndsAtUnchecked(claims)),
     refreshAfter: toDate(claims.rfa),
     entitlements: [...claims.ent],
-    quotas: quotaStatuses(claims, usage),
+    quotas: quotaStatuses(claims, usage, now),
     warnings: [],
   };
-  if (claims.chg) result.pendingChange = { ...claims.chg, at: new Date(claims.chg.at * 1000) };
+  if (claims.chg) result.pendingChange = { ...claims.chg, at: toDate(claims.chg.at) };
   return result;
 }

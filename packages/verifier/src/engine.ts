@@ -14,8 +14,8 @@ import { andThen } from './maybe-async.js';
 import type { VerifyResult } from './result.js';
 import { isValidStatus, rejection } from './result.js';
 import type { RevocationRegistry } from './revocation-registry.js';
-import type { Settings } from './settings.js';
-import { readClock, readSettings } from './settings.js';
+import type { EngineSettings } from './settings.js';
+import { readClock, readEngineSettings } from './settings.js';
 import { memoryState } from './state/memory.js';
 import type { StateData, StateStore } from './state/state.js';
 import { emptyState } from './state/state.js';
@@ -61,7 +61,7 @@ export class Engine {
   /** The log-proof support (enableLogProofs) when `requireLogProof` is on. */
   readonly logProofs: LogProofs | undefined;
   // Members only the engine reads are # private: minifiers rename those, not `private` ones.
-  readonly #settings: Settings;
+  readonly #settings: EngineSettings;
   #ready: Promise<Ready> | undefined;
   /** What #ready resolved to: calls after the first need not wait a turn for it. */
   #readyNow: Ready | undefined;
@@ -76,7 +76,7 @@ export class Engine {
   constructor(decode: Decode, options: VerifierOptions) {
     this.decode = decode;
     this.#options = options;
-    this.#settings = readSettings(options);
+    this.#settings = readEngineSettings(options);
     this.logProofs = readLogProofs(options);
     this.product = this.#settings.product;
     this.device = this.#settings.device;
@@ -221,7 +221,7 @@ export class Engine {
       };
     };
     const checked = (outcome: Decision): Checked & { actionValue?: T } => {
-      const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt);
+      const result = describe(accepted, outcome.verdict, outcome.usage, checkedAt, now);
       if (result.valid && view?.isStale(now)) result.warnings.push('revocation_list_stale');
       const done: Checked & { actionValue?: T } = { result, usage: outcome.usage, accepted };
       if (outcome.actionValue !== undefined) done.actionValue = outcome.actionValue;

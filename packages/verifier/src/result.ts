@@ -101,6 +101,8 @@ export function rejection(
   };
 }
 
+export function toDate(seconds: number): Date;
+export function toDate(seconds: number | undefined): Date | null;
 export function toDate(seconds: number | undefined): Date | null {
   return seconds === undefined ? null : new Date(seconds * 1000);
 }

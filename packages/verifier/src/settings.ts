@@ -7,7 +7,6 @@ export interface Settings {
   anchors: ReturnType<typeof TrustStore.parse>;
   product: string;
   leeway: number;
-  clockTolerance: number;
   cacheSize: number;
   device: VerifierOptions['device'];
   readClock: () => number | Date;
@@ -40,10 +39,21 @@ export function readSettings(options: VerifierOptions): Settings {
     anchors,
     product: options.product,
     leeway: countOption(options.leeway, 60, 'leeway'),
-    clockTolerance: countOption(options.clockTolerance, 86_400, 'clockTolerance'),
     cacheSize: countOption(options.cacheSize, 16, 'cacheSize'),
     device: options.device,
     readClock: options.clock ?? Date.now,
+  };
+}
+
+/** The main entry's settings: the compact one keeps no marks, so it has no clock tolerance. */
+export interface EngineSettings extends Settings {
+  clockTolerance: number;
+}
+
+export function readEngineSettings(options: VerifierOptions): EngineSettings {
+  return {
+    ...readSettings(options),
+    clockTolerance: countOption(options.clockTolerance, 86_400, 'clockTolerance'),
   };
 }
 

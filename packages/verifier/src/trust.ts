@@ -10,6 +10,7 @@ import {
   ALL_PRODUCTS,
   ConfigError,
   jwkThumbprint,
+  KeyError,
   MalformedError,
   parsePublicJwk,
   publicKeyBytes,
@@ -140,9 +141,9 @@ export class TrustStore {
     if (known !== undefined) return known;
     const outcome = await this.#checkCertificate(certificate);
     if (this.#certificates.length >= 8) this.#certificates.shift();
-    // A copy: an embedded certificate is a view of the token's bytes, which may be the
-    // caller's buffer and change after this call.
-    this.#certificates.push({ certificate: ownCopy(certificate), outcome });
+    // The decoders hand over an embedded certificate as a copy of its own (core's cose.ts),
+    // so what is kept here cannot change with the token's buffer.
+    this.#certificates.push({ certificate, outcome });
     return outcome;
   }
 
@@ -169,18 +170,16 @@ export class TrustStore {
       throw error;
     }
     const root = this.#keys.get(document.kid);
+    const kid = await jwkThumbprint({ x: claims.key });
     if (root?.role !== 'root') {
       // A license without kid names its key through its certificate; a key trusted
       // directly then needs no voucher (rootKid ''): its signature is all that counts.
-      const named = this.#keys.get(await jwkThumbprint({ x: claims.key }));
-      return named
-        ? { kid: named.kid, rootKid: '', claims, key: named.key }
-        : 'certificate_signer_unknown';
+      const named = this.#keys.get(kid);
+      return named ? { kid, rootKid: '', claims, key: named.key } : 'certificate_signer_unknown';
     }
     if (!(await this.#backend.verify(root.key, document.signingInput, document.signature))) {
       return 'certificate_signature_invalid';
     }
-    const kid = await jwkThumbprint({ x: claims.key });
     return {
       kid,
       rootKid: root.kid,
@@ -211,13 +210,11 @@ function toJwk(value: unknown, what: string): Ed25519PublicJwk {
   try {
     return parsePublicJwk(value, what);
   } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
+    // A trust anchor that is not a public key is a configuration error; anything else
+    // (a throwing getter on the object given) goes on as it was thrown.
+    if (!(error instanceof KeyError)) throw error;
+    throw new ConfigError(error.message);
   }
-}
-
-function ownCopy(document: string | Uint8Array): string | Uint8Array {
-  // Not `.slice()`: on a Node Buffer that is a view, not a copy.
-  return typeof document === 'string' ? document : new Uint8Array(document);
 }
 
 function sameDocument(a: string | Uint8Array, b: string | Uint8Array): boolean {

@@ -36,44 +36,25 @@ export interface UtcDateTime {
 }
 
 /**
- * Day numbers and dates convert in integer arithmetic: the verify path reads a quota
- * window's calendar on every call, and each read of a `Date` field is a call into the
- * runtime. The calendar repeats every 400 years (146 097 days); counted from 1 March, a
- * year's leap day is its last day, so a date's day of the year has a closed form. The
- * property tests hold both functions to `Date` over the whole time-value range.
+ * One Date reused for reading fields: the verify path reads a quota window's calendar on
+ * every call, and a Date per read was most of that cost. Safe to share: every use sets it
+ * first and reads it back synchronously.
  */
-const DAYS_PER_ERA = 146_097;
-/** Days from 0000-03-01, the start of an era, to 1970-01-01. */
-const DAYS_BEFORE_EPOCH = 719_468;
+const scratch = new Date(0);
 
 /** Outside the time-value range the fields are NaN, as a `Date` there gives them. */
 export function toUtcDateTime(instant: number): UtcDateTime {
-  if (!(Math.abs(instant) <= MAX_CALENDAR_INSTANT)) {
-    return { year: Number.NaN, month: Number.NaN, day: Number.NaN, secondOfDay: Number.NaN };
-  }
-  const days = Math.floor(instant / SECONDS_PER_DAY);
-  const shifted = days + DAYS_BEFORE_EPOCH;
-  const era = Math.floor(shifted / DAYS_PER_ERA);
-  const dayOfEra = shifted - era * DAYS_PER_ERA;
-  const yearOfEra = Math.floor(
-    (dayOfEra -
-      Math.floor(dayOfEra / 1460) +
-      Math.floor(dayOfEra / 36_524) -
-      Math.floor(dayOfEra / 146_096)) /
-      365,
-  );
-  const dayOfYear =
-    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  // Months from March: 31, 30, 31, 30, 31 repeat, which 153 days per 5 months encodes.
-  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
-  const month = monthFromMarch < 10 ? monthFromMarch + 2 : monthFromMarch - 10;
+  scratch.setTime(instant * 1000);
   return {
-    year: yearOfEra + era * 400 + (month < 2 ? 1 : 0),
-    month,
-    day: dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1,
-    secondOfDay: instant - days * SECONDS_PER_DAY,
+    year: scratch.getUTCFullYear(),
+    month: scratch.getUTCMonth(),
+    day: scratch.getUTCDate(),
+    secondOfDay: instant - Math.floor(instant / SECONDS_PER_DAY) * SECONDS_PER_DAY,
   };
 }
+
+/** 400 Gregorian years, the calendar's exact repeat: 146 097 days. */
+const FOUR_CENTURIES_MS = 146_097 * SECONDS_PER_DAY * 1000;
 
 /**
  * Start of a UTC day in seconds; `month` is 0-based, and a month or day past the end
@@ -81,18 +62,14 @@ export function toUtcDateTime(instant: number): UtcDateTime {
  * day lies outside the time-value range.
  */
 export function utcDayStart(year: number, month: number, day: number): number {
-  const carried = year + Math.floor(month / 12);
-  const monthOfYear = month - Math.floor(month / 12) * 12;
-  // Years counted from March: January and February belong to the year before.
-  const marchYear = monthOfYear < 2 ? carried - 1 : carried;
-  const era = Math.floor(marchYear / 400);
-  const yearOfEra = marchYear - era * 400;
-  const monthFromMarch = monthOfYear < 2 ? monthOfYear + 10 : monthOfYear - 2;
-  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  const start = (era * DAYS_PER_ERA + dayOfEra - DAYS_BEFORE_EPOCH) * SECONDS_PER_DAY;
-  return Math.abs(start) <= MAX_CALENDAR_INSTANT ? start : Number.NaN;
+  // Date.UTC reads years 0–99 as 1900–1999 (ECMA-262 MakeFullYear), which would silently
+  // move a period series that reaches back to the first century: those years are taken
+  // 400 years later, where the calendar is the same, and moved back.
+  return (
+    (year >= 0 && year < 100
+      ? Date.UTC(year + 400, month, day) - FOUR_CENTURIES_MS
+      : Date.UTC(year, month, day)) / 1000
+  );
 }
 
 /** Number of days of a month (`month` 0-based, 0–11) of the proleptic Gregorian calendar. */

@@ -4,7 +4,6 @@ import { ClaimError } from '../errors.js';
 import { digest, identifier, numericDate, record } from './checks.js';
 import { CERTIFICATE_MAP, CWT } from './cwt-labels.js';
 import { cborArray, cborBytesToText, cborMap, int, textToCborBytes } from './cwt-values.js';
-import { copyRegistered } from './license-cwt.js';
 
 /**
  * An issuer certificate: the offline root key certifies an online issuer key for a
@@ -72,21 +71,31 @@ export function certificateClaimsToJson(claims: IssuerCertificateClaims): Record
 const CNF_COSE_KEY = 1;
 const COSE_KEY = { kty: 1, crv: -1, x: -2, OKP: 1, Ed25519: 6 } as const;
 
+/**
+ * CWT payload map → the JSON-shaped claims (a JWT payload's shape), unvalidated. An absent
+ * `nbf` is `iat`, in certificates and licenses alike: the encoders leave `nbf` out when it
+ * equals `iat` (6 bytes), and a token is never valid before it was issued anyway (README
+ * "Time status"), so the omission changes no verdict.
+ */
 export function certificateJsonFromCwt(payload: Map<CborKey, CborValue>): Record<string, unknown> {
-  const json: Record<string, unknown> = {};
-  copyRegistered(payload, json, true);
   const cnf = cborMap(payload.get(CWT.cnf), 'cnf');
   const key = cborMap(cnf.get(CNF_COSE_KEY), 'cnf.jwk');
-  json.cnf = {
-    jwk: {
-      kty: key.get(COSE_KEY.kty) === COSE_KEY.OKP ? 'OKP' : 'unknown',
-      crv: key.get(COSE_KEY.crv) === COSE_KEY.Ed25519 ? 'Ed25519' : 'unknown',
-      x: cborBytesToText(key.get(COSE_KEY.x), 'cnf.jwk.x'),
-    },
-  };
   const scope = cborMap(payload.get(CWT.private), 'products');
-  json.products = cborArray(scope.get(CERTIFICATE_MAP.products), 'products');
-  return json;
+  return {
+    iss: payload.get(CWT.iss),
+    iat: payload.get(CWT.iat),
+    nbf: payload.has(CWT.nbf) ? payload.get(CWT.nbf) : payload.get(CWT.iat),
+    exp: payload.get(CWT.exp),
+    jti: cborBytesToText(payload.get(CWT.cti), 'jti'),
+    cnf: {
+      jwk: {
+        kty: key.get(COSE_KEY.kty) === COSE_KEY.OKP ? 'OKP' : 'unknown',
+        crv: key.get(COSE_KEY.crv) === COSE_KEY.Ed25519 ? 'Ed25519' : 'unknown',
+        x: cborBytesToText(key.get(COSE_KEY.x), 'cnf.jwk.x'),
+      },
+    },
+    products: cborArray(scope.get(CERTIFICATE_MAP.products), 'products'),
+  };
 }
 
 export function certificateToCwt(claims: IssuerCertificateClaims): Map<number, CborEncodable> {
@@ -99,7 +108,7 @@ export function certificateToCwt(claims: IssuerCertificateClaims): Map<number, C
     [CWT.iss, claims.iss],
     [CWT.exp, int(claims.exp)],
   ]);
-  // Left out when it equals iat, as in licenses (copyRegistered).
+  // Left out when it equals iat (certificateJsonFromCwt).
   if (claims.nbf !== claims.iat) payload.set(CWT.nbf, int(claims.nbf));
   payload.set(CWT.iat, int(claims.iat));
   payload.set(CWT.cti, textToCborBytes(claims.jti));

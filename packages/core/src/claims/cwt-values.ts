@@ -1,4 +1,4 @@
-import { base64urlDecode, base64urlEncode } from '../encoding/base64url.js';
+import { base64urlDecode, base64urlEncodeShort } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import type { CborEncodable } from '../encoding/cbor-encode.js';
 import { ClaimError } from '../errors.js';
@@ -17,7 +17,7 @@ export function cborMap(value: CborValue | undefined, claim: string): Map<CborKe
 
 export function cborBytesToText(value: CborValue | undefined, claim: string): string {
   if (!(value instanceof Uint8Array)) throw new ClaimError(claim, 'must be bytes');
-  return base64urlEncode(value);
+  return base64urlEncodeShort(value);
 }
 
 export function textToCborBytes(value: string): Uint8Array {
@@ -54,18 +54,4 @@ export function nameToCode(name: string, names: readonly string[]): number {
  */
 export function int(value: number): CborEncodable {
   return value > 0xffffffff || value < -0x100000000 ? BigInt(value) : value;
-}
-
-/** Sets `key` on a JSON-shaped record as an own property (safe for any key name). */
-export function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
-  // Only "__proto__" is an accessor on Object.prototype; every other name assigns plainly.
-  if (key !== '__proto__') target[key] = value;
-  else {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
 }

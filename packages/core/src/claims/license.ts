@@ -20,7 +20,6 @@ import {
   uniqueNames,
 } from './checks.js';
 import { ACCESS_CODES, CHANGE_CODES, PERIOD_CODES } from './cwt-labels.js';
-import { setMember } from './cwt-values.js';
 
 /** `full` for a paid (or free) plan, `trial` while a trial runs. */
 export type Access = 'full' | 'trial';
@@ -110,12 +109,19 @@ export function parseQuotaSpec(value: unknown, claim: string): QuotaSpec {
   return { limit, per: oneOf(spec.per, `${claim}.per`, PERIOD_UNITS) };
 }
 
+/** `ent`; absent (undefined) is none, while null is present, and refused. */
+function parseEntitlements(value: unknown): string[] {
+  return value === undefined ? [] : uniqueNames(value, 'ent', MAX_ENTITLEMENTS);
+}
+
+/** `quota`; absent (undefined) is none, while null is present, and refused. */
 function parseQuotas(value: unknown): Record<string, QuotaSpec> {
+  if (value === undefined) return {};
   const raw = plainObject(value, 'quota');
   const names = Object.keys(raw);
   if (names.length > MAX_QUOTAS)
     throw new ClaimError('quota', `must have at most ${MAX_QUOTAS} entries`);
-  const quotas: Record<string, QuotaSpec> = {};
+  const quotas: [string, QuotaSpec][] = [];
   for (const quotaName of names) {
     name(quotaName, `quota.${quotaName}`);
     const spec = parseQuotaSpec(raw[quotaName], `quota.${quotaName}`);
@@ -123,9 +129,10 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
       // Seats count devices over the whole term, never per period.
       throw new ClaimError('quota.seats', 'must not have "per"');
     }
-    setMember(quotas, quotaName, spec);
+    quotas.push([quotaName, spec]);
   }
-  return quotas;
+  // Own properties whatever the names, "__proto__" included (assigning it would not be).
+  return Object.fromEntries(quotas);
 }
 
 function parsePendingChange(value: unknown): PendingChange {
@@ -166,54 +173,43 @@ export type ClaimSource = (name: keyof LicenseClaims) => unknown;
  */
 export function validateLicenseClaims(claim: ClaimSource): LicenseClaims {
   // One claim after the other, in the model's order, so the first claim at fault is named.
-  const iss = identifier(claim('iss'), 'iss');
-  const sub = identifier(claim('sub'), 'sub');
-  const aud = identifier(claim('aud'), 'aud');
-  const iat = numericDate(claim('iat'), 'iat');
-  const nbf = numericDate(claim('nbf'), 'nbf');
-  const jti = tokenId(claim('jti'), 'jti');
-  const plan = identifier(claim('plan'), 'plan');
-  const access = oneOf(claim('access'), 'access', ACCESS_CODES);
-  // Absent (undefined) takes the default; null is present, and refused.
-  const ent = claim('ent');
-  const entitlements = ent === undefined ? [] : uniqueNames(ent, 'ent', MAX_ENTITLEMENTS);
-  const quota = claim('quota');
   const claims: LicenseClaims = {
-    iss,
-    sub,
-    aud,
-    iat,
-    nbf,
-    jti,
-    plan,
-    access,
-    ent: entitlements,
-    quota: quota === undefined ? {} : parseQuotas(quota),
+    iss: identifier(claim('iss'), 'iss'),
+    sub: identifier(claim('sub'), 'sub'),
+    aud: identifier(claim('aud'), 'aud'),
+    iat: numericDate(claim('iat'), 'iat'),
+    nbf: numericDate(claim('nbf'), 'nbf'),
+    jti: tokenId(claim('jti'), 'jti'),
+    plan: identifier(claim('plan'), 'plan'),
+    access: oneOf(claim('access'), 'access', ACCESS_CODES),
+    ent: parseEntitlements(claim('ent')),
+    quota: parseQuotas(claim('quota')),
     seq: nonNegativeInteger(claim('seq'), 'seq'),
   };
-  const exp = claim('exp');
-  if (exp !== undefined) {
-    claims.exp = numericDate(exp, 'exp');
-    if (claims.exp <= claims.nbf) throw new ClaimError('exp', 'must be after nbf');
+  /** Reads an optional claim: absent stays absent, present must pass `check`. */
+  const optional = <K extends keyof LicenseClaims>(
+    name: K,
+    check: (value: unknown, claim: K) => LicenseClaims[K],
+  ) => {
+    const value = claim(name);
+    if (value !== undefined) claims[name] = check(value, name);
+  };
+  optional('exp', numericDate);
+  if (claims.exp !== undefined && claims.exp <= claims.nbf) {
+    throw new ClaimError('exp', 'must be after nbf');
   }
-  const anchor = claim('anchor');
-  if (anchor !== undefined) claims.anchor = numericDate(anchor, 'anchor');
-  const rfa = claim('rfa');
-  if (rfa !== undefined) claims.rfa = numericDate(rfa, 'rfa');
-  const grace = claim('grace');
-  if (grace !== undefined) claims.grace = duration(grace, 'grace', MAX_GRACE);
-  const prev = claim('prev');
-  if (prev !== undefined) claims.prev = digest(prev, 'prev');
+  optional('anchor', numericDate);
+  optional('rfa', numericDate);
+  optional('grace', (value, name) => duration(value, name, MAX_GRACE));
+  optional('prev', digest);
   if ((claims.seq === 0) !== (claims.prev === undefined)) {
     throw new ClaimError(
       'prev',
       claims.seq === 0 ? 'must be absent at seq 0' : 'is required after seq 0',
     );
   }
-  const cnf = claim('cnf');
-  if (cnf !== undefined) claims.cnf = { jkt: digest(record(cnf, 'cnf', ['jkt']).jkt, 'cnf.jkt') };
-  const chg = claim('chg');
-  if (chg !== undefined) claims.chg = parsePendingChange(chg);
+  optional('cnf', (value) => ({ jkt: digest(record(value, 'cnf', ['jkt']).jkt, 'cnf.jkt') }));
+  optional('chg', parsePendingChange);
   return claims;
 }
 

@@ -894,6 +894,12 @@ describe('claims: unknown ignored, known strict', () => {
     expect(reasonOf(() => readLicense(token))).toBe('bad_claims');
   });
 
+  test('CWT: a quota named __proto__ is an own member, so its name is refused', () => {
+    // Assigned instead, it would replace the quota record's prototype and go unseen.
+    const token = cwtClaims((_payload, license) => license.set(4, new Map([['__proto__', 5]])));
+    expect(() => readLicense(token)).toThrow(/claim "quota\.__proto__"/);
+  });
+
   test.each([
     ['access code 2', 2, 2 as CborEncodable],
     ['access as text "full"', 2, 'full'],

@@ -1,4 +1,4 @@
-import { base64urlEncode } from '../encoding/base64url.js';
+import { base64urlEncodeShort } from '../encoding/base64url.js';
 import type { CborKey, CborValue } from '../encoding/cbor-decode.js';
 import { CborTag, decodeStrictCbor } from '../encoding/cbor-decode.js';
 import { utf8Encode } from '../encoding/utf8.js';
@@ -66,19 +66,16 @@ export function decodeCoseSign1(bytes: Uint8Array, share = false): CoseSign1 {
   ) {
     throw new MalformedError(
       'bad_structure',
-      'COSE_Sign1 must be [protected bytes, unprotected map, attached payload, signature]',
+      'COSE_Sign1 must be [protected bytes, unprotected map, payload, signature]',
     );
   }
   // RFC 9052 §3: an empty protected header is the zero-length byte string. Its byte
-  // strings (kid, an embedded certificate) share the token's bytes as the parts do.
+  // strings (kid, an embedded certificate) are copies: verifiers keep a certificate they
+  // have checked, and the token's bytes may be a buffer its owner reuses.
   const protectedHeader =
     protectedBytes.length === 0
       ? new Map<CborKey, CborValue>()
-      : decodeStrictCbor(protectedBytes, {
-          maxDepth: MAX_NESTING,
-          what: 'COSE protected header',
-          share,
-        });
+      : decodeStrictCbor(protectedBytes, { maxDepth: MAX_NESTING, what: 'COSE protected header' });
   if (!(protectedHeader instanceof Map)) {
     throw new MalformedError('bad_structure', 'COSE protected header must be a map');
   }
@@ -101,9 +98,9 @@ export function decodeCose(
 ): DecodedDocument {
   const cap = MAX_DOCUMENT_LENGTH[expected ?? 'revocations'];
   if (bytes.length > cap) throw new MalformedError('too_large', `token exceeds ${cap} bytes`);
-  // The parts, and the byte strings in the headers and the claims, are views into the
-  // token's bytes; only the Sig_structure is a copy. The claim readers turn byte strings
-  // into text, so no view outlives the decoded document.
+  // The parts and the claims' byte strings are views into the token's bytes (the claim
+  // readers turn those into text, so none outlives the decoded document); the
+  // Sig_structure is a copy.
   const sign1 = decodeCoseSign1(bytes, true);
   const header = sign1.protectedHeader;
   const alg = header.get(HEADER.alg);
@@ -119,7 +116,7 @@ export function decodeCose(
     }
   }
   if (header.has(HEADER.crit) || sign1.unprotectedHeader.has(HEADER.crit)) {
-    throw new MalformedError('unknown_crit', 'COSE crit labels are not understood');
+    throw new MalformedError('unknown_crit', 'COSE crit is not understood');
   }
   // Strict profile: every header is protected and the COSE_Sign1 carries tag 18 alone, so
   // a token has exactly one encoding and its hash (lineage, rollback) identifies it.
@@ -175,7 +172,7 @@ export function decodeCose(
   }
   // Without a kid the certificate names the key: its thumbprint is the kid. A bare license
   // without kid keeps the empty kid, which names no key.
-  if (kid instanceof Uint8Array) document.kid = base64urlEncode(kid);
+  if (kid instanceof Uint8Array) document.kid = base64urlEncodeShort(kid);
   else if (kidOf && document.certificate !== undefined) document.kid = kidOf(document.certificate);
   return document;
 }

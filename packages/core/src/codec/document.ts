@@ -5,8 +5,8 @@ import type { DocumentKind, TokenFormat } from './kinds.js';
 /**
  * A signed document after strict decoding and header checks, before its signature is
  * verified. Both codecs produce this shape; everything after decoding is format-blind.
- * A CWT's `signature`, `certificate` and the byte strings in its `payload` are views of
- * `bytes` (the caller's array when bytes were passed in): copy what you keep.
+ * A CWT's `signature` and the byte strings in its `payload` are views of `bytes` (the
+ * caller's array when bytes were passed in): copy what you keep.
  */
 export interface DecodedDocument {
   format: TokenFormat;

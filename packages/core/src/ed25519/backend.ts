@@ -27,12 +27,6 @@ export interface Ed25519Backend {
   importPublicKey(raw: Uint8Array): Promise<Ed25519PublicKey>;
   /** Verifies a detached 64-byte signature. Never throws for malformed input. */
   verify(key: Ed25519PublicKey, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
-  /**
-   * `verify` without the promise, offered by backends whose work is synchronous anyway
-   * (node:crypto, noble): the verifier then checks a token whose key it knows in one
-   * synchronous pass. Same verdicts as `verify`; never throws for malformed input.
-   */
-  verifySync?(key: Ed25519PublicKey, message: Uint8Array, signature: Uint8Array): boolean;
   /** Imports a 32-byte private seed (RFC 8032 secret key). Throws KeyError when unusable. */
   importPrivateKey(seed: Uint8Array): Promise<Ed25519PrivateKey>;
   /** Signs deterministically (RFC 8032): the same key and message give the same bytes. */

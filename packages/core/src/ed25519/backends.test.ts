@@ -103,21 +103,7 @@ describe.each(backends)('Wycheproof ed25519_test.json on the $name backend', (ba
     const key = await backend.importPublicKey(fromHex(vector.publicKey));
     const verdict = backend.verify(key, fromHex(vector.msg), fromHex(vector.sig));
     await expect(verdict).resolves.toBe(vector.result === 'valid');
-    // The synchronous form, where the backend offers one, gives the same verdict.
-    if (backend.verifySync) {
-      expect(backend.verifySync(key, fromHex(vector.msg), fromHex(vector.sig))).toBe(
-        vector.result === 'valid',
-      );
-    }
   });
-});
-
-test('node:crypto and noble verify synchronously too; WebCrypto cannot', () => {
-  expect(backends.map((backend) => [backend.name, typeof backend.verifySync])).toEqual([
-    ['node', 'function'],
-    ['webcrypto', 'undefined'],
-    ['noble', 'function'],
-  ]);
 });
 
 test('noble needs zip215: false — its ZIP-215 default accepts tcId 151 (non-canonical R)', () => {

@@ -73,8 +73,6 @@ export const nobleBackend: Ed25519Backend = {
     return verifyNow(key, message, signature);
   },
 
-  verifySync: verifyNow,
-
   async importPrivateKey(seed) {
     assertSeed(seed);
     return new NoblePrivateKey(seed);

@@ -101,8 +101,6 @@ export const nodeBackend: Ed25519Backend = {
     return verifyNow(key, message, signature);
   },
 
-  verifySync: verifyNow,
-
   async importPrivateKey(seed) {
     assertSeed(seed);
     const der = pkcs8FromSeed(seed);

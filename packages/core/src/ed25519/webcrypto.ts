@@ -2,7 +2,6 @@
  * Ed25519 over WebCrypto (W3C Web Cryptography API, "Ed25519" algorithm), available in
  * current browsers, Deno, Bun, Cloudflare Workers and Node. Portable code: no Node types.
  */
-import { copyBytes } from '../encoding/bytes.js';
 import { UnsupportedError } from '../errors.js';
 import type { Ed25519Backend, Ed25519PublicKey } from './backend.js';
 import { asBufferSource, hasEd25519Lengths, PUBLIC_KEY_LENGTH } from './lengths.js';
@@ -37,7 +36,7 @@ class WebCryptoPublicKey implements Ed25519PublicKey {
 }
 
 const verifyOnly = async (): Promise<never> => {
-  throw new UnsupportedError('this Ed25519 backend verifies only (defaultVerifyBackend)');
+  throw new UnsupportedError('this backend only verifies (defaultVerifyBackend)');
 };
 
 /**
@@ -59,7 +58,8 @@ export function webCryptoVerifier(
     sign: verifyOnly,
 
     async importPublicKey(raw) {
-      const copy = raw instanceof Uint8Array ? copyBytes(raw) : new Uint8Array(0);
+      // new Uint8Array, not slice(): a Node Buffer's slice() is a view, not a copy.
+      const copy = raw instanceof Uint8Array ? new Uint8Array(raw) : new Uint8Array(0);
       return new WebCryptoPublicKey(copy, await importVerifyKey(subtle, copy));
     },
 

@@ -4,6 +4,7 @@ import { MalformedError } from '../errors.js';
 import {
   base64urlDecode,
   base64urlEncode,
+  base64urlEncodeShort,
   canonicalBase64urlLength,
   isBase64urlOfLength,
 } from './base64url.js';
@@ -24,6 +25,8 @@ describe('base64url (RFC 4648 §5, unpadded, canonical)', () => {
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
         const text = base64urlEncode(bytes);
         expect(text).toBe(Buffer.from(bytes).toString('base64url'));
+        // The short encoder is right at any length, past its threshold too.
+        expect(base64urlEncodeShort(bytes)).toBe(text);
         expect(base64urlDecode(text)).toEqual(bytes);
       }),
       { numRuns: 1000 },

@@ -1,6 +1,6 @@
 import type { MalformedReason } from '../errors.js';
 import { MalformedError } from '../errors.js';
-import { utf8DecodeRange } from './utf8.js';
+import { utf8Decode } from './utf8.js';
 
 /**
  * A strict CBOR decoder (RFC 8949) for the verification path. It accepts only the
@@ -102,9 +102,7 @@ function argument(info: number): number {
 
 /** A declared length or count, `size` bytes at least per unit, must fit in what is left. */
 function fits(count: number, size: number): number {
-  return count * size > input.length - pos
-    ? fail('too_long', 'declared length exceeds the data')
-    : count;
+  return count * size > input.length - pos ? fail('too_long', 'length exceeds the data') : count;
 }
 
 function item(depth: number): CborValue {
@@ -124,11 +122,11 @@ function item(depth: number): CborValue {
         : -1 - n;
     case 2:
       pos += fits(n, 1);
-      // Uint8Array's slice copies; a Node Buffer's own slice() would return a view.
-      return share ? input.subarray(pos - n, pos) : copyOf(pos - n, pos);
+      // A copy made from the view: a Node Buffer's own slice() would be a view too.
+      return share ? input.subarray(pos - n, pos) : new Uint8Array(input.subarray(pos - n, pos));
     case 3:
       pos += fits(n, 1);
-      return utf8DecodeRange(input, pos - n, pos, what);
+      return utf8Decode(input.subarray(pos - n, pos), what);
     case 4: {
       // Every element takes at least one byte, so a count above the bytes left is a lie.
       const array: CborValue[] = new Array(fits(n, 1));
@@ -152,12 +150,6 @@ function item(depth: number): CborValue {
     default:
       return new CborTag(n, item(depth + 1));
   }
-}
-
-const sliceBytes = Uint8Array.prototype.slice;
-
-function copyOf(start: number, end: number): Uint8Array {
-  return sliceBytes.call(input, start, end);
 }
 
 function simple(info: number): CborValue {

@@ -11,31 +11,17 @@ export function utf8Encode(text: string): Uint8Array {
 
 /** @throws MalformedError('bad_encoding') on invalid UTF-8 */
 export function utf8Decode(bytes: Uint8Array, what = 'value'): string {
-  return utf8DecodeRange(bytes, 0, bytes.length, what);
-}
-
-/**
- * `bytes[start..end)` as text, without a view of the range for the common case.
- * @throws MalformedError('bad_encoding') on invalid UTF-8
- */
-export function utf8DecodeRange(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  what: string,
-): string {
   // Claims are mostly short ASCII, valid UTF-8 byte for byte: built here without a native
   // call. Anything else goes to the fatal decoder.
-  if (end - start < 64) {
+  if (bytes.length < 64) {
     let text = '';
-    for (let i = start; i < end; i++) {
-      const byte = bytes[i]!;
-      if (byte > 0x7f) return decodeFatally(bytes.subarray(start, end), what);
+    for (const byte of bytes) {
+      if (byte > 0x7f) return decodeFatally(bytes, what);
       text += String.fromCharCode(byte);
     }
     return text;
   }
-  return decodeFatally(bytes.subarray(start, end), what);
+  return decodeFatally(bytes, what);
 }
 
 function decodeFatally(bytes: Uint8Array, what: string): string {

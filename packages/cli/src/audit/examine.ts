@@ -398,7 +398,11 @@ export function verifyEd25519(
  */
 function decodeBase64url(text: string): Uint8Array {
   const bytes = Buffer.from(text, 'base64url');
-  if (bytes.toString('base64url') === text) return bytes;
+  // A plain Uint8Array over the same memory: every view the strict decoder takes of a
+  // Buffer would be a Buffer too, and a Buffer's construction costs several times a
+  // Uint8Array's, a few times per entry.
+  if (bytes.toString('base64url') === text)
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   return base64urlDecode(text, 'document');
 }
 

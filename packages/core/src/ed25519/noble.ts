@@ -11,7 +11,7 @@ import { copyBytes } from '../encoding/bytes.js';
 export { sha256 } from '@noble/hashes/sha2.js';
 
 import { KeyError } from '../errors.js';
-import type { Ed25519Backend, Ed25519PrivateKey, Ed25519PublicKey } from './backend.js';
+import type { Ed25519Backend, Ed25519PrivateKey } from './backend.js';
 import { hasEd25519Lengths } from './lengths.js';
 import { assertSeed } from './seed.js';
 
@@ -45,16 +45,6 @@ class NoblePrivateKey implements Ed25519PrivateKey {
   }
 }
 
-/** noble's strict verify, synchronous: false for malformed input, never a throw. */
-function verifyNow(key: Ed25519PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
-  if (!hasEd25519Lengths(key.raw, signature)) return false;
-  try {
-    return verify(signature, message, key.raw, STRICT);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Strict RFC 8032 Ed25519 in pure JavaScript. Needs no WebCrypto at all.
  * @example
@@ -70,7 +60,12 @@ export const nobleBackend: Ed25519Backend = {
   },
 
   async verify(key, message, signature) {
-    return verifyNow(key, message, signature);
+    if (!hasEd25519Lengths(key.raw, signature)) return false;
+    try {
+      return verify(signature, message, key.raw, STRICT);
+    } catch {
+      return false;
+    }
   },
 
   async importPrivateKey(seed) {

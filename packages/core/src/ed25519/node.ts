@@ -70,18 +70,6 @@ class NodePrivateKey implements Ed25519PrivateKey {
   }
 }
 
-/** One-shot verify on the key's KeyObject: false for anything OpenSSL refuses. */
-function verifyNow(key: Ed25519PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
-  if (!hasEd25519Lengths(key.raw, signature)) return false;
-  const keyObject = NodePublicKey.keyObjectOf(key);
-  if (keyObject === null) return false;
-  try {
-    return verifyOneShot(null, message, keyObject, signature);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Ed25519 over node:crypto (OpenSSL), which enforces S < L and canonical encodings as
  * RFC 8032 §5.1.7 requires.
@@ -98,7 +86,14 @@ export const nodeBackend: Ed25519Backend = {
   },
 
   async verify(key, message, signature) {
-    return verifyNow(key, message, signature);
+    if (!hasEd25519Lengths(key.raw, signature)) return false;
+    const keyObject = NodePublicKey.keyObjectOf(key);
+    if (keyObject === null) return false;
+    try {
+      return verifyOneShot(null, message, keyObject, signature);
+    } catch {
+      return false;
+    }
   },
 
   async importPrivateKey(seed) {

@@ -126,13 +126,14 @@ function subToCwt(sub: string): CborEncodable {
 }
 
 function quotasFromCwt(value: CborValue | undefined): Record<string, unknown> {
-  const quotas: [string, unknown][] = [];
+  // No prototype: every name, "__proto__" included, becomes an own member for the
+  // validator to judge (on a plain object, assigning "__proto__" would set the prototype).
+  const quotas: Record<string, unknown> = Object.create(null);
   for (const [name, spec] of cborMap(value, 'quota')) {
     if (typeof name !== 'string') throw new ClaimError('quota', 'names must be text');
-    quotas.push([name, quotaFromCwt(spec, `quota.${name}`)]);
+    quotas[name] = quotaFromCwt(spec, `quota.${name}`);
   }
-  // Own properties whatever the names, "__proto__" included (assigning it would not be).
-  return Object.fromEntries(quotas);
+  return quotas;
 }
 
 function quotaFromCwt(spec: CborValue, claim: string): unknown {

@@ -121,7 +121,7 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
   const names = Object.keys(raw);
   if (names.length > MAX_QUOTAS)
     throw new ClaimError('quota', `must have at most ${MAX_QUOTAS} entries`);
-  const quotas: [string, QuotaSpec][] = [];
+  const quotas: Record<string, QuotaSpec> = {};
   for (const quotaName of names) {
     name(quotaName, `quota.${quotaName}`);
     const spec = parseQuotaSpec(raw[quotaName], `quota.${quotaName}`);
@@ -129,10 +129,10 @@ function parseQuotas(value: unknown): Record<string, QuotaSpec> {
       // Seats count devices over the whole term, never per period.
       throw new ClaimError('quota.seats', 'must not have "per"');
     }
-    quotas.push([quotaName, spec]);
+    // Plain assignment is safe here: name() has refused "__proto__" (it starts with "_").
+    quotas[quotaName] = spec;
   }
-  // Own properties whatever the names, "__proto__" included (assigning it would not be).
-  return Object.fromEntries(quotas);
+  return quotas;
 }
 
 function parsePendingChange(value: unknown): PendingChange {

@@ -1,8 +1,8 @@
 /**
- * A value now, or a promise of it. The verify path returns these where its work is
- * usually synchronous (a known key, node:crypto's verify, a stateless verifier): each
- * async step costs a promise and a turn of the microtask queue per token, which was a
- * measurable part of a CWT verification (BENCHMARKS.md, issue 9).
+ * A value now, or a promise of it. The engine returns these where its own steps need not
+ * wait (the backend and trust anchors once set up, a stateless verifier's decision): each
+ * async step costs a promise and a turn of the microtask queue per token, ≈ 2 % of a CWT
+ * verification (BENCHMARKS.md, issue 9).
  */
 export type MaybePromise<T> = T | Promise<T>;
 

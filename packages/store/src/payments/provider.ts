@@ -64,6 +64,16 @@ export interface HostedCheckoutRequest {
    * reused so that one buyer stays one customer there.
    */
   processorCustomer?: string | undefined;
+  /**
+   * The store page the customer goes back to when they leave the payment page unpaid;
+   * the product's page when absent (a purchase). A path on the store, starting with '/'.
+   */
+  returnPath?: string | undefined;
+  /**
+   * Until when the page can be paid (Stripe: 30 minutes to 24 hours after the session is
+   * created; its default, 24 hours, when absent).
+   */
+  expiresAt?: Date | undefined;
 }
 
 export interface ProviderRefundRequest {

@@ -15,6 +15,9 @@ import type { StripeProvider } from './stripe.js';
  * `payment_intent.succeeded` / `payment_intent.payment_failed` settle the order
  * (payments/stripe-events.ts).
  *
+ * An order the customer pays on the Checkout page (`details.paymentPage`: an overdue
+ * renewal paid from the portal, services/overdue-renewal.ts) is never sent here.
+ *
  * Outbox-like: a pending Stripe order whose reference is not yet a PaymentIntent is one
  * still to send. The billing job sends every such order on each run, so a crash or a
  * Stripe outage between the commit and the call loses nothing, and the idempotency key
@@ -80,6 +83,7 @@ export async function chargeOrderOffSession(
     order?.provider !== 'stripe' ||
     order.status !== 'pending' ||
     !OFF_SESSION_KINDS.includes(order.kind) ||
+    order.details.paymentPage === true ||
     order.amount === 0 ||
     order.providerRef?.startsWith('pi_')
   ) {
@@ -149,6 +153,7 @@ export async function chargePendingOffSession(
       `SELECT o.id FROM orders o JOIN stripe_payment_methods m ON m.customer_id = o.customer_id
         WHERE o.provider = 'stripe' AND o.status = 'pending' AND o.kind = ANY($1)
           AND o.amount_minor > 0 AND (o.provider_ref IS NULL OR o.provider_ref NOT LIKE 'pi\\_%')
+          AND o.details->>'paymentPage' IS NULL
         ORDER BY o.created_at, o.id LIMIT $2`,
       [OFF_SESSION_KINDS, BATCH + seen.size],
     );

@@ -14,6 +14,7 @@ import {
   keyPost,
   subscribeToEvents,
 } from '../testing/licensing.js';
+import { accessibilityProblems, formFields, PageClient, textOf } from '../testing/pages.js';
 import type { RecordedStripeRequest, StripeFixtureServer } from './stripe-fixture-server.js';
 import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server.js';
 
@@ -325,6 +326,157 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     expect(reported.statusCode).toBe(200);
     expect(reported.json()).toMatchObject({ ignored: true, order: { status: 'failed' } });
     expect((await failedEvents()).length).toBe(1);
+  });
+
+  test('a renewal the bank wants confirmed is paid from the portal on Checkout, never also off session', async () => {
+    const bought = await purchase();
+    stripe.failNext(402, 'error-card-authentication-required', 1, cardOf(bought));
+    const refusedId = await renewAtPeriodEnd(bought.licenseId);
+    expect((await orderRow(refusedId)).status).toBe('failed');
+    // The app's 402 and the mail link to the portal's pay page, not to a new purchase.
+    const refresh = await keyPost(store, '/v1/licenses/refresh', bought.key, {});
+    expect(refresh.statusCode).toBe(402);
+    expect(refresh.json().checkoutUrl).toBe('http://store.test/portal/pay');
+
+    const browser = new PageClient(store, { remoteAddress: '10.9.0.1' });
+    expect((await browser.get('/portal/pay')).headers.location).toBe('/portal?next=pay');
+    const signIn = await browser.submit('/portal?next=pay', '/portal/sign-in', {
+      licenseKey: bought.key,
+    });
+    expect(signIn.headers.location).toBe('/portal/pay');
+    const license = await browser.get('/portal/license');
+    expect(textOf(license.body)).toContain('Pay the renewal');
+    const page = await browser.get('/portal/pay');
+    expect(page.statusCode).toBe(200);
+    expect(accessibilityProblems(page.body)).toEqual([]);
+    expect(textOf(page.body)).toContain('$30.00');
+    expect(textOf(page.body)).toContain('the payment was refused');
+
+    // The customer pays a minute after the refusal.
+    store.clock.advance(60_000);
+    const pay = await browser.post('/portal/pay', formFields(page.body, '/portal/pay'));
+    expect(pay.statusCode).toBe(303);
+    expect(pay.headers.location).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
+    const renewals = await ordersOf(bought.licenseId, 'renewal');
+    expect(renewals.map((order) => order.status)).toEqual(['failed', 'pending']);
+    const retryId = renewals[1]!.id;
+    const session = stripe.requests
+      .filter(
+        (r) => r.path === '/v1/checkout/sessions' && r.form.get('client_reference_id') === retryId,
+      )
+      .at(-1)!;
+    expect(session.headers['idempotency-key']).toBe(retryId);
+    expect(Object.fromEntries(session.form)).toMatchObject({
+      customer: bought.card.customer,
+      'line_items[0][price_data][unit_amount]': '3000',
+      cancel_url: 'http://store.test/portal/pay',
+      success_url: 'http://store.test/portal/license?checkout=paid',
+      // The page takes payment for an hour after the order was placed, and no longer.
+      expires_at: String(seconds(store.clock.now()) + 3600),
+    });
+    const [details] = await store.db.query<{ details: Record<string, unknown> }>(
+      'SELECT details FROM orders WHERE id = $1',
+      [retryId],
+    );
+    expect(details!.details).toMatchObject({
+      retryOf: refusedId,
+      paymentPage: true,
+      periodStart: '2026-05-01T00:00:00.000Z',
+      periodEnd: '2026-06-01T00:00:00.000Z',
+    });
+
+    // The billing job leaves it to the customer: no off-session charge of the same order.
+    await runBillingCycle(context(store), store.clock.now());
+    expect(intentCalls(retryId).length).toBe(0);
+    // Paying again (back from Checkout, another tab) opens the same order's session.
+    const again = await browser.post('/portal/pay', formFields(page.body, '/portal/pay'));
+    expect(again.headers.location).toBe(pay.headers.location);
+    expect((await ordersOf(bought.licenseId, 'renewal')).length).toBe(2);
+    expect(textOf((await browser.get('/portal/pay')).body)).toContain(
+      'Continue to the payment page',
+    );
+
+    const checkoutIntent = `pi_retry${randomUUID().replace(/-/g, '').slice(0, 14)}`;
+    stripe.paymentIntents.set(checkoutIntent, {
+      ...stripeFixture('payment-intent'),
+      id: checkoutIntent,
+      amount: 3000,
+      customer: bought.card.customer,
+      payment_method: 'pm_anotherCard',
+      setup_future_usage: 'off_session',
+      metadata: { order_id: retryId },
+    });
+    const paid = await deliver(
+      event('event-checkout-session-completed', {
+        client_reference_id: retryId,
+        metadata: { order_id: retryId },
+        amount_total: 3000,
+        amount_subtotal: 3000,
+        payment_intent: checkoutIntent,
+        customer: bought.card.customer,
+      }),
+    );
+    expect(paid.json()).toMatchObject({ order: { id: retryId, kind: 'renewal', status: 'paid' } });
+    // Active again for the period the refused renewal was for; the new card pays the next.
+    const row = await licenseRow(bought.licenseId);
+    expect(row.status).toBe('active');
+    expect(new Date(row.period_end).toISOString()).toBe('2026-06-01T00:00:00.000Z');
+    const [card] = await store.db.query<{ payment_method: string }>(
+      'SELECT payment_method FROM stripe_payment_methods WHERE stripe_customer = $1',
+      [bought.card.customer],
+    );
+    expect(card!.payment_method).toBe('pm_anotherCard');
+    const invoices = await store.db.query(
+      "SELECT 1 FROM invoices WHERE order_id = $1 AND kind = 'invoice'",
+      [retryId],
+    );
+    expect(invoices.length).toBe(1);
+    expect((await keyPost(store, '/v1/licenses/refresh', bought.key, {})).statusCode).toBe(200);
+    const done = await browser.post('/portal/pay', formFields(page.body, '/portal/pay'));
+    expect(done.headers.location).toBe('/portal/license?done=nothing-due');
+  });
+
+  test('an overdue payment page blocks cancelling for its hour; expired, it is paid anew', async () => {
+    const bought = await purchase();
+    stripe.failNext(402, 'error-card-authentication-required', 1, cardOf(bought));
+    await renewAtPeriodEnd(bought.licenseId);
+    const signIn = async () => {
+      const browser = new PageClient(store, { remoteAddress: '10.9.0.2' });
+      await browser.submit('/portal', '/portal/sign-in', { licenseKey: bought.key });
+      return browser;
+    };
+    store.clock.advance(60_000);
+    let browser = await signIn();
+    const first = await browser.submit('/portal/pay', '/portal/pay', {});
+    expect(first.headers.location).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+
+    // Cancelling would cancel the order the open page still takes money for.
+    const cancel = () => keyPost(store, '/v1/licenses/cancel', bought.key, {});
+    const refused = await cancel();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: 'PLAN_CHANGE_INVALID' });
+    expect(refused.json().error.message).toContain('being paid on the payment page');
+
+    // An hour on the page has expired unpaid (Stripe's report of it not in yet): a click
+    // places a new order, with a new page, and the expired one fails without a mail.
+    store.clock.advance(3_600_000);
+    browser = await signIn();
+    expect(textOf((await browser.get('/portal/pay')).body)).toContain('Pay now');
+    const second = await browser.submit('/portal/pay', '/portal/pay', {});
+    expect(second.headers.location).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    expect(second.headers.location).not.toBe(first.headers.location);
+    const renewals = await ordersOf(bought.licenseId, 'renewal');
+    expect(renewals.map((order) => order.status)).toEqual(['failed', 'failed', 'pending']);
+    const failures = (await eventsOf(store, bought.licenseId)).filter(
+      (e) => e.type === 'license.payment_failed',
+    );
+    expect(failures.length).toBe(1);
+
+    // Past that page's hour too, the customer may cancel; the unpaid order is cancelled.
+    store.clock.advance(3_601_000);
+    const cancelled = await cancel();
+    expect(cancelled.statusCode).toBe(200);
+    expect((await orderRow(renewals[2]!.id)).status).toBe('cancelled');
   });
 
   test('an upgrade on a Stripe license is charged off session and applied when paid', async () => {

@@ -113,7 +113,10 @@ export function stripeProvider(config: StripeConfig, publicUrl: string): StripeP
               setup_future_usage: 'off_session',
             },
             success_url: `${publicUrl}/portal/license?checkout=paid`,
-            cancel_url: `${publicUrl}/products/${encodeURIComponent(request.productId)}?plan=${encodeURIComponent(request.planId)}`,
+            ...(request.expiresAt && {
+              expires_at: Math.floor(request.expiresAt.getTime() / 1000),
+            }),
+            cancel_url: `${publicUrl}${request.returnPath ?? `/products/${encodeURIComponent(request.productId)}?plan=${encodeURIComponent(request.planId)}`}`,
           },
           { idempotencyKey: request.orderId },
         );

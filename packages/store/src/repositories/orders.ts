@@ -18,6 +18,13 @@ export interface OrderDetails {
   fromSeats?: number;
   /** Renewals: 'renewal' or 'trial_end'. */
   reason?: string;
+  /** A renewal the customer pays in the portal after this failed one (services/overdue-renewal.ts). */
+  retryOf?: string;
+  /**
+   * Paid by the customer on the processor's payment page, never charged off-session: the
+   * billing job leaves it alone (one order, one way to pay it).
+   */
+  paymentPage?: boolean;
 }
 
 export interface OrderRecord {
@@ -158,6 +165,21 @@ export function ordersRepository(db: Queryable) {
         [licenseId],
       );
       return row?.provider;
+    },
+
+    /**
+     * The license's most recent renewal order, whatever its status: the newest that no
+     * other renewal retries (a retry may share its instant with the order it retries).
+     */
+    async latestRenewal(licenseId: string): Promise<OrderRecord | undefined> {
+      const [row] = await db.query<OrderRow>(
+        `SELECT ${ORDER_COLUMNS} FROM orders o WHERE license_id = $1 AND kind = 'renewal'
+           AND NOT EXISTS (SELECT 1 FROM orders r WHERE r.license_id = o.license_id
+             AND r.kind = 'renewal' AND r.details->>'retryOf' = o.id)
+          ORDER BY created_at DESC, id DESC LIMIT 1`,
+        [licenseId],
+      );
+      return row && toOrder(row);
     },
 
     async pendingOfLicense(licenseId: string): Promise<OrderRecord[]> {

@@ -141,6 +141,8 @@ const PORTAL_MATRIX: Record<
   'GET /portal/cancel': {},
   'POST /portal/cancel': {},
   'POST /portal/cancel/undo': {},
+  'GET /portal/pay': {},
+  'POST /portal/pay': {},
   'GET /portal/license/offline': {},
   'POST /portal/license/offline': { form: () => ({ request: 'LK1-REQ.x.y' }) },
   'POST /portal/license/offline/confirm': { form: () => ({ request: 'LK1-REQ.x.y' }) },

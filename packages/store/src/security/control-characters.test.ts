@@ -275,6 +275,7 @@ const FORMS: Record<string, Record<string, string>> = {
   '/portal/plan': { planId: 'pro-yearly', seats: '2', quote: '100', csrf: 'token' },
   '/portal/cancel': { csrf: 'token' },
   '/portal/cancel/undo': { csrf: 'token' },
+  '/portal/pay': { csrf: 'token' },
   '/portal/license/offline': { request: 'LK1-REQ.x.y', csrf: 'token' },
   '/portal/license/offline/confirm': { request: 'LK1-REQ.x.y', csrf: 'token' },
   '/admin/sign-in': { token: 'not-the-token', csrf: 'token' },

@@ -27,8 +27,25 @@ export async function withPaymentPage(
 ): Promise<IdempotentResult<CheckoutResult>> {
   const { order: answered } = result.body;
   if (!provider?.startCheckout || answered.status !== 'pending') return result;
-  const order = await ordersRepository(ctx.db).byId(answered.id);
-  if (order?.status !== 'pending' || order.amount === 0) return result;
+  const url = await openPaymentPage(ctx, provider, answered.id, { email });
+  return url === undefined ? result : { ...result, body: { ...result.body, checkoutUrl: url } };
+}
+
+/**
+ * Opens the processor's payment page for a committed order that is still pending and
+ * answers its address; undefined when there is none to open (no payment page at this
+ * processor, the order settled since, nothing to pay).
+ * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE
+ */
+export async function openPaymentPage(
+  ctx: StoreContext,
+  provider: PaymentProvider,
+  orderId: string,
+  options: { email: string; returnPath?: string; expiresAt?: Date },
+): Promise<string | undefined> {
+  if (!provider.startCheckout) return undefined;
+  const order = await ordersRepository(ctx.db).byId(orderId);
+  if (order?.status !== 'pending' || order.amount === 0) return undefined;
   const product = await catalogueRepository(ctx.db, ctx.config.publicUrl).getProduct(
     order.productId,
   );
@@ -43,10 +60,12 @@ export async function withPaymentPage(
       amount: order.amount,
       currency: order.currency,
       description: product && plan ? `${product.name} — ${plan.name}` : order.productId,
-      email,
+      email: options.email,
       processorCustomer: saved?.stripeCustomer,
+      returnPath: options.returnPath,
+      expiresAt: options.expiresAt,
     });
-    return { ...result, body: { ...result.body, checkoutUrl: page.url } };
+    return page.url;
   } catch (error) {
     ctx.log.warn(
       { order: order.id, provider: provider.name, error: (error as Error).message },

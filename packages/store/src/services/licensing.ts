@@ -47,11 +47,16 @@ export function monthsPerPeriod(plan: Plan): number {
   return plan.interval === 'year' ? 12 : 1;
 }
 
-/** Where a customer pays for a license that is not paid (402 answers). */
+/**
+ * Where a customer pays for a license that is not paid (402 answers): the portal's page
+ * for an overdue renewal of a past-due license (the same license, paid again:
+ * services/overdue-renewal.ts), else the plan's page in the storefront.
+ */
 export function checkoutUrl(
   config: StoreConfig,
-  license: Pick<LicenseRecord, 'productId' | 'planId'>,
+  license: Pick<LicenseRecord, 'productId' | 'planId' | 'status'>,
 ): string {
+  if (license.status === 'past_due') return `${config.publicUrl}/portal/pay`;
   return `${config.publicUrl}/products/${license.productId}?plan=${encodeURIComponent(license.planId)}`;
 }
 

@@ -94,6 +94,7 @@ async function contentOf(ctx: MailContext, mail: ClaimedMail): Promise<MailConte
         what: ORDER_WORDS[String(data.orderKind)] ?? 'an order',
         statusLabel: statusLabel(license.status),
         payUrl: checkoutUrl(ctx.config, license),
+        overdue: license.status === 'past_due',
       });
     }
     case 'plan_change_scheduled':

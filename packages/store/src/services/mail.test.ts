@@ -248,6 +248,10 @@ describe.skipIf(postgresUnavailable)('e-mail from the store', () => {
       expect(mails).toHaveLength(1);
       expect(mails[0]!.text).toContain('for the renewal of your Photon license');
       expect(mails[0]!.text).toContain('License status: Payment overdue');
+      // The link pays this license's renewal in the portal, not a new purchase.
+      expect(mails[0]!.text).toContain('sign in to your portal with your license key');
+      expect(mails[0]!.text).toContain(`${STORE_URL}/portal/pay`);
+      expect(mails[0]!.text).not.toContain('/products/');
     } finally {
       await refusing.close();
     }

@@ -29,6 +29,7 @@ import {
   seatsOn,
 } from './licensing.js';
 import { licenseProvider, placeOrder } from './orders.js';
+import { openPaymentPageOrder } from './overdue-renewal.js';
 import { assertScheduledAsSeen } from './scheduled-change.js';
 import { issueLicenseToken } from './tokens.js';
 
@@ -485,7 +486,16 @@ export async function cancelLicense(
       throw new StoreError('PLAN_CHANGE_INVALID', 'A free plan has nothing to cancel.');
     }
     if (license.status === 'past_due') {
-      for (const order of await ordersRepository(tx).pendingOfLicense(license.id)) {
+      const pending = await ordersRepository(tx).pendingOfLicense(license.id);
+      // Cancelling cancels the pending renewal: not while its payment page can still be paid.
+      const paying = openPaymentPageOrder(pending, now);
+      if (paying) {
+        throw new StoreError(
+          'PLAN_CHANGE_INVALID',
+          'The renewal is being paid on the payment page. Finish paying there, or cancel once that page has expired, an hour after it was opened.',
+        );
+      }
+      for (const order of pending) {
         await ordersRepository(tx).settle(order.id, { status: 'cancelled', at: now });
       }
       const ended = free

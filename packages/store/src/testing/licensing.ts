@@ -6,6 +6,7 @@ import { createVerifier } from '@licensekit/verifier';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { seconds } from '../lib/clock.js';
 import { storeContext } from '../lib/store-context.js';
+import { signWebhook } from '../payments/webhook.js';
 import type { StoreContext } from '../services/context.js';
 import type { TestStore } from './harness.js';
 
@@ -189,3 +190,29 @@ export async function eventsOf(
 }
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * A payment processor's webhook (`order.paid`, `order.failed`, …) to
+ * /v1/webhooks/payments/<provider>, signed with `secret` as Standard Webhooks prescribes,
+ * dated by the store's clock.
+ */
+export function deliverPaymentWebhook(
+  store: TestStore,
+  options: { provider: string; secret: string; id?: string | undefined },
+  body: unknown,
+): Promise<LightMyRequestResponse> {
+  const payload = JSON.stringify(body);
+  const id = options.id ?? `msg_${randomUUID()}`;
+  const timestamp = seconds(store.clock.now());
+  return store.app.inject({
+    method: 'POST',
+    url: `/v1/webhooks/payments/${options.provider}`,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(options.secret, id, timestamp, payload),
+    },
+    payload,
+  });
+}

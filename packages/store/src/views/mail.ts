@@ -232,6 +232,8 @@ export function paymentFailedMail(
     what: string;
     statusLabel: string;
     payUrl: string;
+    /** The license is past due: the link pays that renewal in the portal. */
+    overdue: boolean;
   },
 ): MailContent {
   return compose(
@@ -246,7 +248,12 @@ export function paymentFailedMail(
       paragraph(
         'Your apps keep working until the token they hold expires (and through its grace period); after that they need a paid license.',
       ),
-      linked('To pay, choose a plan here:', notice.payUrl),
+      notice.overdue
+        ? linked(
+            'To pay it now, sign in to your portal with your license key; you can use another card:',
+            notice.payUrl,
+          )
+        : linked('To pay, choose a plan here:', notice.payUrl),
     ],
   );
 }

@@ -29,6 +29,8 @@ export function signInPage(options: {
   csrfToken: string;
   errors: FieldError[];
   notice?: string | undefined;
+  /** Where the sign-in goes on to: a name from the portal's fixed list, never a URL. */
+  next?: string | undefined;
 }): SafeHtml {
   const { errors } = options;
   return layout({
@@ -41,6 +43,7 @@ ${notice(options.notice)}
 ${errorSummary(errors)}
 <form method="post" action="/portal/sign-in" novalidate>
 <input type="hidden" name="csrf" value="${options.csrfToken}">
+${options.next && html`<input type="hidden" name="next" value="${options.next}">`}
 <div class="field">
 <label for="licenseKey">License key</label>
 <span class="hint" id="licenseKey-hint">It starts with LK- and was shown once, on the confirmation page of your order.</span>
@@ -235,7 +238,11 @@ ${notice(data.notice)}
 ${
   !data.paid &&
   license.status !== 'revoked' &&
-  html`<div class="warning" role="note"><p><strong>${statusLabel(license.status)}.</strong> This license gets no new tokens until it is paid. <a href="${data.subscribeUrl}">Subscribe to ${product.name}</a>.</p></div>`
+  html`<div class="warning" role="note"><p><strong>${statusLabel(license.status)}.</strong> This license gets no new tokens until it is paid. ${
+    license.status === 'past_due'
+      ? html`<a href="/portal/pay">Pay the renewal</a>.`
+      : html`<a href="${data.subscribeUrl}">Subscribe to ${product.name}</a>.`
+  }</p></div>`
 }
 <dl class="summary">
 <dt>Plan</dt><dd>${plan.name} (${planPrice(plan)})</dd>

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { seconds } from '../../lib/clock.js';
-import { signWebhook } from '../../payments/webhook.js';
 import { ADMIN } from '../../testing/fixtures.js';
 import type { TestStore } from '../../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../../testing/harness.js';
-import { buy } from '../../testing/licensing.js';
+import { buy, deliverPaymentWebhook } from '../../testing/licensing.js';
 import {
   accessibilityProblems,
   formFields,
@@ -44,21 +42,8 @@ describe.skipIf(postgresUnavailable)('refunds and chargebacks over HTTP', () => 
     return store.app.inject(options);
   }
 
-  function deliver(body: unknown, id = `msg_${randomUUID()}`) {
-    const payload = JSON.stringify(body);
-    const timestamp = seconds(store.clock.now());
-    return store.app.inject({
-      method: 'POST',
-      url: '/v1/webhooks/payments/acmepay',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(SECRET, id, timestamp, payload),
-      },
-      payload,
-    });
-  }
+  const deliver = (body: unknown, id?: string) =>
+    deliverPaymentWebhook(store, { provider: 'acmepay', secret: SECRET, id }, body);
 
   test('partial refunds leave the order paid; the last one refunds it; the list adds up', async () => {
     const { orderId } = await buy(store);

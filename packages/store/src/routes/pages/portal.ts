@@ -38,6 +38,7 @@ import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
 import { sessionEndedPage, staleFormPage } from './portal-gate.js';
 import portalInvoiceRoutes from './portal-invoices.js';
 import portalLicenseRoutes from './portal-licenses.js';
+import portalPayRoutes from './portal-pay.js';
 import type { ActiveSession } from './session.js';
 import {
   clearSessionCookie,
@@ -54,7 +55,20 @@ const NOTICES: Record<string, string> = {
   'signed-out': 'You are signed out.',
   'device-deactivated': 'The device was deactivated and its seat is free again.',
   kept: 'The pending change was withdrawn: you keep your current plan.',
+  'renewal-paid': 'Thank you: the renewal is paid and your license is active again.',
+  'nothing-due': 'This license has no overdue payment.',
 };
+
+/**
+ * Pages a signed-out visitor is sent on to after signing in, by name (`?next=`): a fixed
+ * list, so the parameter can never redirect anywhere else. The 402 answers and the
+ * failed-payment mail link to the pay page.
+ */
+const NEXT_PAGES: Record<string, string> = { pay: '/portal/pay' };
+
+function nextOf(value: unknown): string | undefined {
+  return typeof value === 'string' && Object.hasOwn(NEXT_PAGES, value) ? value : undefined;
+}
 
 function noticeOf(query: unknown): string | undefined {
   const done = (query as { done?: unknown } | undefined)?.done;
@@ -82,7 +96,10 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     if (!request.routeOptions.config.portal) return;
     const session = await loadSession(request);
     if (!session) {
-      if (request.method === 'GET' || request.method === 'HEAD') return seeOther(reply, '/portal');
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        const next = Object.keys(NEXT_PAGES).find((name) => NEXT_PAGES[name] === request.url);
+        return seeOther(reply, next ? `/portal?next=${next}` : '/portal');
+      }
       return sessionEndedPage(reply, vendor);
     }
     if (request.method === 'POST' && !csrfMatches(session, readForm(request.body).csrf)) {
@@ -96,6 +113,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
   // Inside this plugin, so the gate above covers them.
   await fastify.register(portalLicenseRoutes);
   await fastify.register(portalInvoiceRoutes);
+  await fastify.register(portalPayRoutes);
   const catalogue = () => catalogueRepository(fastify.db, config.publicUrl);
 
   async function productOf(productId: string): Promise<Product> {
@@ -115,7 +133,11 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     request: FastifyRequest,
     reply: FastifyReply,
     status: number,
-    options: { errors?: { field: string; message: string }[]; notice?: string | undefined } = {},
+    options: {
+      errors?: { field: string; message: string }[];
+      notice?: string | undefined;
+      next?: string | undefined;
+    } = {},
   ): FastifyReply {
     const secret = formSecret(request, reply, config);
     return sendPage(
@@ -126,6 +148,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         csrfToken: formToken(fastify.secrets, SIGN_IN_PURPOSE, secret),
         errors: options.errors ?? [],
         notice: options.notice,
+        next: options.next,
       }),
     );
   }
@@ -133,8 +156,10 @@ export default async function portalRoutes(fastify: FastifyInstance) {
   // ------------------------------------------------------------ sign in and out
 
   fastify.get('/portal', { schema: { hide: true } }, async (request, reply) => {
-    if (await loadSession(request)) return seeOther(reply, '/portal/license');
-    return renderSignIn(request, reply, 200, { notice: noticeOf(request.query) });
+    const next = nextOf((request.query as { next?: unknown } | undefined)?.next);
+    if (await loadSession(request))
+      return seeOther(reply, next ? NEXT_PAGES[next]! : '/portal/license');
+    return renderSignIn(request, reply, 200, { notice: noticeOf(request.query), next });
   });
 
   fastify.post(
@@ -164,9 +189,11 @@ export default async function portalRoutes(fastify: FastifyInstance) {
       }
       // The key is never written back into the form: a failed attempt shows an empty field.
       const key = (form.licenseKey ?? '').trim();
+      const next = nextOf(form.next);
       if (key === '') {
         return renderSignIn(request, reply, 400, {
           errors: [{ field: 'licenseKey', message: 'Enter your license key.' }],
+          next,
         });
       }
       let license: LicenseRecord;
@@ -175,6 +202,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
       } catch (error) {
         if (error instanceof StoreError && error.code === 'LICENSE_NOT_FOUND') {
           return renderSignIn(request, reply, 401, {
+            next,
             errors: [
               {
                 field: 'licenseKey',
@@ -189,7 +217,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
       const previous = await loadSession(request);
       if (previous) await endPortalSession(ctx, previous.id);
       await startSession(request, reply, license.id);
-      return seeOther(reply, '/portal/license');
+      return seeOther(reply, next ? NEXT_PAGES[next]! : '/portal/license');
     },
   );
 

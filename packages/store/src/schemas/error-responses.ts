@@ -41,7 +41,10 @@ function errorSchema(status: number, codes: readonly ErrorCode[]): ErrorResponse
     status === 402
       ? {
           checkoutUrl: Type.Optional(
-            Type.String({ description: 'Where to pay: the product page with the plan chosen.' }),
+            Type.String({
+              description:
+                "Where to pay: for a past-due license the portal's page that pays its overdue renewal (/portal/pay), else the product page with the plan chosen.",
+            }),
           ),
           subscribeUrl: Type.Optional(
             Type.String({ description: 'Where to subscribe (the status endpoint gives this).' }),

@@ -7,6 +7,7 @@ import type { Attachment } from '../services/attachments.js';
 import { cycleOf, twinOf } from '../services/billing-cycles.js';
 import type { LicenseView, PendingChangeView } from '../services/licensing.js';
 import { planTotal } from '../services/licensing.js';
+import type { OverdueRenewal } from '../services/overdue-renewal.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../services/plan-changes.js';
 import { scheduledChangeToken } from '../services/scheduled-change.js';
 import { cycleChoice, offeredPlans, offerOf, otherCycleText } from './billing-cycle-choice.js';
@@ -77,6 +78,8 @@ export interface LicensePageData {
   /** Paid for now (active or trialing, not revoked). */
   paid: boolean;
   subscribeUrl: string;
+  /** A past-due license's renewal: payable now, or a payment under way (services/overdue-renewal.ts). */
+  overdue?: OverdueRenewal['state'] | undefined;
   quotas: Record<string, QuotaState>;
   devices: DeviceDetails[];
   attachments: Attachment[];
@@ -240,7 +243,9 @@ ${
   license.status !== 'revoked' &&
   html`<div class="warning" role="note"><p><strong>${statusLabel(license.status)}.</strong> This license gets no new tokens until it is paid. ${
     license.status === 'past_due'
-      ? html`<a href="/portal/pay">Pay the renewal</a>.`
+      ? data.overdue === 'processing'
+        ? html`A payment of the renewal is being processed. <a href="/portal/pay">See the payment</a>.`
+        : html`<a href="/portal/pay">Pay the renewal</a>.`
       : html`<a href="${data.subscribeUrl}">Subscribe to ${product.name}</a>.`
   }</p></div>`
 }

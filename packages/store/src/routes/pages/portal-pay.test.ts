@@ -235,6 +235,9 @@ describe.skipIf(postgresUnavailable)('paying an overdue renewal in the portal', 
     expect(first!.status).toBe('pending');
 
     const client = await signedIn(purchase);
+    expect(textOf((await client.get('/portal/license')).body)).toContain(
+      'A payment of the renewal is being processed. See the payment',
+    );
     const waiting = await payPage(client, purchase);
     expect(textOf(waiting.body)).toContain('Your payment is being processed');
     expect(() => formFields(waiting.body, '/portal/pay')).toThrow();

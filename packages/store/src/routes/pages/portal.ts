@@ -14,6 +14,7 @@ import { replaceLicenseKey } from '../../services/key-replacement.js';
 import { licenseStatus } from '../../services/license-status.js';
 import { pendingChangeView, planOf } from '../../services/licensing.js';
 import { isLinkSession, recordLinkSession } from '../../services/mail-sign-in.js';
+import { overdueRenewal } from '../../services/overdue-renewal.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../../services/plan-changes.js';
 import { cancelLicense, changePlan, undoPendingChange } from '../../services/plan-changes.js';
 import { endPortalSession } from '../../services/portal-sessions.js';
@@ -245,6 +246,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         license: view,
         paid,
         subscribeUrl,
+        overdue: (await overdueRenewal(fastify.db, record, now)).state,
         quotas: await quotaStates(fastify.db, record, now),
         devices: await listDevices(fastify.db, record.id),
         attachments: await listAttachments(fastify.db, record.productId),

@@ -181,9 +181,10 @@ async function settleIntent(
     if (!orderId) return { duplicate: false, ignored: true };
     const order = await ordersRepository(tx).byId(orderId);
     if (!order || order.provider !== PROVIDER) throw new StoreError('ORDER_NOT_FOUND');
-    // A Checkout purchase: the session's events settle it, and a declined card there
-    // may still be followed by another that pays.
-    if (order.kind === 'purchase') {
+    // An order paid on Checkout (a purchase, an overdue renewal paid from the portal): the
+    // session's events settle it, and a declined card there may still be followed by
+    // another that pays.
+    if (order.kind === 'purchase' || order.details.paymentPage === true) {
       return { duplicate: false, ignored: true, order: orderView(order) };
     }
     if (outcome === 'failed') {

@@ -406,6 +406,18 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
       setup_future_usage: 'off_session',
       metadata: { order_id: retryId },
     });
+    // A card declined on the Checkout page is Checkout's business: the customer may try
+    // another there, so the order stays pending until the session reports.
+    const declined = await deliver(
+      event('event-payment-intent-payment-failed', {
+        id: checkoutIntent,
+        amount: 3000,
+        currency: 'usd',
+        metadata: { order_id: retryId },
+      }),
+    );
+    expect(declined.json()).toMatchObject({ ignored: true, order: { status: 'pending' } });
+    expect((await orderRow(retryId)).status).toBe('pending');
     const paid = await deliver(
       event('event-checkout-session-completed', {
         client_reference_id: retryId,

@@ -469,9 +469,19 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     expect(refused.json().error).toMatchObject({ code: 'PLAN_CHANGE_INVALID' });
     expect(refused.json().error.message).toContain('being paid on the payment page');
 
-    // An hour on the page has expired unpaid (Stripe's report of it not in yet): a click
+    // Ten minutes before the page's hour ends, and ten after (the margin for the clocks),
+    // a click still opens the same page: Stripe might take a payment there yet.
+    store.clock.advance(3_000_000);
+    browser = await signIn();
+    const late = await browser.submit('/portal/pay', '/portal/pay', {});
+    expect(late.headers.location).toBe(first.headers.location);
+    expect((await cancel()).statusCode).toBe(409);
+    store.clock.advance(1_140_000);
+    expect((await cancel()).statusCode).toBe(409);
+
+    // Past that the page has expired unpaid (Stripe's report of it not in yet): a click
     // places a new order, with a new page, and the expired one fails without a mail.
-    store.clock.advance(3_600_000);
+    store.clock.advance(60_000);
     browser = await signIn();
     expect(textOf((await browser.get('/portal/pay')).body)).toContain('Pay now');
     const second = await browser.submit('/portal/pay', '/portal/pay', {});
@@ -484,8 +494,9 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     );
     expect(failures.length).toBe(1);
 
-    // Past that page's hour too, the customer may cancel; the unpaid order is cancelled.
-    store.clock.advance(3_601_000);
+    // Past that page's hour (and margin) too, the customer may cancel; the unpaid order is
+    // cancelled.
+    store.clock.advance(4_200_000);
     const cancelled = await cancel();
     expect(cancelled.statusCode).toBe(200);
     expect((await orderRow(renewals[2]!.id)).status).toBe('cancelled');

@@ -24,9 +24,9 @@ import { licenseProvider, placeOrder } from './orders.js';
  *
  * That page can be paid until an hour after the order was placed
  * ({@link OVERDUE_PAGE_SECONDS}; every session of the order ends then, however late it was
- * opened). Until then the license cannot be cancelled (plan-changes.ts), since a
- * cancellation cancels the order the page would still take money for; after it, the
- * order can no longer be paid, so a click places a new one.
+ * opened). Until then, and ten minutes more for the clocks, the license cannot be
+ * cancelled (plan-changes.ts), since a cancellation cancels the order the page would still
+ * take money for; after it, the order can no longer be paid, so a click places a new one.
  *
  * A renewal still pending elsewhere (an off-session charge in flight, an invoice an admin
  * marks paid) is left alone: a second order for it could charge the customer twice.
@@ -34,6 +34,11 @@ import { licenseProvider, placeOrder } from './orders.js';
 
 /** How long the processor's page of an overdue renewal can be paid (Stripe: ≥ 30 min). */
 export const OVERDUE_PAGE_SECONDS = 3600;
+/**
+ * How much later than the processor the store holds a page for closed: the store's clock
+ * and the processor's may differ, and a page paid in that gap must find its order pending.
+ */
+const CLOCK_MARGIN_MS = 10 * 60_000;
 
 /**
  * The overdue renewal of a license being paid on the processor's page now, if any: a
@@ -43,12 +48,17 @@ export function openPaymentPageOrder(
   pending: readonly OrderRecord[],
   now: Date,
 ): OrderRecord | undefined {
-  return pending.find((order) => order.details.paymentPage === true && now < pageExpiry(order));
+  return pending.find((order) => order.details.paymentPage === true && !pageClosed(order, now));
 }
 
 /** When the processor's page of a `paymentPage` order stops taking payment. */
 function pageExpiry(order: OrderRecord): Date {
   return new Date(order.createdAt.getTime() + OVERDUE_PAGE_SECONDS * 1000);
+}
+
+/** Whether the page of a `paymentPage` order can no longer be paid at `now`, margin included. */
+function pageClosed(order: OrderRecord, now: Date): boolean {
+  return now.getTime() >= pageExpiry(order).getTime() + CLOCK_MARGIN_MS;
 }
 
 export type OverdueRenewal =
@@ -72,7 +82,7 @@ export async function overdueRenewal(
   if (!order || order.status === 'paid' || order.status === 'cancelled') return { state: 'none' };
   if (order.status === 'failed') return { state: 'payable', order };
   if (!order.details.paymentPage) return { state: 'processing', order };
-  return { state: now < pageExpiry(order) ? 'started' : 'payable', order };
+  return { state: pageClosed(order, now) ? 'payable' : 'started', order };
 }
 
 export type OverduePayment =

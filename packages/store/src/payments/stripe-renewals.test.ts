@@ -448,6 +448,38 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     expect(done.headers.location).toBe('/portal/license?done=nothing-due');
   });
 
+  test('a renewal no saved card can pay is paid from the portal, not left for an admin', async () => {
+    const bought = await purchase();
+    // Bought before cards were saved (or with a method that saved none).
+    await store.db.query('DELETE FROM stripe_payment_methods WHERE stripe_customer = $1', [
+      bought.card.customer,
+    ]);
+    const stuckId = await renewAtPeriodEnd(bought.licenseId);
+    expect(await orderRow(stuckId)).toMatchObject({ status: 'pending' });
+    expect(intentCalls(stuckId).length).toBe(0);
+
+    store.clock.advance(60_000);
+    const browser = new PageClient(store, { remoteAddress: '10.9.0.3' });
+    await browser.submit('/portal', '/portal/sign-in', { licenseKey: bought.key });
+    const page = await browser.get('/portal/pay');
+    expect(textOf(page.body)).toContain('Not paid: there is no saved card to charge');
+    const pay = await browser.post('/portal/pay', formFields(page.body, '/portal/pay'));
+    expect(pay.headers.location).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    const renewals = await ordersOf(bought.licenseId, 'renewal');
+    // One order stays payable: the stuck one failed (no mail: the customer is here).
+    expect(renewals.map((order) => [order.id === stuckId, order.status])).toEqual([
+      [true, 'failed'],
+      [false, 'pending'],
+    ]);
+    const failures = (await eventsOf(store, bought.licenseId)).filter(
+      (e) => e.type === 'license.payment_failed',
+    );
+    expect(failures.length).toBe(0);
+    await runBillingCycle(context(store), store.clock.now());
+    expect(intentCalls(renewals[1]!.id).length).toBe(0);
+    expect(intentCalls(stuckId).length).toBe(0);
+  });
+
   test('an overdue payment page blocks cancelling for its hour; expired, it is paid anew', async () => {
     const bought = await purchase();
     stripe.failNext(402, 'error-card-authentication-required', 1, cardOf(bought));

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import type { PaymentProvider } from '../payments/provider.js';
+import { savedStripeCard } from '../payments/stripe-off-session.js';
 import { customersRepository } from '../repositories/customers.js';
 import type { LicenseRecord } from '../repositories/licenses.js';
 import type { OrderDetails, OrderRecord } from '../repositories/orders.js';
@@ -29,7 +30,9 @@ import { licenseProvider, placeOrder } from './orders.js';
  * take money for; after it, the order can no longer be paid, so a click places a new one.
  *
  * A renewal still pending elsewhere (an off-session charge in flight, an invoice an admin
- * marks paid) is left alone: a second order for it could charge the customer twice.
+ * marks paid) is left alone: a second order for it could charge the customer twice. The
+ * exception is a Stripe renewal nothing will ever send (its customer saved no card): it is
+ * failed and replaced by one the customer pays on Checkout.
  */
 
 /** How long the processor's page of an overdue renewal can be paid (Stripe: ≥ 30 min). */
@@ -61,10 +64,24 @@ function pageClosed(order: OrderRecord, now: Date): boolean {
   return now.getTime() >= pageExpiry(order).getTime() + CLOCK_MARGIN_MS;
 }
 
+/**
+ * Whether a pending renewal will never be charged by itself: a Stripe order no
+ * PaymentIntent was sent for, whose customer saved no card (bought before cards were
+ * saved, or with a method that saved none), which the billing job therefore never sends.
+ * The customer pays it on Checkout instead; the order is failed and replaced.
+ */
+async function unsendable(db: Queryable, order: OrderRecord): Promise<boolean> {
+  if (order.provider !== 'stripe' || order.providerRef?.startsWith('pi_')) return false;
+  return (await savedStripeCard(db, order.customerId)) === undefined;
+}
+
 export type OverdueRenewal =
   /** Nothing is overdue: the license is not past due. */
   | { state: 'none' }
-  /** The renewal was refused, or its payment page expired unpaid: the customer can pay it. */
+  /**
+   * The renewal was refused, its payment page expired unpaid, or it can never be charged
+   * by itself (a Stripe customer without a saved card): the customer can pay it.
+   */
   | { state: 'payable'; order: OrderRecord }
   /** The customer started paying on the processor's page: they can go back to it. */
   | { state: 'started'; order: OrderRecord }
@@ -81,7 +98,9 @@ export async function overdueRenewal(
   const order = await ordersRepository(db).latestRenewal(license.id);
   if (!order || order.status === 'paid' || order.status === 'cancelled') return { state: 'none' };
   if (order.status === 'failed') return { state: 'payable', order };
-  if (!order.details.paymentPage) return { state: 'processing', order };
+  if (!order.details.paymentPage) {
+    return { state: (await unsendable(db, order)) ? 'payable' : 'processing', order };
+  }
   return { state: pageClosed(order, now) ? 'payable' : 'started', order };
 }
 
@@ -146,7 +165,8 @@ async function retryRenewal(
   now: Date,
 ): Promise<OrderRecord> {
   if (refused.status === 'pending') {
-    // Its payment page has expired unpaid (the processor's expiry report may not be in yet).
+    // Its payment page expired unpaid (the processor's expiry report may not be in yet), or
+    // nothing will ever charge it: failed, so that one order stays payable.
     await ordersRepository(tx).settle(refused.id, { status: 'failed', at: now });
   }
   const order = await placeOrder(tx, ctx, {

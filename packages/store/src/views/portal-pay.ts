@@ -30,7 +30,7 @@ ${notice(options.notice)}
 <dl class="summary">
 <dt>Amount</dt><dd id="overdue-amount">${formatMoney(order.amount, order.currency)}${options.test && ' (test mode: no money moves)'}</dd>
 ${periodOf(order)}
-<dt>Status</dt><dd>${STATE_TEXT[overdue.state]}</dd>
+<dt>Status</dt><dd>${stateText(overdue)}</dd>
 </dl>
 ${overdue.state === 'processing' ? processingText(order) : payForm(options)}
 <p><a href="/portal/license">Back to your license</a></p>`;
@@ -43,11 +43,19 @@ ${overdue.state === 'processing' ? processingText(order) : payForm(options)}
   });
 }
 
-const STATE_TEXT: Record<Exclude<OverdueRenewal['state'], 'none'>, string> = {
-  payable: 'Not paid: the payment was refused',
-  started: 'Waiting for your payment',
-  processing: 'Payment in progress',
-};
+function stateText(overdue: Exclude<OverdueRenewal, { state: 'none' }>): string {
+  switch (overdue.state) {
+    case 'started':
+      return 'Waiting for your payment';
+    case 'processing':
+      return 'Payment in progress';
+    default:
+      if (overdue.order.status === 'failed') return 'Not paid: the payment was refused';
+      return overdue.order.details.paymentPage
+        ? 'Not paid: the payment page expired'
+        : 'Not paid: there is no saved card to charge';
+  }
+}
 
 function periodOf(order: OrderRecord): SafeHtml | '' {
   const { periodStart, periodEnd } = order.details;

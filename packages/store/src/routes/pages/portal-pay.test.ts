@@ -225,6 +225,24 @@ describe.skipIf(postgresUnavailable)('paying an overdue renewal in the portal', 
     expect(new Date(row.period_end).toISOString()).toBe('2026-04-20T09:00:00.000Z');
   });
 
+  test('two clicks at once pay once', async () => {
+    flaky.refusing = true;
+    const purchase = await renewedThrough('flaky');
+    flaky.refusing = false;
+    const client = await signedIn(purchase);
+    const fields = formFields((await payPage(client, purchase)).body, '/portal/pay');
+    const answers = await Promise.all([
+      client.post('/portal/pay', fields),
+      client.post('/portal/pay', fields),
+    ]);
+    expect(answers.map((answer) => answer.headers.location).sort()).toEqual([
+      '/portal/license?done=nothing-due',
+      '/portal/license?done=renewal-paid',
+    ]);
+    const orders = await renewals(purchase.licenseId);
+    expect(orders.map((order) => order.status)).toEqual(['failed', 'paid']);
+  });
+
   test('a renewal still with the processor is waited for, a refused one is sent to it again', async () => {
     store.clock.set(Date.UTC(2026, 0, 15, 12));
     const purchase = await buy(store, { provider: 'acmepay' });

@@ -32,7 +32,9 @@ const KEY = 'LK-7K3QD-M2XWA-9FHRT-C4NVB-Z8P1E';
 
 /** Chromium's own start-up requests (see extension.test.ts); anything else fails the test. */
 const CHROMIUM_OWN = [
-  /^CONNECT (?:accounts\.google\.com|update\.googleapis\.com):443$/,
+  // redirector.gvt1.com: the component updater's download host, Chromium's own too (seen on
+  // some runs only).
+  /^CONNECT (?:accounts\.google\.com|update\.googleapis\.com|redirector\.gvt1\.com):443$/,
   /^POST http:\/\/update\.googleapis\.com\/service\/update2\/json\?/,
 ];
 

@@ -3,7 +3,8 @@
  * `node bench/profile.mjs <case> [out.cpuprofile]` (after `pnpm build`): profiles one
  * benchmarked operation in a loop for 3 s with the V8 CPU profiler, then prints where the
  * time went: the functions with the most samples, self and inclusive, as shares of all
- * samples. Positions are those of the built dist/ files; find the source by function name.
+ * samples. Positions are those of the built dist/ files; find the source by function name
+ * (the CLI's bundles keep their names when built with LICENSEKIT_BUILD_UNMINIFIED=1).
  * With a second argument the profile is also written out, for Chrome DevTools.
  * `node bench/profile.mjs --summarize <file.cpuprofile>` summarises a profile written
  * elsewhere (`node --cpu-prof`) the same way.

@@ -4,20 +4,19 @@
  * root recomputed from the exported entries equal to every checkpoint's at its size; the
  * entries indexed 0, 1, 2, … and none beyond the newest signed checkpoint.
  *
- * The tree is recomputed with core's append-only frontier, O(log n) hashes of state, so
- * memory does not grow with the log.
+ * The tree is recomputed with an append-only frontier (tree.ts), O(log n) hashes of state,
+ * so memory does not grow with the log.
  */
 import {
-  appendLeaves,
   type Checkpoint,
   EMPTY_FRONTIER,
-  type Frontier,
   frontierRoot,
   type NoteVerifierKey,
   openCheckpoint,
 } from '@licensekit/core/log';
 import type { Findings } from './findings.js';
 import { GapTracker, rangeText } from './gaps.js';
+import { AuditFrontier } from './tree.js';
 
 export type CheckpointSource = 'head' | 'history' | 'known';
 
@@ -42,7 +41,7 @@ export class LogAudit {
   #head: SignedCheckpoint | undefined;
   /** Sizes whose roots are still to be compared, ascending. */
   #pending: number[] = [];
-  #frontier: Frontier = EMPTY_FRONTIER;
+  readonly #tree = new AuditFrontier(EMPTY_FRONTIER);
   readonly #indexes = new GapTracker();
   #firstUnsigned: number | undefined;
 
@@ -63,7 +62,7 @@ export class LogAudit {
 
   /** Leaves appended so far. */
   get size(): number {
-    return this.#frontier.size;
+    return this.#tree.size;
   }
 
   /** Opens a checkpoint with the trusted log key; a bad one is a finding and is dropped. */
@@ -163,33 +162,23 @@ export class LogAudit {
 
   /**
    * Appends leaves in line order, comparing the root with every checkpoint whose size is
-   * reached. The leaves of a batch are split at those sizes.
+   * reached, at the leaf that reaches it.
    */
   async appendLeaves(leaves: readonly Uint8Array[]): Promise<void> {
-    let rest = leaves;
     await this.#compareReached();
-    while (rest.length > 0) {
-      const target = this.#pending[0];
-      const take =
-        target === undefined ? rest.length : Math.min(rest.length, target - this.#frontier.size);
-      const { frontier } = await appendLeaves(this.#frontier, rest.slice(0, take));
-      this.#frontier = frontier;
-      rest = rest.slice(take);
-      await this.#compareReached();
+    for (const leaf of leaves) {
+      this.#tree.append(leaf);
+      if (this.#pending[0] === this.#tree.size) await this.#compareReached();
     }
     const headSize = this.#head?.size;
-    if (
-      headSize !== undefined &&
-      this.#frontier.size > headSize &&
-      this.#firstUnsigned === undefined
-    )
+    if (headSize !== undefined && this.#tree.size > headSize && this.#firstUnsigned === undefined)
       this.#firstUnsigned = headSize;
   }
 
   async #compareReached(): Promise<void> {
-    while (this.#pending[0] === this.#frontier.size) {
+    while (this.#pending[0] === this.#tree.size) {
       const size = this.#pending.shift()!;
-      const root = hex(await frontierRoot(this.#frontier));
+      const root = hex(await frontierRoot(this.#tree.frontier));
       for (const checkpoint of this.#checkpoints) {
         if (checkpoint.size !== size || checkpoint.root === root) continue;
         this.#findings.add(
@@ -204,7 +193,7 @@ export class LogAudit {
   /** After the last entry: sizes never reached, skipped indexes, unsigned entries. */
   async finish(): Promise<void> {
     await this.#compareReached();
-    const size = this.#frontier.size;
+    const size = this.#tree.size;
     for (const pending of this.#pending) {
       const where = this.#checkpoints
         .filter((checkpoint) => checkpoint.size === pending)

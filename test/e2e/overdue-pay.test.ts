@@ -14,6 +14,10 @@
  * "Pay now": a new renewal (`retryOf` the refused one) waits for the processor and the
  * page says so, with no button to pay twice. The processor's `order.paid` for it makes the
  * license active again for the period the renewal was for, and refresh answers 200.
+ *
+ * Then a purchase the processor refuses: the license stays pending, its key's 402 links
+ * to the same pay page, where the customer pays the order again; paid, that same license
+ * is active and the key the app already has refreshes (no second license, no new key).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -236,7 +240,7 @@ describe.skipIf(missing).each(backends)(
       await page
         .getByRole('heading', { level: 1, name: 'Pay the renewal of your Photon license' })
         .waitFor();
-      expect(await pageText(page, '#overdue-amount')).toBe(formatMoney(PRICE, 'USD'));
+      expect(await pageText(page, '#owed-amount')).toBe(formatMoney(PRICE, 'USD'));
       expect(await pageText(page, 'dt:text-is("For the period") + dd')).toBe(
         `${formatDateTime(renewalStart)} to ${formatDateTime(renewalEnd)}`,
       );
@@ -301,7 +305,7 @@ describe.skipIf(missing).each(backends)(
       // Nothing is due any more: the pay page sends the customer back to the license.
       await page.goto(`${store.url}/portal/pay`);
       await page.waitForURL(`${store.url}/portal/license?done=nothing-due`);
-      expect(await pageText(page)).toContain('This license has no overdue payment.');
+      expect(await pageText(page)).toContain('This license has no payment due.');
 
       // ---- what the browser did
       expect(foreign).toEqual([]);
@@ -311,6 +315,67 @@ describe.skipIf(missing).each(backends)(
         expect(url.startsWith(`${store.url}/`)).toBe(true);
         expect(decodeURIComponent(url).replace(/-/g, '')).not.toContain(key.replace(/-/g, ''));
       }
+    });
+
+    test('an unpaid purchase is paid from the portal, and the key the app has works', async () => {
+      if (store === undefined) await start();
+      // ---- bought through the processor, which reports the payment failed
+      const checkout = await client.send('POST', '/v1/checkout', {
+        body: {
+          productId: PRODUCT,
+          planId: PLAN,
+          email: `unpaid-${randomUUID()}@example.com`,
+          provider: PROVIDER,
+        },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+      expect(checkout?.status, JSON.stringify(checkout?.body)).toBe(201);
+      const key = checkout!.body.license.key as string;
+      const licenseId = checkout!.body.license.id as string;
+      const firstOrder = checkout!.body.order.id as string;
+      expectPaymentRequired(await refresh(key));
+      expect((await deliver('order.failed', firstOrder)).order?.status).toBe('failed');
+      expect((await license(licenseId)).status).toBe('pending');
+      // The app's link leads to paying this license, not to buying another.
+      expectPaymentRequired(await refresh(key));
+
+      const purchases = async () =>
+        ((await client.adminOrders(`licenseId=${encodeURIComponent(licenseId)}`)) as RenewalOrder[])
+          .filter((order) => order.kind === 'purchase')
+          .reverse();
+
+      // ---- the customer follows it: signs in with the key, and pays
+      const page = await newPage();
+      await page.goto(`${store.url}/portal/pay`);
+      await page.waitForURL(`${store.url}/portal?next=pay`);
+      await page.getByLabel('License key').fill(key);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL(`${store.url}/portal/pay`);
+      await page.getByRole('heading', { level: 1, name: 'Pay for your Photon license' }).waitFor();
+      expect(await pageText(page, '#owed-amount')).toBe(formatMoney(PRICE, 'USD'));
+      expect(await pageText(page)).toContain('Not paid: the payment did not go through');
+      await page.getByRole('button', { name: 'Pay now', exact: true }).click();
+      await page.getByText('Your payment is being processed', { exact: false }).waitFor();
+      expect(await page.locator('form[action="/portal/pay"]').count()).toBe(0);
+      const orders = await purchases();
+      expect(orders.map((order) => order.status)).toEqual(['failed', 'pending']);
+      expect(orders[1]!.details.retryOf).toBe(firstOrder);
+      expect(orders[1]!.amount).toEqual({ amount: PRICE, currency: 'USD' });
+
+      // ---- the processor pays it: the same license is active, and its key refreshes
+      expect((await deliver('order.paid', orders[1]!.id)).order?.status).toBe('paid');
+      await page.goto(`${store.url}/portal/license`);
+      await page.getByRole('heading', { level: 1, name: 'Your Photon license' }).waitFor();
+      expect(await pageText(page, 'dt:text-is("Status") + dd')).toBe(statusLabel('active'));
+      expect(await page.locator('[role="note"]').count()).toBe(0);
+      const paid = await refresh(key);
+      expect(paid?.status, JSON.stringify(paid?.body)).toBe(200);
+      expect(typeof paid!.body.token).toBe('string');
+      expect((await purchases()).length).toBe(2);
+
+      expect(foreign).toEqual([]);
+      expect(violations).toEqual([]);
+      expect(problems).toEqual([]);
     });
   },
 );

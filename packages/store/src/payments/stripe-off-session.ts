@@ -16,7 +16,7 @@ import type { StripeProvider } from './stripe.js';
  * (payments/stripe-events.ts).
  *
  * An order the customer pays on the Checkout page (`details.paymentPage`: an overdue
- * renewal paid from the portal, services/overdue-renewal.ts) is never sent here.
+ * renewal paid from the portal, services/owed-payment.ts) is never sent here.
  *
  * Outbox-like: a pending Stripe order whose reference is not yet a PaymentIntent is one
  * still to send. The billing job sends every such order on each run, so a crash or a

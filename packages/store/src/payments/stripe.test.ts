@@ -9,7 +9,7 @@ import { ADMIN } from '../testing/fixtures.js';
 import type { TestStore } from '../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../testing/harness.js';
 import { checkoutRequest, keyGet, keyPost } from '../testing/licensing.js';
-import { formFields, PageClient } from '../testing/pages.js';
+import { formFields, PageClient, textOf } from '../testing/pages.js';
 import { stripeConfig } from './stripe-config.js';
 import type { StripeFixtureServer } from './stripe-fixture-server.js';
 import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server.js';
@@ -398,6 +398,90 @@ describe.skipIf(postgresUnavailable)('the Stripe provider', () => {
     const missing = await deliver(completed('ord_missing', 'pi_missing0001'));
     expect(missing.statusCode).toBe(404);
     expect(sessionCalls().length).toBe(calls);
+  });
+
+  const purchaseOrders = async (licenseId: string) =>
+    store.db.query<{ id: string; status: string; details: Record<string, unknown> }>(
+      "SELECT id, status, details FROM orders WHERE license_id = $1 AND kind = 'purchase' ORDER BY created_at, id",
+      [licenseId],
+    );
+
+  async function portalOf(key: string): Promise<PageClient> {
+    const browser = new PageClient(store, { remoteAddress: `10.8.0.${++clients}` });
+    const signIn = await browser.submit('/portal', '/portal/sign-in', { licenseKey: key });
+    expect(signIn.headers.location).toBe('/portal/license');
+    return browser;
+  }
+
+  test('an abandoned Checkout is paid from the portal: its own page while open, a new one once it expired', async () => {
+    const purchase = (await checkoutStripe()).json();
+    const checkoutCall = sessionCalls().at(-1)!;
+    // The app holds the key; its 402 sends the customer to the portal, not to a new purchase.
+    const refresh = await keyPost(store, '/v1/licenses/refresh', purchase.license.key, {});
+    expect(refresh.statusCode).toBe(402);
+    expect(refresh.json().checkoutUrl).toBe('http://store.test/portal/pay');
+
+    const browser = await portalOf(purchase.license.key);
+    const waiting = textOf((await browser.get('/portal/pay')).body);
+    expect(waiting).toContain('Waiting for your payment');
+    expect(waiting).toContain('Continue to the payment page');
+    const back = await browser.submit('/portal/pay', '/portal/pay', {});
+    expect(back.headers.location).toBe(purchase.checkoutUrl);
+    // The checkout's very request under the order's id: Stripe answers with the same session
+    // (a request with other parameters under that key would be refused).
+    const reopened = sessionCalls().at(-1)!;
+    expect(reopened.headers['idempotency-key']).toBe(purchase.order.id);
+    expect(reopened.form.toString()).toBe(checkoutCall.form.toString());
+    expect((await purchaseOrders(purchase.license.id)).length).toBe(1);
+
+    // Stripe reports the page expired: the customer pays a new order on a page of its own,
+    // which Stripe closes within the hour, and which comes back to the pay page.
+    const expired = await deliver(
+      event('event-checkout-session-expired', { metadata: { order_id: purchase.order.id } }),
+    );
+    expect(expired.json()).toMatchObject({ order: { status: 'failed' } });
+    store.clock.advance(60_000);
+    const payable = textOf((await browser.get('/portal/pay')).body);
+    expect(payable).toContain('Not paid: the payment did not go through');
+    expect(payable).toContain('Pay now');
+    const second = await browser.submit('/portal/pay', '/portal/pay', {});
+    expect(second.headers.location).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    expect(second.headers.location).not.toBe(purchase.checkoutUrl);
+    const orders = await purchaseOrders(purchase.license.id);
+    expect(orders.map((order) => order.status)).toEqual(['failed', 'pending']);
+    expect(orders[1]!.details).toMatchObject({ retryOf: orders[0]!.id, paymentPage: true });
+    const pageCall = sessionCalls().at(-1)!;
+    expect(pageCall.headers['idempotency-key']).toBe(orders[1]!.id);
+    expect(Number(pageCall.form.get('expires_at'))).toBe(seconds(store.clock.now()) + 3600);
+    expect(pageCall.form.get('cancel_url')).toBe('http://store.test/portal/pay');
+    // A second click goes back to that page; no third order.
+    expect((await browser.submit('/portal/pay', '/portal/pay', {})).headers.location).toBe(
+      second.headers.location,
+    );
+    expect((await purchaseOrders(purchase.license.id)).length).toBe(2);
+
+    const paid = await deliver(completed(orders[1]!.id, 'pi_portalpurchase0001'));
+    expect(paid.json()).toMatchObject({ order: { status: 'paid' } });
+    expect(
+      (await keyPost(store, '/v1/licenses/refresh', purchase.license.key, {})).statusCode,
+    ).toBe(200);
+  });
+
+  test('a Checkout page past its day waits for Stripe’s report, never opens a second one', async () => {
+    const purchase = (await checkoutStripe()).json();
+    const calls = sessionCalls().length;
+    // A day on (the page has expired at Stripe; its report is not in yet).
+    store.clock.advance(24 * 3600_000);
+    const browser = await portalOf(purchase.license.key);
+    const page = await browser.get('/portal/pay');
+    expect(textOf(page.body)).toContain('Payment in progress');
+    expect(() => formFields(page.body, '/portal/pay')).toThrow();
+    const csrf = formFields(page.body, '/portal/sign-out').csrf!;
+    expect((await browser.post('/portal/pay', { csrf })).headers.location).toBe('/portal/pay');
+    expect(sessionCalls().length).toBe(calls);
+    expect((await purchaseOrders(purchase.license.id)).map((order) => order.status)).toEqual([
+      'pending',
+    ]);
   });
 
   test('a session for another sum than the order is refused', async () => {

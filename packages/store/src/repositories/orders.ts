@@ -18,7 +18,7 @@ export interface OrderDetails {
   fromSeats?: number;
   /** Renewals: 'renewal' or 'trial_end'. */
   reason?: string;
-  /** A renewal the customer pays in the portal after this failed one (services/overdue-renewal.ts). */
+  /** An order the customer pays in the portal after this failed one (services/owed-payment.ts). */
   retryOf?: string;
   /**
    * Paid by the customer on the processor's payment page, never charged off-session: the
@@ -168,16 +168,20 @@ export function ordersRepository(db: Queryable) {
     },
 
     /**
-     * The license's most recent renewal order, whatever its status: the newest that no
-     * other renewal retries (a retry may share its instant with the order it retries).
+     * The license's most recent order of `kind`, whatever its status: the newest that no
+     * other order of that kind retries (a retry may share its instant with the order it
+     * retries).
      */
-    async latestRenewal(licenseId: string): Promise<OrderRecord | undefined> {
+    async latestOfKind(
+      licenseId: string,
+      kind: 'purchase' | 'renewal',
+    ): Promise<OrderRecord | undefined> {
       const [row] = await db.query<OrderRow>(
-        `SELECT ${ORDER_COLUMNS} FROM orders o WHERE license_id = $1 AND kind = 'renewal'
+        `SELECT ${ORDER_COLUMNS} FROM orders o WHERE license_id = $1 AND kind = $2
            AND NOT EXISTS (SELECT 1 FROM orders r WHERE r.license_id = o.license_id
-             AND r.kind = 'renewal' AND r.details->>'retryOf' = o.id)
+             AND r.kind = $2 AND r.details->>'retryOf' = o.id)
           ORDER BY created_at DESC, id DESC LIMIT 1`,
-        [licenseId],
+        [licenseId, kind],
       );
       return row && toOrder(row);
     },

@@ -43,7 +43,7 @@ function errorSchema(status: number, codes: readonly ErrorCode[]): ErrorResponse
           checkoutUrl: Type.Optional(
             Type.String({
               description:
-                "Where to pay: for a past-due license the portal's page that pays its overdue renewal (/portal/pay), else the product page with the plan chosen.",
+                "Where to pay: for a past-due or pending license the portal's page that pays its overdue renewal or unpaid purchase again (/portal/pay), else the product page with the plan chosen.",
             }),
           ),
           subscribeUrl: Type.Optional(

@@ -261,7 +261,12 @@ export async function settleOrder(
   return { order: orderView(settled), license: view(license), changed: true };
 }
 
-async function applyPaidOrder(
+/**
+ * Applies what a paid order pays for to its license (already locked, the order booked):
+ * see `markOrderPaid`. Also used for an order placed again in the portal and paid at once
+ * (services/owed-payment.ts).
+ */
+export async function applyPaidOrder(
   tx: Queryable,
   ctx: StoreContext,
   order: OrderRecord,

@@ -48,16 +48,22 @@ export function monthsPerPeriod(plan: Plan): number {
 }
 
 /**
- * Where a customer pays for a license that is not paid (402 answers): the portal's page
- * for an overdue renewal of a past-due license (the same license, paid again:
- * services/overdue-renewal.ts), else the plan's page in the storefront.
+ * Where a customer pays for a license that is not paid (402 answers): the portal's pay
+ * page for a past-due license's renewal or a pending license's purchase (the same license,
+ * with the key the app already has, paid again: services/owed-payment.ts), else the
+ * plan's page in the storefront.
  */
 export function checkoutUrl(
   config: StoreConfig,
   license: Pick<LicenseRecord, 'productId' | 'planId' | 'status'>,
 ): string {
-  if (license.status === 'past_due') return `${config.publicUrl}/portal/pay`;
+  if (paidInPortal(license.status)) return `${config.publicUrl}/portal/pay`;
   return `${config.publicUrl}/products/${license.productId}?plan=${encodeURIComponent(license.planId)}`;
+}
+
+/** Whether an unpaid license's order is paid again in the portal (`checkoutUrl`). */
+export function paidInPortal(status: LicenseStatus): boolean {
+  return status === 'past_due' || status === 'pending';
 }
 
 /** Where a customer subscribes to a product (402 answers of the status endpoint). */

@@ -17,7 +17,7 @@ import {
   signInLinkMail,
 } from '../views/mail.js';
 import type { StoreContext } from './context.js';
-import { checkoutUrl, planOf } from './licensing.js';
+import { checkoutUrl, paidInPortal, planOf } from './licensing.js';
 import type { ClaimedMail } from './mail-outbox.js';
 import { openMailSecret } from './mail-sealing.js';
 import { SIGN_IN_LINK_TTL_MS } from './mail-sign-in.js';
@@ -94,7 +94,7 @@ async function contentOf(ctx: MailContext, mail: ClaimedMail): Promise<MailConte
         what: ORDER_WORDS[String(data.orderKind)] ?? 'an order',
         statusLabel: statusLabel(license.status),
         payUrl: checkoutUrl(ctx.config, license),
-        overdue: license.status === 'past_due',
+        payInPortal: paidInPortal(license.status),
       });
     }
     case 'plan_change_scheduled':

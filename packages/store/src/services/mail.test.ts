@@ -215,7 +215,10 @@ describe.skipIf(postgresUnavailable)('e-mail from the store', () => {
     const mails = (await mailsTo(store, email)).filter((mail) => /failed/.test(mail.subject));
     expect(mails.map((mail) => mail.subject)).toEqual(['A payment for your Photon license failed']);
     expect(mails[0]!.text).toContain('The payment of $15.00 for the order');
-    expect(mails[0]!.text).toContain(`${STORE_URL}/products/photon?plan=pro-monthly`);
+    // The link pays this same license (the key the app has) in the portal: no second one.
+    expect(mails[0]!.text).toContain('sign in to your portal with your license key');
+    expect(mails[0]!.text).toContain(`${STORE_URL}/portal/pay`);
+    expect(mails[0]!.text).not.toContain('/products/');
     expectPlainHtml(mails[0]!);
     const events = await eventsOf(store, purchase.licenseId);
     expect(events.find((event) => event.type === 'license.payment_failed')?.data).toMatchObject({

@@ -29,7 +29,7 @@ import {
   seatsOn,
 } from './licensing.js';
 import { licenseProvider, placeOrder } from './orders.js';
-import { openPaymentPageOrder } from './overdue-renewal.js';
+import { openPaymentPageOrder } from './owed-payment.js';
 import { assertScheduledAsSeen } from './scheduled-change.js';
 import { issueLicenseToken } from './tokens.js';
 

@@ -232,8 +232,11 @@ export function paymentFailedMail(
     what: string;
     statusLabel: string;
     payUrl: string;
-    /** The license is past due: the link pays that renewal in the portal. */
-    overdue: boolean;
+    /**
+     * The link is the portal's pay page, where that same order is paid again (a past-due
+     * renewal, a pending purchase); else the storefront's plan page.
+     */
+    payInPortal: boolean;
   },
 ): MailContent {
   return compose(
@@ -248,7 +251,7 @@ export function paymentFailedMail(
       paragraph(
         'Your apps keep working until the token they hold expires (and through its grace period); after that they need a paid license.',
       ),
-      notice.overdue
+      notice.payInPortal
         ? linked(
             'To pay it now, sign in to your portal with your license key; you can use another card:',
             notice.payUrl,

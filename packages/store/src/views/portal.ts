@@ -7,7 +7,7 @@ import type { Attachment } from '../services/attachments.js';
 import { cycleOf, twinOf } from '../services/billing-cycles.js';
 import type { LicenseView, PendingChangeView } from '../services/licensing.js';
 import { planTotal } from '../services/licensing.js';
-import type { OverdueRenewal } from '../services/overdue-renewal.js';
+import type { OwedPayment } from '../services/owed-payment.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../services/plan-changes.js';
 import { scheduledChangeToken } from '../services/scheduled-change.js';
 import { cycleChoice, offeredPlans, offerOf, otherCycleText } from './billing-cycle-choice.js';
@@ -78,8 +78,11 @@ export interface LicensePageData {
   /** Paid for now (active or trialing, not revoked). */
   paid: boolean;
   subscribeUrl: string;
-  /** A past-due license's renewal: payable now, or a payment under way (services/overdue-renewal.ts). */
-  overdue?: OverdueRenewal['state'] | undefined;
+  /**
+   * What an unpaid license owes (a past-due renewal, a pending purchase): payable now, a
+   * payment under way, or nothing (services/owed-payment.ts).
+   */
+  owed?: OwedPayment['state'] | undefined;
   quotas: Record<string, QuotaState>;
   devices: DeviceDetails[];
   attachments: Attachment[];
@@ -137,6 +140,13 @@ export function cancelBlocked(data: Pick<LicensePageData, 'license' | 'plan'>): 
   if (!['active', 'trialing', 'past_due'].includes(license.status))
     return 'Only an active license can be cancelled.';
   return undefined;
+}
+
+/** The warning's link to the pay page: pay now, or see the payment under way. */
+function payLink(what: string, owed: Exclude<OwedPayment['state'], 'none'>): SafeHtml {
+  return owed === 'processing'
+    ? html`A payment of ${what} is being processed. <a href="/portal/pay">See the payment</a>.`
+    : html`<a href="/portal/pay">Pay ${what}</a>.`;
 }
 
 /**
@@ -242,11 +252,9 @@ ${
   !data.paid &&
   license.status !== 'revoked' &&
   html`<div class="warning" role="note"><p><strong>${statusLabel(license.status)}.</strong> This license gets no new tokens until it is paid. ${
-    license.status === 'past_due'
-      ? data.overdue === 'processing'
-        ? html`A payment of the renewal is being processed. <a href="/portal/pay">See the payment</a>.`
-        : html`<a href="/portal/pay">Pay the renewal</a>.`
-      : html`<a href="${data.subscribeUrl}">Subscribe to ${product.name}</a>.`
+    data.owed === undefined || data.owed === 'none'
+      ? html`<a href="${data.subscribeUrl}">Subscribe to ${product.name}</a>.`
+      : payLink(license.status === 'past_due' ? 'the renewal' : 'the order', data.owed)
   }</p></div>`
 }
 <dl class="summary">

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { seconds } from '../../lib/clock.js';
 import type { PaymentProvider } from '../../payments/provider.js';
 import { paymentProviders } from '../../payments/provider.js';
 import { runBillingCycle } from '../../services/billing.js';
@@ -20,9 +19,10 @@ import {
 import { accessibilityProblems, formFields, PageClient, textOf } from '../../testing/pages.js';
 
 /**
- * Paying an overdue renewal from the portal (routes/pages/portal-pay.ts): a renewal the
+ * Paying what a license owes from the portal (routes/pages/portal-pay.ts): a renewal the
  * provider refused is charged again, once per click, and the license is active again for
- * the period it was for; a renewal still with a processor is left alone.
+ * the period it was for; a purchase whose payment failed is paid again and activates the
+ * same license; an order still with a processor is left alone.
  */
 
 const SECRET = `whsec_${Buffer.from('the portal pay webhook secret').toString('base64')}`;
@@ -71,16 +71,19 @@ describe.skipIf(postgresUnavailable)('paying an overdue renewal in the portal', 
     return page;
   }
 
-  const renewals = async (licenseId: string) =>
+  /** The license's orders of `kind`, oldest first. */
+  const ordersOf = async (licenseId: string, kind: 'renewal' | 'purchase') =>
     store.db.query<{
       id: string;
       status: string;
       amount_minor: number;
       details: Record<string, unknown>;
     }>(
-      "SELECT id, status, amount_minor, details FROM orders WHERE license_id = $1 AND kind = 'renewal' ORDER BY created_at, id",
-      [licenseId],
+      'SELECT id, status, amount_minor, details FROM orders WHERE license_id = $1 AND kind = $2 ORDER BY created_at, id',
+      [licenseId, kind],
     );
+  const renewals = (licenseId: string) => ordersOf(licenseId, 'renewal');
+  const purchases = (licenseId: string) => ordersOf(licenseId, 'purchase');
   const licenseRow = async (id: string) =>
     (
       await store.db.query<{ status: string; period_end: Date }>(
@@ -300,6 +303,94 @@ describe.skipIf(postgresUnavailable)('paying an overdue renewal in the portal', 
       '/portal/license?done=nothing-due',
     );
     expect((await renewals(active.licenseId)).length).toBe(0);
+  });
+
+  test('an unpaid purchase is paid from the portal: the same license and key, not a second one', async () => {
+    store.clock.set(Date.UTC(2026, 0, 15, 12));
+    const purchase = await buy(store, { provider: 'acmepay' });
+    // The app holds the key of a license whose order is still with the processor.
+    const refresh = await keyPost(store, '/v1/licenses/refresh', purchase.key, {});
+    expect(refresh.statusCode).toBe(402);
+    expect(refresh.json().checkoutUrl).toBe(`${STORE_URL}/portal/pay`);
+    const client = await signedIn(purchase);
+    expect(textOf((await client.get('/portal/license')).body)).toContain(
+      'A payment of the order is being processed. See the payment',
+    );
+    const waiting = await payPage(client, purchase);
+    expect(textOf(waiting.body)).toContain('Pay for your');
+    expect(textOf(waiting.body)).toContain('Your payment is being processed');
+    expect(() => formFields(waiting.body, '/portal/pay')).toThrow();
+    // A post (an old page) orders nothing while the processor has the order.
+    const csrf = formFields(waiting.body, '/portal/sign-out').csrf!;
+    expect((await client.post('/portal/pay', { csrf })).headers.location).toBe('/portal/pay');
+    expect((await purchases(purchase.licenseId)).length).toBe(1);
+
+    // The processor reports the payment failed: the customer pays again, for the same terms.
+    expect((await deliver('order.failed', purchase.orderId)).statusCode).toBe(200);
+    expect(textOf((await client.get('/portal/license')).body)).toContain('Pay the order');
+    const page = await payPage(client, purchase);
+    expect(textOf(page.body)).toContain('Not paid: the payment did not go through');
+    expect(textOf(page.body)).toContain('$15.00');
+    const fields = formFields(page.body, '/portal/pay');
+    store.clock.advance(60_000);
+    expect((await client.post('/portal/pay', fields)).headers.location).toBe('/portal/pay');
+    const orders = await purchases(purchase.licenseId);
+    expect(orders.map((order) => order.status)).toEqual(['failed', 'pending']);
+    expect(orders[1]!.details).toMatchObject({ retryOf: orders[0]!.id });
+    expect(Number(orders[1]!.amount_minor)).toBe(Number(orders[0]!.amount_minor));
+    // A second click while that order is with the processor orders nothing more.
+    expect((await client.post('/portal/pay', fields)).headers.location).toBe('/portal/pay');
+    expect((await purchases(purchase.licenseId)).length).toBe(2);
+
+    expect((await deliver('order.paid', orders[1]!.id)).json()).toMatchObject({
+      order: { status: 'paid' },
+    });
+    expect((await licenseRow(purchase.licenseId)).status).toBe('active');
+    const created = (await eventsOf(store, purchase.licenseId)).filter(
+      (event) => event.type === 'license.created',
+    );
+    expect(created.map((event) => event.data.orderId)).toEqual([orders[1]!.id]);
+    // The key the app already has now refreshes; the customer still has one license.
+    expect((await keyPost(store, '/v1/licenses/refresh', purchase.key, {})).statusCode).toBe(200);
+    const licenses = await store.db.query(
+      'SELECT 1 FROM licenses WHERE customer_id = (SELECT customer_id FROM licenses WHERE id = $1)',
+      [purchase.licenseId],
+    );
+    expect(licenses.length).toBe(1);
+    expect((await client.get('/portal/pay')).headers.location).toBe(
+      '/portal/license?done=nothing-due',
+    );
+  });
+
+  test('an unpaid purchase paid at once activates the license and books the order', async () => {
+    store.clock.set(Date.UTC(2026, 0, 15, 12));
+    const purchase = await buy(store, { provider: 'acmepay' });
+    expect((await deliver('order.failed', purchase.orderId)).statusCode).toBe(200);
+    // The license's provider now charges at once.
+    await store.db.query("UPDATE orders SET provider = 'flaky' WHERE license_id = $1", [
+      purchase.licenseId,
+    ]);
+    flaky.refusing = false;
+    const client = await signedIn(purchase);
+    const fields = formFields((await payPage(client, purchase)).body, '/portal/pay');
+    store.clock.advance(60_000);
+    const paid = await client.post('/portal/pay', fields);
+    expect(paid.headers.location).toBe('/portal/license?done=purchase-paid');
+    expect(textOf((await client.get(paid.headers.location as string)).body)).toContain(
+      'your order is paid and your license is active',
+    );
+    const orders = await purchases(purchase.licenseId);
+    expect(orders.map((order) => order.status)).toEqual(['failed', 'paid']);
+    const row = await licenseRow(purchase.licenseId);
+    expect(row.status).toBe('active');
+    // A monthly period from the payment, not from the abandoned order.
+    expect(new Date(row.period_end).toISOString()).toBe('2026-02-15T12:01:00.000Z');
+    const invoices = await store.db.query(
+      "SELECT 1 FROM invoices WHERE order_id = $1 AND kind = 'invoice'",
+      [orders[1]!.id],
+    );
+    expect(invoices.length).toBe(1);
+    expect((await keyPost(store, '/v1/licenses/refresh', purchase.key, {})).statusCode).toBe(200);
   });
 
   test('a revoked license cannot be paid', async () => {

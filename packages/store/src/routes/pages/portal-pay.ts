@@ -4,9 +4,9 @@ import { storeContext } from '../../lib/store-context.js';
 import { paymentProvider } from '../../payments/provider.js';
 import { catalogueRepository } from '../../repositories/catalogue.js';
 import { lockCurrentLicense } from '../../services/billing.js';
-import type { OverduePayment } from '../../services/overdue-renewal.js';
-import { overdueRenewal, payOverdueRenewal } from '../../services/overdue-renewal.js';
-import { overduePage } from '../../views/portal-pay.js';
+import type { OwedPaymentOutcome } from '../../services/owed-payment.js';
+import { owedPayment, payOwed } from '../../services/owed-payment.js';
+import { owedPaymentPage } from '../../views/portal-pay.js';
 import { seeOther, sendPage } from './http.js';
 import { sessionOf } from './session.js';
 
@@ -16,9 +16,10 @@ const NOTICES: Record<string, string> = {
 };
 
 /**
- * Paying a past-due license's renewal from the portal (services/overdue-renewal.ts). The
- * 402 answers of a past-due license and the failed-payment mail link to `GET /portal/pay`;
- * without a session it goes to the sign-in page. Registered inside the portal plugin
+ * Paying what a license owes from the portal (services/owed-payment.ts): a past-due
+ * license's renewal, a pending license's purchase. The 402 answers of such a license and
+ * the failed-payment mail link to `GET /portal/pay`; without a session it goes to the
+ * sign-in page. Registered inside the portal plugin
  * (routes/pages/portal.ts), whose gate checks the session and every POST's CSRF token.
  */
 export default async function portalPayRoutes(fastify: FastifyInstance) {
@@ -32,8 +33,8 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
     const license = await ctx.db.transaction((tx) =>
       lockCurrentLicense(tx, ctx, session.licenseId, ctx.clock.now()),
     );
-    const overdue = await overdueRenewal(fastify.db, license, ctx.clock.now());
-    if (overdue.state === 'none') return seeOther(reply, '/portal/license?done=nothing-due');
+    const owed = await owedPayment(fastify.db, license, ctx.clock.now());
+    if (owed.state === 'none') return seeOther(reply, '/portal/license?done=nothing-due');
     const product = await catalogueRepository(fastify.db, config.publicUrl).getProduct(
       license.productId,
     );
@@ -41,12 +42,12 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
     return sendPage(
       reply,
       200,
-      overduePage({
+      owedPaymentPage({
         vendor: config.vendor,
         csrfToken: session.csrfToken,
         productName: product?.name ?? license.productId,
-        overdue,
-        paymentPage: paymentProvider(config, overdue.order.provider)?.startCheckout !== undefined,
+        owed,
+        paymentPage: paymentProvider(config, owed.order.provider)?.startCheckout !== undefined,
         test: license.test,
         notice:
           typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined,
@@ -56,11 +57,11 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
 
   fastify.post('/portal/pay', { ...portal, bodyLimit: 4 * 1024 }, async (request, reply) => {
     const session = sessionOf(request)!;
-    let payment: OverduePayment;
+    let payment: OwedPaymentOutcome;
     try {
-      payment = await payOverdueRenewal(ctx, session.licenseId, { returnPath: '/portal/pay' });
+      payment = await payOwed(ctx, session.licenseId, { returnPath: '/portal/pay' });
     } catch (error) {
-      // Paid meanwhile (another tab, the processor's webhook) or never overdue.
+      // Paid meanwhile (another tab, the processor's webhook) or nothing was ever owed.
       if (error instanceof StoreError && error.code === 'CONFLICT') {
         return seeOther(reply, '/portal/license?done=nothing-due');
       }
@@ -68,7 +69,10 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
     }
     switch (payment.outcome) {
       case 'paid':
-        return seeOther(reply, '/portal/license?done=renewal-paid');
+        return seeOther(
+          reply,
+          `/portal/license?done=${payment.order.kind === 'purchase' ? 'purchase-paid' : 'renewal-paid'}`,
+        );
       case 'payment_page':
         return seeOther(reply, payment.url);
       case 'failed':

@@ -417,18 +417,21 @@ describe.skipIf(postgresUnavailable)('customer portal pages', () => {
     expect((await client.get('/portal/attachments/att_missing')).statusCode).toBe(404);
   });
 
-  test('an unpaid license signs in and sees why; its token is a 402 page with the subscribe link', async () => {
+  test('an unpaid license signs in and sees why; its token is a 402 page with the pay link', async () => {
     const purchase = await buy(store, { provider: 'manual' });
     const client = await signedIn(purchase);
     const text = await licensePageText(client, purchase);
     expect(text).toContain('Status Awaiting payment');
-    expect(text).toContain('Subscribe to Photon');
+    // Its order (an invoice here) is paid on the pay page, not by subscribing again.
+    expect(text).toContain('A payment of the order is being processed. See the payment');
+    expect(text).not.toContain('Subscribe to Photon');
+    expect(textOf((await client.get('/portal/pay')).body)).toContain(
+      'This order is paid by invoice or bank transfer',
+    );
     const token = await client.get('/portal/token');
     expect(token.statusCode).toBe(402);
     expect(token.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(tags(token.body, 'a').map((a) => a.href)).toContain(
-      'http://store.test/products/photon?plan=pro-monthly',
-    );
+    expect(tags(token.body, 'a').map((a) => a.href)).toContain('http://store.test/portal/pay');
     expect(accessibilityProblems(token.body)).toEqual([]);
   });
 

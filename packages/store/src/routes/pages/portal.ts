@@ -14,7 +14,7 @@ import { replaceLicenseKey } from '../../services/key-replacement.js';
 import { licenseStatus } from '../../services/license-status.js';
 import { pendingChangeView, planOf } from '../../services/licensing.js';
 import { isLinkSession, recordLinkSession } from '../../services/mail-sign-in.js';
-import { overdueRenewal } from '../../services/overdue-renewal.js';
+import { owedPayment } from '../../services/owed-payment.js';
 import type { CancelOutcome, PlanChangeOutcome } from '../../services/plan-changes.js';
 import { cancelLicense, changePlan, undoPendingChange } from '../../services/plan-changes.js';
 import { endPortalSession } from '../../services/portal-sessions.js';
@@ -57,7 +57,8 @@ const NOTICES: Record<string, string> = {
   'device-deactivated': 'The device was deactivated and its seat is free again.',
   kept: 'The pending change was withdrawn: you keep your current plan.',
   'renewal-paid': 'Thank you: the renewal is paid and your license is active again.',
-  'nothing-due': 'This license has no overdue payment.',
+  'purchase-paid': 'Thank you: your order is paid and your license is active.',
+  'nothing-due': 'This license has no payment due.',
 };
 
 /**
@@ -246,7 +247,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         license: view,
         paid,
         subscribeUrl,
-        overdue: (await overdueRenewal(fastify.db, record, now)).state,
+        owed: (await owedPayment(fastify.db, record, now)).state,
         quotas: await quotaStates(fastify.db, record, now),
         devices: await listDevices(fastify.db, record.id),
         attachments: await listAttachments(fastify.db, record.productId),

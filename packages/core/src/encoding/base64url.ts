@@ -1,4 +1,4 @@
-import { decodeNatively } from '#native-base64url';
+import { decodeNatively, encodeNatively } from '#native-base64url';
 import { MalformedError } from '../errors.js';
 import { utf8Decode, utf8Encode } from './utf8.js';
 
@@ -21,7 +21,9 @@ const DECODE_TABLE = (() => {
 })();
 
 export function base64urlEncode(bytes: Uint8Array): string {
-  return bytes.length <= SHORT_INPUT ? base64urlEncodeShort(bytes) : encodeLong(bytes);
+  if (bytes.length <= SHORT_INPUT) return base64urlEncodeShort(bytes);
+  // Node encodes long input natively (base64url-node.ts); elsewhere it is encoded here.
+  return encodeNatively(bytes) ?? encodeLong(bytes);
 }
 
 /**

@@ -21,11 +21,13 @@ import { chunkLines } from './reader.js';
 const ROLE = 'licensekit-audit-worker';
 const LEAF_LENGTH = 32;
 /**
- * A worker holds a few certificates and key handles, and its garbage is one chunk's: a
+ * A worker holds a few certificates and key handles, and its garbage is one chunk's, so a
  * small young generation keeps each thread's memory near its floor (the audit's memory
- * budget is for the main thread's per-license state) at no measurable cost in speed.
+ * budget is for the main thread's per-license state). Not too small: with 2 MB a worker
+ * spent 5 % of its time in scavenges, with 16 MB 2 % but 24 MB more RSS (`node --cpu-prof`,
+ * 100,000 tokens); 8 MB is between, within the budget at a million tokens (BENCHMARKS.md).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 128 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 };
 
 interface WorkerInit {
   readonly role: typeof ROLE;

@@ -1,6 +1,6 @@
 import type { MalformedReason } from '../errors.js';
 import { MalformedError } from '../errors.js';
-import { utf8Decode } from './utf8.js';
+import { utf8DecodeRange } from './utf8.js';
 
 /**
  * A strict CBOR decoder (RFC 8949) for the verification path. It accepts only the
@@ -126,7 +126,8 @@ function item(depth: number): CborValue {
       return share ? input.subarray(pos - n, pos) : new Uint8Array(input.subarray(pos - n, pos));
     case 3:
       pos += fits(n, 1);
-      return utf8Decode(input.subarray(pos - n, pos), what);
+      // Read in place: no view (an object per string) of the input.
+      return utf8DecodeRange(input, pos - n, pos, what);
     case 4: {
       // Every element takes at least one byte, so a count above the bytes left is a lie.
       const array: CborValue[] = new Array(fits(n, 1));

@@ -11,22 +11,29 @@ export function utf8Encode(text: string): Uint8Array {
 
 /** @throws MalformedError('bad_encoding') on invalid UTF-8 */
 export function utf8Decode(bytes: Uint8Array, what = 'value'): string {
-  // Claims are mostly short ASCII, valid UTF-8 byte for byte: built here without a native
-  // call. Anything else goes to the fatal decoder.
-  if (bytes.length < 64) {
-    let text = '';
-    for (const byte of bytes) {
-      if (byte > 0x7f) return decodeFatally(bytes, what);
-      text += String.fromCharCode(byte);
-    }
-    return text;
-  }
-  return decodeFatally(bytes, what);
+  return utf8DecodeRange(bytes, 0, bytes.length, what);
 }
 
-function decodeFatally(bytes: Uint8Array, what: string): string {
+/**
+ * The text of bytes[start, end), read in place (the CBOR decoder's text strings).
+ * @throws MalformedError('bad_encoding') on invalid UTF-8
+ */
+export function utf8DecodeRange(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  what: string,
+): string {
+  // Claims are mostly short ASCII, valid UTF-8 byte for byte: built here without a native
+  // call (nor a view of the range). Anything else (a byte above 0x7F, long text) goes to
+  // the fatal decoder.
+  let text = '';
+  for (let at = start; at < end && end - start < 64 && bytes[at]! < 0x80; at++) {
+    text += String.fromCharCode(bytes[at]!);
+  }
+  if (text.length === end - start) return text;
   try {
-    return decoder.decode(bytes);
+    return decoder.decode(bytes.subarray(start, end));
   } catch {
     throw new MalformedError('bad_encoding', `${what} is not valid UTF-8`);
   }

@@ -6,14 +6,14 @@ import { signInPage } from '../../views/admin-catalogue.js';
 import { adminErrorPage } from '../../views/admin-layout.js';
 import type { FieldError } from '../../views/layout.js';
 import type { AdminScope } from './admin.js';
-import { adminFrame, noticeOf } from './admin.js';
+import { adminFrame } from './admin.js';
 import {
   adminSessionOf,
   clearAdminCookie,
   loadAdminSession,
   startAdminSession,
 } from './admin-session.js';
-import { seeOther } from './http.js';
+import { noticeOf, seeOther } from './http.js';
 import type { SignInForm } from './token-session.js';
 import { sendSignInForm, signInWithToken } from './token-session.js';
 

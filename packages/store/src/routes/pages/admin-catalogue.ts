@@ -15,10 +15,10 @@ import {
 import type { FieldError } from '../../views/layout.js';
 import { refusedByDatabase } from '../admin/db-errors.js';
 import type { AdminScope } from './admin.js';
-import { noticeOf, signedInFrame } from './admin.js';
+import { signedInFrame } from './admin.js';
 import type { Fields } from './admin-forms.js';
 import { parsePlanForm, parseProductForm, planFields } from './admin-forms.js';
-import { readForm, seeOther, sendPage } from './http.js';
+import { noticeOf, readForm, seeOther, sendPage } from './http.js';
 
 const IDENTIFIER = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const NOTICES: Record<string, string> = {

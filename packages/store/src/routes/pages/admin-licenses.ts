@@ -6,9 +6,9 @@ import { listAdminActions } from '../../services/admin-actions.js';
 import { revokeWithAudit } from '../../services/order-refunds.js';
 import { licensePage, licensesPage, revokeConfirmPage } from '../../views/admin-licenses.js';
 import type { AdminScope } from './admin.js';
-import { noticeOf, signedInFrame } from './admin.js';
+import { signedInFrame } from './admin.js';
 import { LICENSE_ID } from './admin-orders.js';
-import { readForm, seeOther, sendPage } from './http.js';
+import { noticeOf, readForm, seeOther, sendPage } from './http.js';
 
 const MAX_REASON = 500;
 const NOTICES: Record<string, string> = { revoked: 'The license is revoked.' };

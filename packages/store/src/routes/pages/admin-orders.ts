@@ -18,9 +18,9 @@ import {
 } from '../../views/admin-orders.js';
 import type { FieldError } from '../../views/layout.js';
 import type { AdminScope } from './admin.js';
-import { noticeOf, signedInFrame } from './admin.js';
+import { signedInFrame } from './admin.js';
 import { parseMoneyInput } from './admin-forms.js';
-import { readForm, seeOther, sendPage } from './http.js';
+import { noticeOf, readForm, seeOther, sendPage } from './http.js';
 
 /** Ids as the store makes them; anything else is simply not found (no 400 for a typo). */
 export const ORDER_ID = /^ord_[A-Za-z0-9_-]{1,64}$/;

@@ -4,8 +4,8 @@ import { redeliverMessage } from '../../services/webhook-redelivery.js';
 import { webhooksService } from '../../services/webhooks.js';
 import { webhookEndpointPage, webhooksPage } from '../../views/admin-webhooks.js';
 import type { AdminScope } from './admin.js';
-import { noticeOf, signedInFrame } from './admin.js';
-import { seeOther, sendPage } from './http.js';
+import { signedInFrame } from './admin.js';
+import { noticeOf, seeOther, sendPage } from './http.js';
 
 const ENDPOINT_ID = /^whe_[A-Za-z0-9_-]{1,64}$/;
 const MESSAGE_ID = /^msg_[A-Za-z0-9_-]{1,64}$/;

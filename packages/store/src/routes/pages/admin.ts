@@ -58,12 +58,6 @@ export function signedInFrame(
   return { ...frame, csrfToken: frame.csrfToken };
 }
 
-/** Notices after a redirect (post/redirect/get): a fixed set, chosen by `?done=`. */
-export function noticeOf(query: unknown, notices: Record<string, string>): string | undefined {
-  const done = (query as { done?: unknown } | undefined)?.done;
-  return typeof done === 'string' && Object.hasOwn(notices, done) ? notices[done] : undefined;
-}
-
 export default async function adminPages(fastify: FastifyInstance, scope: AdminScope) {
   fastify.setErrorHandler((error: FastifyError | StoreError, request, reply) =>
     adminErrorHandler(error, request, reply, scope),

@@ -18,6 +18,12 @@ export function sendPage(reply: FastifyReply, status: number, page: SafeHtml): F
     .send(page.value);
 }
 
+/** Notices after a redirect (post/redirect/get): a fixed set, chosen by `?done=`. */
+export function noticeOf(query: unknown, notices: Record<string, string>): string | undefined {
+  const done = (query as { done?: unknown } | undefined)?.done;
+  return typeof done === 'string' && Object.hasOwn(notices, done) ? notices[done] : undefined;
+}
+
 /** 303 See Other: after a POST, the browser GETs the target (post/redirect/get). */
 export function seeOther(reply: FastifyReply, location: string): FastifyReply {
   return reply.status(303).header('location', location).header('cache-control', 'no-store').send();

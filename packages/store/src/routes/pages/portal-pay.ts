@@ -7,7 +7,7 @@ import { lockCurrentLicense } from '../../services/billing.js';
 import type { OwedPaymentOutcome } from '../../services/owed-payment.js';
 import { owedPayment, payOwed } from '../../services/owed-payment.js';
 import { owedPaymentPage } from '../../views/portal-pay.js';
-import { seeOther, sendPage } from './http.js';
+import { noticeOf, seeOther, sendPage } from './http.js';
 import { sessionOf } from './session.js';
 
 /** Notices of the pay page after a redirect, chosen by `?done=`. */
@@ -38,7 +38,6 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
     const product = await catalogueRepository(fastify.db, config.publicUrl).getProduct(
       license.productId,
     );
-    const done = (request.query as { done?: unknown }).done;
     return sendPage(
       reply,
       200,
@@ -49,8 +48,7 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
         owed,
         paymentPage: paymentProvider(config, owed.order.provider)?.startCheckout !== undefined,
         test: license.test,
-        notice:
-          typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined,
+        notice: noticeOf(request.query, NOTICES),
       }),
     );
   });

@@ -35,7 +35,7 @@ import {
   planPreviewPage,
   signInPage,
 } from '../../views/portal.js';
-import { cookieOf, formSecret, readForm, seeOther, sendPage } from './http.js';
+import { cookieOf, formSecret, noticeOf, readForm, seeOther, sendPage } from './http.js';
 import { sessionEndedPage, staleFormPage } from './portal-gate.js';
 import portalInvoiceRoutes from './portal-invoices.js';
 import portalLicenseRoutes from './portal-licenses.js';
@@ -70,11 +70,6 @@ const NEXT_PAGES: Record<string, string> = { pay: '/portal/pay' };
 
 function nextOf(value: unknown): string | undefined {
   return typeof value === 'string' && Object.hasOwn(NEXT_PAGES, value) ? value : undefined;
-}
-
-function noticeOf(query: unknown): string | undefined {
-  const done = (query as { done?: unknown } | undefined)?.done;
-  return typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined;
 }
 
 declare module 'fastify' {
@@ -161,7 +156,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
     const next = nextOf((request.query as { next?: unknown } | undefined)?.next);
     if (await loadSession(request))
       return seeOther(reply, next ? NEXT_PAGES[next]! : '/portal/license');
-    return renderSignIn(request, reply, 200, { notice: noticeOf(request.query), next });
+    return renderSignIn(request, reply, 200, { notice: noticeOf(request.query, NOTICES), next });
   });
 
   fastify.post(
@@ -252,7 +247,7 @@ export default async function portalRoutes(fastify: FastifyInstance) {
         devices: await listDevices(fastify.db, record.id),
         attachments: await listAttachments(fastify.db, record.productId),
         freePlan: await catalogue().freePlan(record.productId),
-        notice: noticeOf(request.query),
+        notice: noticeOf(request.query, NOTICES),
         keyReplacement: (await isLinkSession(ctx, session)) ? 'allowed' : 'needs-link',
       }),
     );

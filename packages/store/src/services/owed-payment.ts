@@ -38,7 +38,7 @@ import { licenseProvider, placeOrder } from './orders.js';
  * through the processor's webhook, and a second click opens the same order's page again.
  *
  * That page can be paid until an hour after the order was placed
- * ({@link OVERDUE_PAGE_SECONDS}; every session of the order ends then, however late it was
+ * ({@link PAY_AGAIN_PAGE_SECONDS}; every session of the order ends then, however late it was
  * opened). Until then, and ten minutes more for the clocks, the license cannot be
  * cancelled (plan-changes.ts), since a cancellation cancels the order the page would still
  * take money for; after it, the order can no longer be paid, so a click places a new one.
@@ -51,7 +51,7 @@ import { licenseProvider, placeOrder } from './orders.js';
  */
 
 /** How long the processor's page of an order paid again can be paid (Stripe: ≥ 30 min). */
-export const OVERDUE_PAGE_SECONDS = 3600;
+export const PAY_AGAIN_PAGE_SECONDS = 3600;
 /**
  * How long after a purchase the portal takes the customer back to the checkout's own
  * Checkout page: Stripe's default for a session's life, 24 hours from its opening (the
@@ -68,8 +68,8 @@ export const CHECKOUT_PAGE_SECONDS = 24 * 3600;
 const CLOCK_MARGIN_MS = 10 * 60_000;
 
 /**
- * The overdue renewal of a license being paid on the processor's page now, if any: a
- * pending `paymentPage` order whose page has not expired at `now`.
+ * The order of a license being paid again on the processor's page now, if any: a pending
+ * `paymentPage` order whose page has not expired at `now`.
  */
 export function openPaymentPageOrder(
   pending: readonly OrderRecord[],
@@ -80,7 +80,7 @@ export function openPaymentPageOrder(
 
 /** When the processor's page of a `paymentPage` order stops taking payment. */
 function pageExpiry(order: OrderRecord): Date {
-  return new Date(order.createdAt.getTime() + OVERDUE_PAGE_SECONDS * 1000);
+  return new Date(order.createdAt.getTime() + PAY_AGAIN_PAGE_SECONDS * 1000);
 }
 
 /** Whether the page of a `paymentPage` order can no longer be paid at `now`, margin included. */

@@ -2,7 +2,8 @@
  * `#native-base64url` on Node (the "node" condition): Node's own encoder and decoder for
  * core's. Encoding a token as the issuer does (a 600-byte CWT) in JavaScript was 4 % of
  * `node bench/profile.mjs issue-cwt`; Node's `base64url` is RFC 4648 §5 without padding,
- * the very text core's encoder writes (tested equal). For decoding: In `node bench/profile.mjs cwt-verify`, decoding the 603-character token (a CWT as
+ * the very text core's encoder writes (tested equal). Decoding: in
+ * `node bench/profile.mjs cwt-verify`, decoding the 603-character token (a CWT as
  * the store issues it) fell from 2.2 % to 1.4 % of the samples, the checks included.
  * Node's decoder skips what it does not understand, so text reaches it only once a regular
  * expression has found it canonical; anything else (and text too short to be worth the

@@ -23,7 +23,7 @@ const DECODE_TABLE = (() => {
 export function base64urlEncode(bytes: Uint8Array): string {
   if (bytes.length <= SHORT_INPUT) return base64urlEncodeShort(bytes);
   // Node encodes long input natively (base64url-node.ts); elsewhere it is encoded here.
-  return encodeNatively(bytes) ?? encodeLong(bytes);
+  return encodeNatively(bytes) ?? base64urlEncodeLong(bytes);
 }
 
 /**
@@ -55,7 +55,8 @@ export function base64urlEncodeShort(bytes: Uint8Array): string {
   return text;
 }
 
-function encodeLong(bytes: Uint8Array): string {
+/** Core's own encoder of long input: what runs where there is no native one (browsers). */
+export function base64urlEncodeLong(bytes: Uint8Array): string {
   // Three bytes make four characters; a short last group is zero-padded, and the
   // characters that would only carry padding are cut off (no "=").
   // The characters go into a byte array decoded once: far faster than growing a string.

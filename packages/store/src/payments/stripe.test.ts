@@ -414,8 +414,11 @@ describe.skipIf(postgresUnavailable)('the Stripe provider', () => {
   }
 
   test('an abandoned Checkout is paid from the portal: its own page while open, a new one once it expired', async () => {
-    const purchase = (await checkoutStripe()).json();
+    // Spelled as a buyer might: Stripe gets the address as the store keeps it, each time.
+    const spelled = `Abandoned-${randomUUID()}@Example.COM`;
+    const purchase = (await checkoutStripe(randomUUID(), spelled)).json();
     const checkoutCall = sessionCalls().at(-1)!;
+    expect(checkoutCall.form.get('customer_email')).toBe(spelled.toLowerCase());
     // The app holds the key; its 402 sends the customer to the portal, not to a new purchase.
     const refresh = await keyPost(store, '/v1/licenses/refresh', purchase.license.key, {});
     expect(refresh.statusCode).toBe(402);

@@ -90,12 +90,7 @@ export async function checkout(
     async (tx) => ({ statusCode: 201, body: await checkoutIn(tx, ctx, input, now) }),
   );
   // After the commit: a processor's payment page (services/hosted-checkout.ts).
-  return withPaymentPage(
-    ctx,
-    paymentProvider(ctx.config, input.provider ?? 'test'),
-    input.email,
-    result,
-  );
+  return withPaymentPage(ctx, paymentProvider(ctx.config, input.provider ?? 'test'), result);
 }
 
 async function checkoutIn(

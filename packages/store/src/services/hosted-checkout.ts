@@ -2,6 +2,7 @@ import type { IdempotentResult } from '../lib/idempotency.js';
 import type { PaymentProvider } from '../payments/provider.js';
 import { savedStripeCard } from '../payments/stripe-off-session.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
+import { customersRepository } from '../repositories/customers.js';
 import { ordersRepository } from '../repositories/orders.js';
 import type { CheckoutResult } from './checkout.js';
 import type { StoreContext } from './context.js';
@@ -22,12 +23,11 @@ import type { StoreContext } from './context.js';
 export async function withPaymentPage(
   ctx: StoreContext,
   provider: PaymentProvider | undefined,
-  email: string,
   result: IdempotentResult<CheckoutResult>,
 ): Promise<IdempotentResult<CheckoutResult>> {
   const { order: answered } = result.body;
   if (!provider?.startCheckout || answered.status !== 'pending') return result;
-  const url = await openPaymentPage(ctx, provider, answered.id, { email });
+  const url = await openPaymentPage(ctx, provider, answered.id);
   return url === undefined ? result : { ...result, body: { ...result.body, checkoutUrl: url } };
 }
 
@@ -41,7 +41,7 @@ export async function openPaymentPage(
   ctx: StoreContext,
   provider: PaymentProvider,
   orderId: string,
-  options: { email: string; returnPath?: string; expiresAt?: Date },
+  options: { returnPath?: string; expiresAt?: Date } = {},
 ): Promise<string | undefined> {
   if (!provider.startCheckout) return undefined;
   const order = await ordersRepository(ctx.db).byId(orderId);
@@ -50,6 +50,9 @@ export async function openPaymentPage(
     order.productId,
   );
   const plan = product?.plans.find((candidate) => candidate.id === order.planId);
+  // The customer's email as the store keeps it (normalised), never as a request spelled it:
+  // the portal reopens a checkout's page with the same request (services/owed-payment.ts).
+  const customer = await customersRepository(ctx.db).byId(order.customerId);
   const saved =
     provider.name === 'stripe' ? await savedStripeCard(ctx.db, order.customerId) : undefined;
   try {
@@ -60,7 +63,7 @@ export async function openPaymentPage(
       amount: order.amount,
       currency: order.currency,
       description: product && plan ? `${product.name} — ${plan.name}` : order.productId,
-      email: options.email,
+      email: customer?.email ?? '',
       processorCustomer: saved?.stripeCustomer,
       returnPath: options.returnPath,
       expiresAt: options.expiresAt,

@@ -2,7 +2,6 @@ import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import type { PaymentProvider } from '../payments/provider.js';
 import { savedStripeCard } from '../payments/stripe-off-session.js';
-import { customersRepository } from '../repositories/customers.js';
 import type { LicenseRecord } from '../repositories/licenses.js';
 import type { OrderDetails, OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
@@ -189,25 +188,25 @@ export async function payOwed(
   });
   if (order.status === 'paid') return { outcome: 'paid', order };
   if (order.status === 'failed') return { outcome: 'failed', order };
-  const page =
-    order.status !== 'pending'
-      ? undefined
-      : order.details.paymentPage
-        ? { returnPath: options.returnPath, expiresAt: pageExpiry(order) }
-        : // The checkout's own page: the very request the checkout made (hosted-checkout.ts
-          // withPaymentPage), which the processor answers with the same session.
-          onCheckoutPage(order, now)
-          ? {}
-          : undefined;
+  const page = pageRequest(order, now, options.returnPath);
   if (page !== undefined) {
-    const customer = await customersRepository(ctx.db).byId(order.customerId);
-    const url = await openPaymentPage(ctx, provider, order.id, {
-      email: customer?.email ?? '',
-      ...page,
-    });
+    const url = await openPaymentPage(ctx, provider, order.id, page);
     if (url !== undefined) return { outcome: 'payment_page', order, url };
   }
   return { outcome: 'pending', order };
+}
+
+/** How to open the processor's page of an order being paid, if it has one to open now. */
+function pageRequest(
+  order: OrderRecord,
+  now: Date,
+  returnPath: string,
+): { returnPath?: string; expiresAt?: Date } | undefined {
+  if (order.status !== 'pending') return undefined;
+  if (order.details.paymentPage) return { returnPath, expiresAt: pageExpiry(order) };
+  // The checkout's own page: the very request the checkout made (hosted-checkout.ts
+  // withPaymentPage), which the processor answers with the same session.
+  return onCheckoutPage(order, now) ? {} : undefined;
 }
 
 /**

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  * fixtures/stripe/ (see its README: written after Stripe's API reference, not captured),
  * with the request's own parameters written over the fixture where Stripe would echo
  * them, and keeps every request so a test can check what the SDK sent. Like Stripe, it
- * answers a repeated Idempotency-Key with the first answer.
+ * answers a repeated Idempotency-Key with the first answer, and refuses one sent again with
+ * other parameters (400 `idempotency_error`).
  */
 export interface RecordedStripeRequest {
   method: string;
@@ -53,7 +54,7 @@ export function stripeFixture<T = Record<string, unknown>>(name: string): T {
 export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
   const requests: RecordedStripeRequest[] = [];
   const failures: { status: number; fixture: string; match: RequestMatch }[] = [];
-  const byIdempotencyKey = new Map<string, { status: number; body: unknown }>();
+  const byIdempotencyKey = new Map<string, { status: number; body: unknown; parameters: string }>();
   const refunds: Record<string, unknown>[] = [];
   const paymentIntents = new Map<string, Record<string, unknown>>();
   let sequence = 0;
@@ -164,6 +165,19 @@ export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
     };
   }
 
+  /** Stripe's answer to a used idempotency key sent with other parameters. */
+  function mismatch(key: string): { status: number; body: unknown } {
+    return {
+      status: 400,
+      body: {
+        error: {
+          type: 'idempotency_error',
+          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        },
+      },
+    };
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -177,12 +191,14 @@ export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
     };
     requests.push(recorded);
     const key = request.headers['idempotency-key'];
-    const replay =
+    const parameters = recorded.form.toString();
+    const kept =
       typeof key === 'string' ? byIdempotencyKey.get(`${recorded.path} ${key}`) : undefined;
-    const result = replay ?? answer(recorded);
+    const replay = kept?.parameters === parameters ? kept : undefined;
+    const result = replay ?? (kept ? mismatch(key as string) : answer(recorded));
     // Stripe keeps an idempotent answer only once the request ran (not a 5xx).
-    if (typeof key === 'string' && !replay && result.status < 500)
-      byIdempotencyKey.set(`${recorded.path} ${key}`, result);
+    if (typeof key === 'string' && !kept && result.status < 500)
+      byIdempotencyKey.set(`${recorded.path} ${key}`, { ...result, parameters });
     const drop = drops.findIndex((match) => match(recorded));
     if (drop >= 0) {
       drops.splice(drop, 1);

@@ -4,6 +4,7 @@ import { savedStripeCard } from '../payments/stripe-off-session.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import { customersRepository } from '../repositories/customers.js';
 import { ordersRepository } from '../repositories/orders.js';
+import { paymentPagesRepository } from '../repositories/payment-pages.js';
 import type { CheckoutResult } from './checkout.js';
 import type { StoreContext } from './context.js';
 
@@ -18,6 +19,13 @@ import type { StoreContext } from './context.js';
  * committed order (no second order) and comes here again; the processor's own idempotency
  * key (the order id) gives back the same session if the first attempt did create one.
  * An order that is no longer pending (paid, failed, cancelled since) gets no page.
+ *
+ * Once opened, an order's page is kept (payment_pages) and every later call answers it
+ * without asking the processor again: Stripe refuses a request under a used idempotency
+ * key whose parameters differ, and they can (the product or plan renamed since, a card
+ * the customer saved with another purchase the same day, which makes the request name
+ * their Stripe customer instead of their email). The processor being down does not stop
+ * a customer from going back to a page they already had either.
  * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE
  */
 export async function withPaymentPage(
@@ -46,17 +54,21 @@ export async function openPaymentPage(
   if (!provider.startCheckout) return undefined;
   const order = await ordersRepository(ctx.db).byId(orderId);
   if (order?.status !== 'pending' || order.amount === 0) return undefined;
+  const pages = paymentPagesRepository(ctx.db);
+  const opened = await pages.urlOf(order.id);
+  if (opened !== undefined) return opened;
   const product = await catalogueRepository(ctx.db, ctx.config.publicUrl).getProduct(
     order.productId,
   );
   const plan = product?.plans.find((candidate) => candidate.id === order.planId);
   // The customer's email as the store keeps it (normalised), never as a request spelled it:
-  // the portal reopens a checkout's page with the same request (services/owed-payment.ts).
+  // a first attempt that failed after Stripe made the session is sent again as it was.
   const customer = await customersRepository(ctx.db).byId(order.customerId);
   const saved =
     provider.name === 'stripe' ? await savedStripeCard(ctx.db, order.customerId) : undefined;
+  let page: { url: string };
   try {
-    const page = await provider.startCheckout({
+    page = await provider.startCheckout({
       orderId: order.id,
       productId: order.productId,
       planId: order.planId,
@@ -68,7 +80,6 @@ export async function openPaymentPage(
       returnPath: options.returnPath,
       expiresAt: options.expiresAt,
     });
-    return page.url;
   } catch (error) {
     ctx.log.warn(
       { order: order.id, provider: provider.name, error: (error as Error).message },
@@ -76,4 +87,5 @@ export async function openPaymentPage(
     );
     throw error;
   }
+  return pages.remember(order.id, page.url, ctx.clock.now());
 }

@@ -26,9 +26,8 @@ import { licenseProvider, placeOrder } from './orders.js';
  *   already with the customer (the checkout's answer, the receipt) and in their app, whose
  *   402 answers link here: paying activates that same license, where buying again in the
  *   storefront would make a second license with a new key. A purchase still on its first
- *   Checkout page is taken back to that very page (the request is the checkout's own, and
- *   the processor's idempotency key, the order id, gives back the same session) for as
- *   long as that page can be paid ({@link CHECKOUT_PAGE_SECONDS}).
+ *   Checkout page is taken back to that very page (kept when it was opened:
+ *   hosted-checkout.ts) for as long as that page can be paid ({@link CHECKOUT_PAGE_SECONDS}).
  *
  * Paying again is a new order of the same kind for the same plan, seats and amount
  * (`retryOf` names the one it replaces), through the license's provider. At a processor
@@ -54,9 +53,8 @@ export const PAY_AGAIN_PAGE_SECONDS = 3600;
 /**
  * How long after a purchase the portal takes the customer back to the checkout's own
  * Checkout page: Stripe's default for a session's life, 24 hours from its opening (the
- * checkout opens it once the order is committed). It is also how long Stripe keeps the
- * idempotency key at least, so within it the same request gives back the same session,
- * never a second one for the same order. After it the store waits for Stripe's report
+ * checkout opens it once the order is committed). Within it the portal answers the page
+ * the checkout opened, never a second one for the same order. After it the store waits for Stripe's report
  * that the page expired (`checkout.session.expired` fails the order), then pays anew.
  */
 export const CHECKOUT_PAGE_SECONDS = 24 * 3600;
@@ -204,8 +202,8 @@ function pageRequest(
 ): { returnPath?: string; expiresAt?: Date } | undefined {
   if (order.status !== 'pending') return undefined;
   if (order.details.paymentPage) return { returnPath, expiresAt: pageExpiry(order) };
-  // The checkout's own page: the very request the checkout made (hosted-checkout.ts
-  // withPaymentPage), which the processor answers with the same session.
+  // The checkout's own page, as the checkout opened it (hosted-checkout.ts keeps it; were
+  // that first attempt to have failed, this is the checkout's very request again).
   return onCheckoutPage(order, now) ? {} : undefined;
 }
 

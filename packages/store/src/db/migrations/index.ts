@@ -14,6 +14,7 @@ import { refundOutcomes } from './0014_refund_outcomes.js';
 import { vendorSessions } from './0015_vendor_sessions.js';
 import { stripePaymentMethods } from './0016_stripe_payment_methods.js';
 import { logEntriesByReference } from './0017_log_entries_by_reference.js';
+import { paymentPages } from './0018_payment_pages.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 15, name: 'vendor_sessions', sql: vendorSessions },
   { version: 16, name: 'stripe_payment_methods', sql: stripePaymentMethods },
   { version: 17, name: 'log_entries_by_reference', sql: logEntriesByReference },
+  { version: 18, name: 'payment_pages', sql: paymentPages },
 ];

@@ -51,7 +51,14 @@ export function stripeFixture<T = Record<string, unknown>>(name: string): T {
   return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8')) as T;
 }
 
-export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
+/**
+ * `now`: the clock of the store under test. With it, a Checkout Session whose
+ * `expires_at` is less than 30 minutes or more than 24 hours after `now` is refused, as
+ * Stripe refuses it (400 `invalid_request_error` on `expires_at`).
+ */
+export async function startStripeFixtureServer(
+  options: { now?: () => Date } = {},
+): Promise<StripeFixtureServer> {
   const requests: RecordedStripeRequest[] = [];
   const failures: { status: number; fixture: string; match: RequestMatch }[] = [];
   const byIdempotencyKey = new Map<string, { status: number; body: unknown; parameters: string }>();
@@ -115,6 +122,8 @@ export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
       };
     }
     if (method === 'POST' && path === '/v1/checkout/sessions') {
+      const refused = expiryRefused(form.get('expires_at'));
+      if (refused) return refused;
       const session = stripeFixture('checkout-session');
       const id = `cs_test_fixture${String(++sequence).padStart(6, '0')}`;
       Object.assign(session, {
@@ -160,6 +169,24 @@ export async function startStripeFixtureServer(): Promise<StripeFixtureServer> {
         error: {
           type: 'invalid_request_error',
           message: `Unrecognized request URL (${method}: ${path}).`,
+        },
+      },
+    };
+  }
+
+  /** Stripe's bounds on a session's `expires_at`: 30 minutes to 24 hours from its creation. */
+  function expiryRefused(expiresAt: string | null): { status: number; body: unknown } | undefined {
+    if (expiresAt === null || options.now === undefined) return undefined;
+    const left = Number(expiresAt) - Math.floor(options.now().getTime() / 1000);
+    if (left >= 30 * 60 && left <= 24 * 3600) return undefined;
+    return {
+      status: 400,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          param: 'expires_at',
+          message:
+            'The `expires_at` timestamp must be at least 30 minutes and at most 24 hours from Checkout Session creation.',
         },
       },
     };

@@ -35,9 +35,10 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
   let store: TestStore;
 
   beforeAll(async () => {
-    stripe = await startStripeFixtureServer();
+    const clock = new ManualClock(START);
+    stripe = await startStripeFixtureServer({ now: () => clock.now() });
     store = await buildTestStore({
-      clock: new ManualClock(START),
+      clock,
       storefrontProvider: 'stripe',
       licensing: {
         billing: { enabled: false },
@@ -480,15 +481,24 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     expect(intentCalls(stuckId).length).toBe(0);
   });
 
-  test('an overdue payment page blocks cancelling for its hour; expired, it is paid anew', async () => {
+  /**
+   * A license whose renewal the bank refused (it wants the charge confirmed), and a portal
+   * sign-in of its customer from `address`.
+   */
+  async function refusedRenewal(address: string) {
     const bought = await purchase();
     stripe.failNext(402, 'error-card-authentication-required', 1, cardOf(bought));
     await renewAtPeriodEnd(bought.licenseId);
     const signIn = async () => {
-      const browser = new PageClient(store, { remoteAddress: '10.9.0.2' });
+      const browser = new PageClient(store, { remoteAddress: address });
       await browser.submit('/portal', '/portal/sign-in', { licenseKey: bought.key });
       return browser;
     };
+    return { bought, signIn };
+  }
+
+  test('an overdue payment page blocks cancelling for its hour; expired, it is paid anew', async () => {
+    const { bought, signIn } = await refusedRenewal('10.9.0.2');
     store.clock.advance(60_000);
     let browser = await signIn();
     const first = await browser.submit('/portal/pay', '/portal/pay', {});
@@ -532,6 +542,46 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     const cancelled = await cancel();
     expect(cancelled.statusCode).toBe(200);
     expect((await orderRow(renewals[2]!.id)).status).toBe('cancelled');
+  });
+
+  test('a pay-again page Stripe could not open in time is paid anew, not refused until its hour ends', async () => {
+    const { bought, signIn } = await refusedRenewal('10.9.0.3');
+    const pageOf = (r: RecordedStripeRequest) =>
+      r.path === '/v1/checkout/sessions' && r.form.get('customer') === bought.card.customer;
+    // Stripe is down when the customer clicks: the new order waits, with no page yet.
+    store.clock.advance(60_000);
+    stripe.failNext(500, 'error-api', 1, pageOf);
+    const down = await (await signIn()).submit('/portal/pay', '/portal/pay', {});
+    expect(down.statusCode).toBe(502);
+    let renewals = await ordersOf(bought.licenseId, 'renewal');
+    expect(renewals.map((order) => order.status)).toEqual(['failed', 'pending']);
+
+    // Within the first half hour a click opens that order's page (it can still live 30
+    // minutes, Stripe's least).
+    store.clock.advance(20 * 60_000);
+    const browser = await signIn();
+    expect(textOf((await browser.get('/portal/pay')).body)).toContain(
+      'Continue to the payment page',
+    );
+    const calls = stripe.requests.filter(pageOf).length;
+    stripe.failNext(500, 'error-api', 1, pageOf);
+    expect((await browser.submit('/portal/pay', '/portal/pay', {})).statusCode).toBe(502);
+    expect(stripe.requests.filter(pageOf).length).toBe(calls + 1);
+
+    // Later, Stripe would refuse a page ending at the order's hour (its first opening had no
+    // answer, so no customer has its address): the order fails and a new one gets a page.
+    store.clock.advance(20 * 60_000);
+    const late = await signIn();
+    expect(textOf((await late.get('/portal/pay')).body)).toContain('Pay now');
+    const paying = await late.submit('/portal/pay', '/portal/pay', {});
+    expect(paying.headers.location).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    renewals = await ordersOf(bought.licenseId, 'renewal');
+    expect(renewals.map((order) => order.status)).toEqual(['failed', 'failed', 'pending']);
+    const [placed] = await store.db.query<{ details: Record<string, unknown> }>(
+      'SELECT details FROM orders WHERE id = $1',
+      [renewals[2]!.id],
+    );
+    expect(placed!.details).toMatchObject({ retryOf: renewals[1]!.id, paymentPage: true });
   });
 
   test('an upgrade on a Stripe license is charged off session and applied when paid', async () => {

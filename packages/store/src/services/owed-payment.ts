@@ -5,6 +5,7 @@ import { savedStripeCard } from '../payments/stripe-off-session.js';
 import type { LicenseRecord } from '../repositories/licenses.js';
 import type { OrderDetails, OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
+import { paymentPagesRepository } from '../repositories/payment-pages.js';
 import { lockCurrentLicense } from './billing.js';
 import { applyPaidOrder } from './checkout.js';
 import type { StoreContext } from './context.js';
@@ -40,6 +41,8 @@ import { licenseProvider, placeOrder } from './orders.js';
  * opened). Until then, and ten minutes more for the clocks, the license cannot be
  * cancelled (plan-changes.ts), since a cancellation cancels the order the page would still
  * take money for; after it, the order can no longer be paid, so a click places a new one.
+ * An order whose page the processor never opened (it was down at every click) is paid
+ * anew as soon as no page can be opened for what is left of its hour.
  *
  * An order still pending elsewhere (an off-session charge in flight, an invoice an admin
  * marks paid, a processor that reports by webhook) is left alone: a second order for it
@@ -58,6 +61,11 @@ export const PAY_AGAIN_PAGE_SECONDS = 3600;
  * that the page expired (`checkout.session.expired` fails the order), then pays anew.
  */
 export const CHECKOUT_PAGE_SECONDS = 24 * 3600;
+/**
+ * The least life a processor's page can be opened with: Stripe refuses a session whose
+ * `expires_at` is less than 30 minutes after its creation.
+ */
+const LEAST_PAGE_SECONDS = 30 * 60;
 /**
  * How much later than the processor the store holds a page for closed: the store's clock
  * and the processor's may differ, and a page paid in that gap must find its order pending.
@@ -83,6 +91,19 @@ function pageExpiry(order: OrderRecord): Date {
 /** Whether the page of a `paymentPage` order can no longer be paid at `now`, margin included. */
 function pageClosed(order: OrderRecord, now: Date): boolean {
   return now.getTime() >= pageExpiry(order).getTime() + CLOCK_MARGIN_MS;
+}
+
+/**
+ * Whether a `paymentPage` order whose page was never opened (the processor was down at
+ * each click) can no longer get one: its page must end with the order's hour, and the
+ * processor opens none that ends sooner than {@link LEAST_PAGE_SECONDS} away. No customer
+ * can pay a session of it then either: one the processor made while its answer was lost
+ * (an attempt takes seconds; the margin is ten minutes) has an address no one received.
+ */
+async function tooLateToOpen(db: Queryable, order: OrderRecord, now: Date): Promise<boolean> {
+  const lastOpening = pageExpiry(order).getTime() - LEAST_PAGE_SECONDS * 1000;
+  if (now.getTime() < lastOpening + CLOCK_MARGIN_MS) return false;
+  return (await paymentPagesRepository(db).urlOf(order.id)) === undefined;
 }
 
 /**
@@ -144,7 +165,8 @@ export async function owedPayment(
   if (!order || order.status === 'paid' || order.status === 'cancelled') return { state: 'none' };
   if (order.status === 'failed') return { state: 'payable', order };
   if (order.details.paymentPage) {
-    return { state: pageClosed(order, now) ? 'payable' : 'started', order };
+    const over = pageClosed(order, now) || (await tooLateToOpen(db, order, now));
+    return { state: over ? 'payable' : 'started', order };
   }
   if (onCheckoutPage(order, now)) return { state: 'started', order };
   return { state: (await unsendable(db, order)) ? 'payable' : 'processing', order };

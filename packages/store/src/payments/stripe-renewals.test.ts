@@ -563,6 +563,9 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     expect(textOf((await browser.get('/portal/pay')).body)).toContain(
       'Continue to the payment page',
     );
+    // The click could still open a page that takes money: no cancelling meanwhile.
+    const cancel = await keyPost(store, '/v1/licenses/cancel', bought.key, {});
+    expect(cancel.statusCode).toBe(409);
     const calls = stripe.requests.filter(pageOf).length;
     stripe.failNext(500, 'error-api', 1, pageOf);
     expect((await browser.submit('/portal/pay', '/portal/pay', {})).statusCode).toBe(502);
@@ -582,6 +585,26 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
       [renewals[2]!.id],
     );
     expect(placed!.details).toMatchObject({ retryOf: renewals[1]!.id, paymentPage: true });
+  });
+
+  test('a license whose pay-again page was never opened can be cancelled once none can be', async () => {
+    const { bought, signIn } = await refusedRenewal('10.9.0.4');
+    store.clock.advance(60_000);
+    stripe.failNext(
+      500,
+      'error-api',
+      1,
+      (r) => r.path === '/v1/checkout/sessions' && r.form.get('customer') === bought.card.customer,
+    );
+    expect((await (await signIn()).submit('/portal/pay', '/portal/pay', {})).statusCode).toBe(502);
+    const [, waiting] = await ordersOf(bought.licenseId, 'renewal');
+    expect(waiting!.status).toBe('pending');
+    // 40 minutes after that order (Stripe's least page life and the clocks' margin), no
+    // page can be opened for it any more, and none was: cancelling cancels it.
+    store.clock.advance(40 * 60_000);
+    const cancelled = await keyPost(store, '/v1/licenses/cancel', bought.key, {});
+    expect(cancelled.statusCode).toBe(200);
+    expect((await orderRow(waiting!.id)).status).toBe('cancelled');
   });
 
   test('an upgrade on a Stripe license is charged off session and applied when paid', async () => {

@@ -74,13 +74,18 @@ const CLOCK_MARGIN_MS = 10 * 60_000;
 
 /**
  * The order of a license being paid again on the processor's page now, if any: a pending
- * `paymentPage` order whose page has not expired at `now`.
+ * `paymentPage` order whose page has not expired at `now`, nor can no longer be opened.
  */
-export function openPaymentPageOrder(
+export async function openPaymentPageOrder(
+  db: Queryable,
   pending: readonly OrderRecord[],
   now: Date,
-): OrderRecord | undefined {
-  return pending.find((order) => order.details.paymentPage === true && !pageClosed(order, now));
+): Promise<OrderRecord | undefined> {
+  for (const order of pending) {
+    if (order.details.paymentPage !== true || pageClosed(order, now)) continue;
+    if (!(await tooLateToOpen(db, order, now))) return order;
+  }
+  return undefined;
 }
 
 /** When the processor's page of a `paymentPage` order stops taking payment. */

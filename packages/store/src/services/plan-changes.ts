@@ -488,7 +488,7 @@ export async function cancelLicense(
     if (license.status === 'past_due') {
       const pending = await ordersRepository(tx).pendingOfLicense(license.id);
       // Cancelling cancels the pending renewal: not while its payment page can still be paid.
-      const paying = openPaymentPageOrder(pending, now);
+      const paying = await openPaymentPageOrder(tx, pending, now);
       if (paying) {
         throw new StoreError(
           'PLAN_CHANGE_INVALID',

@@ -57,8 +57,9 @@ export const PAY_AGAIN_PAGE_SECONDS = 3600;
  * How long after a purchase the portal takes the customer back to the checkout's own
  * Checkout page: Stripe's default for a session's life, 24 hours from its opening (the
  * checkout opens it once the order is committed). Within it the portal answers the page
- * the checkout opened, never a second one for the same order. After it the store waits for Stripe's report
- * that the page expired (`checkout.session.expired` fails the order), then pays anew.
+ * the checkout opened, never a second one for the same order. After it the store waits
+ * for Stripe's report that the page expired (`checkout.session.expired` fails the
+ * order), then pays anew.
  */
 export const CHECKOUT_PAGE_SECONDS = 24 * 3600;
 /**
@@ -74,7 +75,7 @@ const CLOCK_MARGIN_MS = 10 * 60_000;
 
 /**
  * The order of a license being paid again on the processor's page now, if any: a pending
- * `paymentPage` order whose page has not expired at `now`, nor can no longer be opened.
+ * `paymentPage` order whose page has not expired at `now` and was opened or still can be.
  */
 export async function openPaymentPageOrder(
   db: Queryable,

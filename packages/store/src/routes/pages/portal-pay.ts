@@ -13,6 +13,8 @@ import { sessionOf } from './session.js';
 /** Notices of the pay page after a redirect, chosen by `?done=`. */
 const NOTICES: Record<string, string> = {
   refused: 'The payment was refused again. Check your payment details and try again.',
+  unavailable:
+    'The payment service could not be reached, so nothing was charged. Try again in a moment.',
 };
 
 /**
@@ -62,6 +64,11 @@ export default async function portalPayRoutes(fastify: FastifyInstance) {
       // Paid meanwhile (another tab, the processor's webhook) or nothing was ever owed.
       if (error instanceof StoreError && error.code === 'CONFLICT') {
         return seeOther(reply, '/portal/license?done=nothing-due');
+      }
+      // The order is kept, waiting for its page (services/hosted-checkout.ts): the pay page
+      // shows where the payment stands and the same button asks the processor again.
+      if (error instanceof StoreError && error.code === 'PAYMENT_PROVIDER_UNAVAILABLE') {
+        return seeOther(reply, '/portal/pay?done=unavailable');
       }
       throw error;
     }

@@ -16,12 +16,21 @@
  * wall-clock rates swing by ±20 % between rounds.
  *
  * Usage: node bench/log-cost.mjs [pglite|postgres] [tokens per round] [rounds]
- * (postgres needs LICENSEKIT_TEST_DATABASE_URL).
+ * [--queue-without-key] (postgres needs LICENSEKIT_TEST_DATABASE_URL).
+ *
+ * `--queue-without-key`: the same on a store whose queue (log_pending) has no primary key
+ * nor id sequence, its sequencer taking rows in heap order and deleting them by `ctid`
+ * (migration 0017's log_sequence, patched here): what the key costs the refresh.
  */
+import { readFileSync } from 'node:fs';
 import { keyRefresher, rawRefresher } from '../packages/store/dist/bench.js';
 import { buyLicenses, keysPerConnection, openBenchStore } from './store.mjs';
 
-const [kind = 'pglite', perRound = '2000', roundCount = '5'] = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const [kind = 'pglite', perRound = '2000', roundCount = '5'] = process.argv
+  .slice(2)
+  .filter((arg) => !arg.startsWith('--'));
+const WITHOUT_KEY = flags.includes('--queue-without-key');
 const TOKENS = Number(perRound);
 const ROUNDS = Number(roundCount);
 const CALLERS = 32;
@@ -56,8 +65,39 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/** log_sequence as migration 0017 defines it, changed to work on a queue without a key. */
+function sequencerWithoutKey() {
+  const migration = readFileSync(
+    new URL(
+      '../packages/store/src/db/migrations/0017_log_entries_by_reference.ts',
+      import.meta.url,
+    ),
+    'utf8',
+  );
+  // The template literal's text, as the migration runs it (its \\ are single backslashes).
+  const source = /const LOG_SEQUENCE = `([\s\S]*?)`;/.exec(migration)[1].replaceAll('\\\\', '\\');
+  const edits = [
+    ['CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'],
+    ["taken_ids bigint[] := '{}';", "taken_ids tid[] := '{}';"],
+    ['SELECT p.id, p.kind', 'SELECT p.ctid AS id, p.kind'],
+    ['FROM log_pending p ORDER BY p.id LIMIT', 'FROM log_pending p LIMIT'],
+    ['DELETE FROM log_pending WHERE id = ANY', 'DELETE FROM log_pending WHERE ctid = ANY'],
+  ];
+  return edits.reduce((sql, [from, to]) => {
+    if (!sql.includes(from)) throw new Error(`log_sequence no longer has ${from}`);
+    return sql.replace(from, to);
+  }, source);
+}
+
 const store = await openBenchStore(kind, process.env.LICENSEKIT_TEST_DATABASE_URL);
 try {
+  if (WITHOUT_KEY) {
+    await store.app.db.exec(
+      `ALTER TABLE log_pending DROP CONSTRAINT log_pending_pkey;
+       ALTER TABLE log_pending ALTER COLUMN id DROP DEFAULT, ALTER COLUMN id DROP NOT NULL;
+       ${sequencerWithoutKey()}`,
+    );
+  }
   const keys = await buyLicenses(store.url, 64);
   const spread = keysPerConnection(keys, CALLERS);
   const withLog = keyRefresher(store.app);
@@ -93,7 +133,9 @@ try {
     per1000(times.sequence),
     per1000(times.noLog),
   ];
-  console.log(`${kind}: ${TOKENS} tokens per round, ${ROUNDS} rounds, ${CALLERS} callers`);
+  console.log(
+    `${kind}${WITHOUT_KEY ? ' (queue without key)' : ''}: ${TOKENS} tokens per round, ${ROUNDS} rounds, ${CALLERS} callers`,
+  );
   console.log(
     `CPU ms per 1,000 tokens (median): refresh with queue row ${logMs.toFixed(0)}, sequencer ${sequenceMs.toFixed(0)}, refresh without log ${noLogMs.toFixed(0)}`,
   );

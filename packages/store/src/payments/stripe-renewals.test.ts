@@ -132,6 +132,9 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
   /** The PaymentIntents charged to one buyer's card (other tests' renewals run too). */
   const cardOf = (bought: { card: { customer: string } }) => (r: RecordedStripeRequest) =>
     r.path === '/v1/payment_intents' && r.form.get('customer') === bought.card.customer;
+  /** The Checkout Sessions opened for this buyer (a page to pay an order again). */
+  const pageOf = (bought: { card: { customer: string } }) => (r: RecordedStripeRequest) =>
+    r.path === '/v1/checkout/sessions' && r.form.get('customer') === bought.card.customer;
   const succeeded = (intent: Record<string, unknown>) =>
     event('event-payment-intent-succeeded', { ...intent, status: 'succeeded' });
 
@@ -546,11 +549,10 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
 
   test('a pay-again page Stripe could not open in time is paid anew, not refused until its hour ends', async () => {
     const { bought, signIn } = await refusedRenewal('10.9.0.3');
-    const pageOf = (r: RecordedStripeRequest) =>
-      r.path === '/v1/checkout/sessions' && r.form.get('customer') === bought.card.customer;
+    const pages = pageOf(bought);
     // Stripe is down when the customer clicks: the new order waits, with no page yet.
     store.clock.advance(60_000);
-    stripe.failNext(500, 'error-api', 1, pageOf);
+    stripe.failNext(500, 'error-api', 1, pages);
     const first = await signIn();
     const down = await first.submit('/portal/pay', '/portal/pay', {});
     expect(down.headers.location).toBe('/portal/pay?done=unavailable');
@@ -570,12 +572,12 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     // The click could still open a page that takes money: no cancelling meanwhile.
     const cancel = await keyPost(store, '/v1/licenses/cancel', bought.key, {});
     expect(cancel.statusCode).toBe(409);
-    const calls = stripe.requests.filter(pageOf).length;
-    stripe.failNext(500, 'error-api', 1, pageOf);
+    const calls = stripe.requests.filter(pages).length;
+    stripe.failNext(500, 'error-api', 1, pages);
     expect((await browser.submit('/portal/pay', '/portal/pay', {})).headers.location).toBe(
       '/portal/pay?done=unavailable',
     );
-    expect(stripe.requests.filter(pageOf).length).toBe(calls + 1);
+    expect(stripe.requests.filter(pages).length).toBe(calls + 1);
 
     // Later, Stripe would refuse a page ending at the order's hour (its first opening had no
     // answer, so no customer has its address): the order fails and a new one gets a page.
@@ -596,12 +598,7 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
   test('a license whose pay-again page was never opened can be cancelled once none can be', async () => {
     const { bought, signIn } = await refusedRenewal('10.9.0.4');
     store.clock.advance(60_000);
-    stripe.failNext(
-      500,
-      'error-api',
-      1,
-      (r) => r.path === '/v1/checkout/sessions' && r.form.get('customer') === bought.card.customer,
-    );
+    stripe.failNext(500, 'error-api', 1, pageOf(bought));
     expect((await (await signIn()).submit('/portal/pay', '/portal/pay', {})).headers.location).toBe(
       '/portal/pay?done=unavailable',
     );

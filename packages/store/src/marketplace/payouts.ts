@@ -6,6 +6,8 @@
  *
  * - Idempotent: a second run at the same instant finds no free line and makes nothing.
  * - Runs are serialised by an advisory lock, so two at once never take a line twice.
+ * - A payout takes exactly the lines its amount was summed from: a line booked while the
+ *   run is under way (a refund) waits for the next run.
  * - A refund after a payout is a line payable at once: it lowers the next payout, and
  *   when it outweighs what is due, nothing is paid and the negative balance carries
  *   forward (its lines stay free for the next run).
@@ -78,13 +80,19 @@ export async function runPayouts(
   const cutoff = options.now;
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [PAYOUT_RUN_LOCK]);
+    // The sum and the lines it is made of come from this one statement: a line committed
+    // after it (a refund booked meanwhile, payable at once) is left for the next run. An
+    // UPDATE re-selecting "every due line" would see that line too and mark it taken
+    // without its amount in the payout: the vendor would be paid the refund's share.
     const groups = await tx.query<{
       vendor_id: string;
       currency: string;
       test: boolean;
       due: string;
+      line_ids: string[];
     }>(
-      `SELECT vendor_id, currency, test, -SUM(amount_minor) AS due FROM ledger_lines
+      `SELECT vendor_id, currency, test, -SUM(amount_minor) AS due, array_agg(id) AS line_ids
+         FROM ledger_lines
         WHERE account = 'vendor_payable' AND payout_id IS NULL AND kind <> 'payout'
           AND payable_at <= $1 AND ($2::text IS NULL OR vendor_id = $2)
         GROUP BY vendor_id, currency, test ORDER BY vendor_id, currency, test`,
@@ -110,12 +118,10 @@ export async function runPayouts(
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) RETURNING ${COLUMNS}`,
         [id, group.vendor_id, group.currency, due, group.test, cutoff],
       );
-      await tx.query(
-        `UPDATE ledger_lines SET payout_id = $1
-          WHERE account = 'vendor_payable' AND payout_id IS NULL AND kind <> 'payout'
-            AND payable_at <= $2 AND vendor_id = $3 AND currency = $4 AND test = $5`,
-        [id, cutoff, group.vendor_id, group.currency, group.test],
-      );
+      await tx.query('UPDATE ledger_lines SET payout_id = $1 WHERE id = ANY($2::bigint[])', [
+        id,
+        group.line_ids,
+      ]);
       run.payouts.push(toPayout(row!));
     }
     return run;

@@ -40,6 +40,9 @@ import { saveStripeCard } from './stripe-off-session.js';
  *   `charge.refunded` names no refund since API version 2022-11-15, so its refunds are
  *   listed from Stripe.
  * - `charge.dispute.created`: a chargeback of the disputed amount (at most what is left).
+ * - A refund or dispute that arrives before its payment's event (Stripe delivers in no set
+ *   order) is refused with 409 while its PaymentIntent names a pending order here, so
+ *   Stripe delivers it again once the payment is booked (`refuseBeforePayment`).
  * - Anything else, or a session this store did not create: acknowledged, `ignored`.
  */
 
@@ -72,11 +75,11 @@ export async function applyStripeEvent(
     case 'checkout.session.async_payment_failed':
       return settleSession(ctx, event, event.data.object, 'failed');
     case 'refund.created':
-      return bookStripeRefund(ctx, event, event.data.object, event.id);
+      return bookStripeRefund(ctx, provider, event, event.data.object, event.id);
     case 'charge.refunded':
       return bookChargeRefunds(ctx, provider, event, event.data.object);
     case 'charge.dispute.created':
-      return bookDispute(ctx, event, event.data.object);
+      return bookDispute(ctx, provider, event, event.data.object);
     default:
       return acknowledge(ctx, event);
   }
@@ -232,18 +235,46 @@ async function orderOfPayment(
   return ordersRepository(db).byProviderRef(PROVIDER, paymentIntent);
 }
 
+/**
+ * Refuses (409) a refund or dispute of a PaymentIntent no order has as reference yet when
+ * the PaymentIntent names a pending order of this store (every one its sessions and
+ * off-session charges create carries `metadata.order_id`). Stripe does not deliver events
+ * in order and retries a failed delivery for days, so a refund or a dispute can arrive
+ * before the payment's own event; acknowledged then, it would be lost, and the payment
+ * event would activate a license on money given back. Refused, Stripe delivers it again
+ * after the payment is booked. A PaymentIntent of no order here (another app on the
+ * account) returns normally: that report is not the store's to book.
+ * @throws StoreError CONFLICT; PAYMENT_PROVIDER_UNAVAILABLE (Stripe delivers it again)
+ */
+async function refuseBeforePayment(
+  db: Queryable,
+  provider: StripeProvider,
+  paymentIntent: string | undefined,
+): Promise<void> {
+  if (!paymentIntent) return;
+  const orderId = (await provider.paymentIntent(paymentIntent)).metadata?.order_id;
+  const order = orderId ? await ordersRepository(db).byId(orderId) : undefined;
+  if (order?.provider === PROVIDER && order.status === 'pending') {
+    throw new StoreError(
+      'CONFLICT',
+      `Stripe reports a refund or dispute of order ${order.id}, whose payment is not recorded yet; it is booked when Stripe delivers it again.`,
+    );
+  }
+}
+
 async function bookStripeRefund(
   ctx: StripeEventContext,
+  provider: StripeProvider,
   event: Stripe.Event,
   refund: Stripe.Refund,
   eventId: string,
 ): Promise<StripeEventOutcome> {
   const order = await orderOfPayment(ctx.db, idOf(refund.payment_intent));
+  const returned = refund.status === 'succeeded' || refund.status === 'pending';
+  if (!order && returned) await refuseBeforePayment(ctx.db, provider, idOf(refund.payment_intent));
   // A failed or cancelled refund returned nothing; a payment this store did not take
   // (another app on the account) is not its to book.
-  if (!order || (refund.status !== 'succeeded' && refund.status !== 'pending')) {
-    return acknowledgeOnce(ctx, event, eventId, order);
-  }
+  if (!order || !returned) return acknowledgeOnce(ctx, event, eventId, order);
   // The store's own refund (services/order-refunds.ts sent it with its id as metadata).
   const own = refund.metadata?.refund_id;
   if (own) {
@@ -276,12 +307,15 @@ async function bookChargeRefunds(
   );
   if (seen.length > 0) return { duplicate: true, ignored: false };
   const order = await orderOfPayment(ctx.db, idOf(charge.payment_intent));
-  if (!order) return acknowledge(ctx, event);
+  if (!order) {
+    await refuseBeforePayment(ctx.db, provider, idOf(charge.payment_intent));
+    return acknowledge(ctx, event);
+  }
   // Outside any transaction: the listing waits on Stripe. Each refund is then booked
   // under the order's lock, once per refund id, whichever event reports it first.
   const refunds = await provider.refundsOfCharge(charge.id);
   for (const refund of refunds) {
-    await bookStripeRefund(ctx, event, refund, `${event.id}:${refund.id}`);
+    await bookStripeRefund(ctx, provider, event, refund, `${event.id}:${refund.id}`);
   }
   await ctx.db.transaction((tx) => recordEvent(tx, ctx, event));
   const current = await ordersRepository(ctx.db).byId(order.id);
@@ -290,11 +324,15 @@ async function bookChargeRefunds(
 
 async function bookDispute(
   ctx: StripeEventContext,
+  provider: StripeProvider,
   event: Stripe.Event,
   dispute: Stripe.Dispute,
 ): Promise<StripeEventOutcome> {
   const order = await orderOfPayment(ctx.db, idOf(dispute.payment_intent));
-  if (!order) return acknowledge(ctx, event);
+  if (!order) {
+    await refuseBeforePayment(ctx.db, provider, idOf(dispute.payment_intent));
+    return acknowledge(ctx, event);
+  }
   if (dispute.currency.toLowerCase() !== order.currency.toLowerCase()) {
     throw new StoreError('CONFLICT', 'The Stripe dispute is in another currency than its order.');
   }

@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../config.js';
 import { licensingConfig } from '../config-licensing.js';
 import { seconds } from '../lib/clock.js';
+import { licensesRepository } from '../repositories/licenses.js';
+import { owedPayment, payOwed } from '../services/owed-payment.js';
 import { ADMIN } from '../testing/fixtures.js';
 import type { TestStore } from '../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../testing/harness.js';
-import { checkoutRequest, keyGet, keyPost } from '../testing/licensing.js';
+import { checkoutRequest, context, keyGet, keyPost } from '../testing/licensing.js';
 import { formFields, PageClient, textOf } from '../testing/pages.js';
 import { stripeConfig } from './stripe-config.js';
 import type { StripeFixtureServer } from './stripe-fixture-server.js';
@@ -519,6 +521,33 @@ describe.skipIf(postgresUnavailable)('the Stripe provider', () => {
     ]);
   });
 
+  // Stripe down at the checkout and the customer back only after the page's day (signed in
+  // to the portal by e-mail: the checkout's 502 carried no key): no page was ever opened, so
+  // no Checkout report will ever come, and the portal said "in progress" for good.
+  test('a purchase whose Checkout page was never opened is paid anew after its day', async () => {
+    const email = `never-opened-${randomUUID()}@example.com`;
+    stripe.failNext(500, 'error-api');
+    expect((await checkoutStripe(randomUUID(), email)).statusCode).toBe(502);
+    const [bought] = await store.db.query<{ license_id: string }>(
+      'SELECT o.license_id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.email = $1',
+      [email],
+    );
+    const licenseId = bought!.license_id;
+    const owedAt = async () => {
+      const license = await licensesRepository(store.db).byId(licenseId);
+      return (await owedPayment(store.db, license!, store.clock.now())).state;
+    };
+    // Within its day the portal opens the checkout's own page (as the retry would).
+    expect(await owedAt()).toBe('started');
+    store.clock.advance(24 * 3600_000);
+    expect(await owedAt()).toBe('payable');
+    const paid = await payOwed(context(store), licenseId, { returnPath: '/portal/pay' });
+    expect(paid.outcome).toBe('payment_page');
+    const orders = await purchaseOrders(licenseId);
+    expect(orders.map((order) => order.status)).toEqual(['failed', 'pending']);
+    expect(orders[1]!.details).toMatchObject({ retryOf: orders[0]!.id, paymentPage: true });
+  });
+
   test('a session for another sum than the order is refused', async () => {
     const orderId = (await checkoutStripe()).json().order.id;
     const wrong = await deliver(completed(orderId, 'pi_wrong0001', 1));
@@ -623,11 +652,72 @@ describe.skipIf(postgresUnavailable)('the Stripe provider', () => {
       ['refund', 400],
       ['chargeback', 1100],
     ]);
-    // A refund of a payment this store never took is not its to book.
+    // A refund of a payment this store never took is not its to book (Stripe knows the
+    // PaymentIntent: it names no order of this store).
+    stripe.paymentIntents.set('pi_someone_else', {
+      ...stripeFixture('payment-intent'),
+      id: 'pi_someone_else',
+      metadata: {},
+    });
     const foreign = await deliver(
       event('event-refund-created', { id: 're_foreign', payment_intent: 'pi_someone_else' }),
     );
     expect(foreign.json()).toMatchObject({ ignored: true });
+  });
+
+  test('a refund or dispute reported before the payment waits for it, never lost', async () => {
+    // Stripe does not deliver in order and retries a failed delivery for days: here the
+    // session's paid event comes last. The PaymentIntent names the order (Checkout's
+    // payment_intent_data.metadata), as every one this store's sessions create does.
+    const orderId = (await checkoutStripe()).json().order.id;
+    const pi = `pi_early${randomUUID().slice(0, 8)}`;
+    stripe.paymentIntents.set(pi, {
+      ...stripeFixture('payment-intent'),
+      id: pi,
+      metadata: { order_id: orderId },
+    });
+    const early = {
+      ...stripeFixture('refund'),
+      id: `re_${pi.slice(3)}`,
+      amount: 400,
+      payment_intent: pi,
+      charge: `ch_${pi.slice(3)}`,
+      metadata: {},
+    };
+    stripe.addRefund(early);
+    const refundCreated = event('event-refund-created', early);
+    const chargeRefunded = event('event-charge-refunded', {
+      id: early.charge,
+      payment_intent: pi,
+      amount_refunded: 400,
+    });
+    const dispute = event('event-charge-dispute-created', {
+      id: `du_${pi.slice(3)}`,
+      payment_intent: pi,
+      charge: early.charge,
+      amount: 1500,
+    });
+    for (const report of [refundCreated, chargeRefunded, dispute]) {
+      // Not acknowledged: Stripe delivers it again.
+      expect((await deliver(report)).statusCode).toBe(409);
+    }
+    expect((await orderRow(orderId)).status).toBe('pending');
+
+    expect((await deliver(completed(orderId, pi))).json()).toMatchObject({
+      order: { status: 'paid' },
+    });
+    for (const report of [refundCreated, chargeRefunded, dispute]) {
+      expect((await deliver(report)).statusCode).toBe(200);
+    }
+    const rows = await store.db.query<{ kind: string; amount_minor: string }>(
+      'SELECT kind, amount_minor FROM refunds WHERE order_id = $1 ORDER BY kind DESC',
+      [orderId],
+    );
+    expect(rows.map((r) => [r.kind, Number(r.amount_minor)])).toEqual([
+      ['refund', 400],
+      ['chargeback', 1100],
+    ]);
+    expect((await orderRow(orderId)).status).toBe('refunded');
   });
 
   test('concurrent deliveries: one event applied once, different refunds each once', async () => {

@@ -271,7 +271,8 @@ export function licensesRepository(db: Queryable) {
     },
     /**
      * What a refresh by token needs, in one statement: the token's license (with its
-     * version and its plan's) and the device the token is bound to, if any.
+     * version and its plan's), the device the token is bound to, if any, and whether the
+     * token itself is revoked.
      */
     async byTokenHash(hash: string): Promise<LicenseOfToken | undefined> {
       const [row] = await db.query<
@@ -279,10 +280,13 @@ export function licensesRepository(db: Queryable) {
           token_device_id: string | null;
           device_thumbprint: string | null;
           device_deactivated_at: Date | null;
+          token_revoked: boolean;
         }
       >(
         `SELECT lic.*, t.device_id AS token_device_id, d.thumbprint AS device_thumbprint,
-                d.deactivated_at AS device_deactivated_at
+                d.deactivated_at AS device_deactivated_at,
+                EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'token' AND r.value = t.jti)
+                  AS token_revoked
            FROM tokens t
            JOIN LATERAL (SELECT ${ISSUE_COLUMNS} FROM licenses WHERE id = t.license_id) AS lic ON true
            LEFT JOIN devices d ON d.id = t.device_id AND d.license_id = t.license_id
@@ -292,6 +296,7 @@ export function licensesRepository(db: Queryable) {
       if (!row) return undefined;
       return {
         license: toLicense(row),
+        tokenRevoked: row.token_revoked === true,
         device:
           row.token_device_id === null
             ? null
@@ -341,6 +346,8 @@ export function licensesRepository(db: Queryable) {
 /** A token's license, and the device the token is bound to (null: unbound). */
 export interface LicenseOfToken {
   license: LicenseRecord;
+  /** The token's jti is listed in the revocations (a leaked token, revoked on its own). */
+  tokenRevoked: boolean;
   device: { id: string; thumbprint: string | null; active: boolean } | null;
 }
 

@@ -22,6 +22,14 @@ import {
 import { emitPaymentFailed, licenseProvider, placeOrder } from './orders.js';
 
 /**
+ * How long the ids of payment processors' events are kept against a second delivery. A
+ * processor delivers an event again when it thinks it was not received: Stripe retries for
+ * up to three days (others for longer) and keeps its events 30 days, from which an operator
+ * can send them again. A refund that names no refund id is told apart from a new one only
+ * by its event id: forgotten sooner, a redelivery would be booked as a second refund.
+ */
+export const PAYMENT_EVENT_RETENTION_MS = 31 * 86_400_000;
+/**
  * The billing cycle. At the end of a license's period (or trial) it applies the pending
  * change (downgrade, fewer seats, cancellation with the free-plan fallback), then renews:
  * charges the next period through the license's provider (paid → new period and
@@ -302,7 +310,7 @@ export async function runBillingCycle(ctx: StoreContext, now: Date): Promise<Bil
     new Date(now.getTime() - 2 * DEVICE_PROOF_MAX_AGE * 1000),
   ]);
   await ctx.db.query('DELETE FROM payment_webhook_events WHERE received_at < $1', [
-    new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS),
+    new Date(now.getTime() - PAYMENT_EVENT_RETENTION_MS),
   ]);
   return summary;
 }

@@ -59,7 +59,7 @@ export const PAY_AGAIN_PAGE_SECONDS = 3600;
  * checkout opens it once the order is committed). Within it the portal answers the page
  * the checkout opened, never a second one for the same order. After it the store waits
  * for Stripe's report that the page expired (`checkout.session.expired` fails the
- * order), then pays anew.
+ * order), then pays anew; a purchase whose page was never opened is paid anew at once.
  */
 export const CHECKOUT_PAGE_SECONDS = 24 * 3600;
 /**
@@ -159,6 +159,20 @@ function onCheckoutPage(order: OrderRecord, now: Date): boolean {
   );
 }
 
+/**
+ * Whether a Stripe purchase past its Checkout page's day never had a page opened (Stripe
+ * was down at the checkout and at every later attempt): no Checkout report will ever come
+ * to fail it, so it is paid anew rather than left waiting. No one can pay a session of it
+ * either: the store hands out a page's address only after keeping it (hosted-checkout.ts),
+ * so one Stripe made while its answer was lost has an address no one received.
+ */
+async function checkoutPageNeverOpened(db: Queryable, order: OrderRecord): Promise<boolean> {
+  if (order.kind !== 'purchase' || order.provider !== 'stripe' || order.details.paymentPage) {
+    return false;
+  }
+  return (await paymentPagesRepository(db).urlOf(order.id)) === undefined;
+}
+
 /** What `license` owes at `now`, and where its payment stands. */
 export async function owedPayment(
   db: Queryable,
@@ -175,7 +189,8 @@ export async function owedPayment(
     return { state: over ? 'payable' : 'started', order };
   }
   if (onCheckoutPage(order, now)) return { state: 'started', order };
-  return { state: (await unsendable(db, order)) ? 'payable' : 'processing', order };
+  const never = (await checkoutPageNeverOpened(db, order)) || (await unsendable(db, order));
+  return { state: never ? 'payable' : 'processing', order };
 }
 
 export type OwedPaymentOutcome =

@@ -358,6 +358,18 @@ async function settleChange(
     return outcome;
   }
 
+  // An earlier immediate change still waiting for its payment would be charged as well as
+  // this one, and only the first paid would apply (applyPlanOrder): never a second order.
+  // The license's row lock makes the check and the order one step.
+  const waiting = (await ordersRepository(tx).pendingOfLicense(license.id)).find(
+    (order) => order.kind === 'upgrade' || order.kind === 'seats',
+  );
+  if (waiting) {
+    throw new StoreError(
+      'PLAN_CHANGE_INVALID',
+      'An earlier plan change is waiting for its payment; it applies once paid.',
+    );
+  }
   const newPeriod = quote.newPeriod;
   const order = await placeOrder(tx, ctx, {
     license,

@@ -86,6 +86,15 @@ export async function refreshWithToken(
     throw new StoreError('TOKEN_INVALID');
   }
   if (isRevoked(license)) throw new StoreError('LICENSE_REVOKED');
+  // A token revoked on its own (its jti listed: leaked, say) must not be traded for a new
+  // token, whose new jti no list names: that would undo the revocation. The license is
+  // not revoked, so its key (or another of its tokens) still refreshes.
+  if (found.tokenRevoked) {
+    throw new StoreError(
+      'LICENSE_REVOKED',
+      'This token has been revoked: refresh with the license key instead.',
+    );
+  }
 
   let target: DeviceTarget = { kind: 'unbound' };
   if (device !== null) {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { seconds } from '../../lib/clock.js';
 import { signWebhook } from '../../payments/webhook.js';
+import { ordersRepository } from '../../repositories/orders.js';
+import { runBillingCycle } from '../../services/billing.js';
 import type { TestStore } from '../../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../../testing/harness.js';
-import { buy, keyGet, keyPost } from '../../testing/licensing.js';
+import { buy, context, DAY_MS, keyGet, keyPost } from '../../testing/licensing.js';
 
 const SECRET = `whsec_${Buffer.from('a payment processor webhook secret').toString('base64')}`;
 
@@ -71,6 +73,28 @@ describe.skipIf(postgresUnavailable)('signed payment webhooks', () => {
     expect(other.json()).toMatchObject({ received: true, ignored: true });
     const unknown = await deliver({ type: 'order.paid', data: { providerRef: 'ord_unknown' } });
     expect(unknown.statusCode).toBe(404);
+  });
+
+  // A processor redelivers an event it thinks was not received for days (Stripe for three,
+  // and by hand for as long as it keeps the event), and a refund that names no refundRef is
+  // told apart only by its event id: the billing job forgot the ids after 24 hours, and
+  // the same refund delivered again two days later was booked a second time.
+  test('a refund delivered again days later is a duplicate, not a second refund', async () => {
+    const purchase = await buy(store, { provider: 'acmepay' });
+    await deliver({ type: 'order.paid', data: { providerRef: purchase.orderId } });
+    const id = `msg_${randomUUID()}`;
+    const refund = { type: 'order.refunded', data: { providerRef: purchase.orderId, amount: 100 } };
+    expect((await deliver(refund, { id })).json()).toMatchObject({ duplicate: false });
+    store.clock.advance(2 * DAY_MS);
+    await runBillingCycle(context(store), store.clock.now());
+    const again = await deliver(refund, { id });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ duplicate: true });
+    const refunds = await store.db.query('SELECT amount_minor FROM refunds WHERE order_id = $1', [
+      purchase.orderId,
+    ]);
+    expect(refunds).toHaveLength(1);
+    expect((await ordersRepository(store.db).byId(purchase.orderId))?.status).toBe('paid');
   });
 
   test('bad signatures, stale timestamps and unknown providers are refused', async () => {

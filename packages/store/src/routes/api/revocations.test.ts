@@ -10,6 +10,7 @@ import type { LicenseFixture } from '../../testing/fixtures.js';
 import { ADMIN, createLicense, issueToken } from '../../testing/fixtures.js';
 import type { TestStore } from '../../testing/harness.js';
 import { buildTestStore, postgresUnavailable } from '../../testing/harness.js';
+import { buy } from '../../testing/licensing.js';
 
 const OPTIONS = {
   operations: { webhooks: { enabled: false }, jobs: { intervalMs: 0 } },
@@ -138,6 +139,32 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
         .revocations.map((r: { kind: string }) => r.kind)
         .sort(),
     ).toEqual(['license', 'token']);
+  });
+
+  test('a revoked token is not renewed by a refresh with it', async () => {
+    const refreshWith = (leaked: string) =>
+      store.app.inject({ method: 'POST', url: '/v1/licenses/refresh', payload: { token: leaked } });
+    const post = (payload: object) =>
+      store.app.inject({ method: 'POST', url: '/v1/admin/revocations', headers: ADMIN, payload });
+
+    // A leaked (unbound) token is revoked by its jti: whoever holds it must not trade it
+    // for a fresh token with a new jti, which no list names.
+    const purchase = await buy(store);
+    const leaked = purchase.token!;
+    const { jti } = readLicenseClaims(decodeDocument(leaked, 'license'));
+    expect((await post({ kind: 'token', value: jti, reason: 'leaked' })).statusCode).toBe(201);
+    const refused = await refreshWith(leaked);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('LICENSE_REVOKED');
+    // The license itself is not revoked: its key still refreshes.
+    const byKey = await store.app.inject({
+      method: 'POST',
+      url: '/v1/licenses/refresh',
+      headers: { authorization: `Bearer ${purchase.key}` },
+      payload: {},
+    });
+    expect(byKey.statusCode).toBe(200);
+    expect((await refreshWith(byKey.json().token)).statusCode).toBe(200);
   });
 
   test('the list is re-signed when it is half a day old, not before', async () => {

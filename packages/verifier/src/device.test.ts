@@ -3,9 +3,9 @@
  * there. Device keys from WebCrypto (non-extractable) and from a 0600 file (Node).
  */
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { verifyDeviceProof } from '@licensekit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS, generateTestKey, PRODUCT, T0 } from '../../../test/support/tokens.js';
@@ -147,6 +147,18 @@ describe('fileDeviceKey (Node)', () => {
     const device = await fileDeviceKey(path);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await fileDeviceKey(path)).thumbprint).toBe(device.thumbprint);
+  });
+
+  // Two processes of one app starting together on first run (this process stands for
+  // both: nothing in it coordinates the calls). Regression: each wrote its own new key over
+  // the other's, so one process bound its activation to a key the file no longer held.
+  it('two first uses at once end with one key, the one in the file', async () => {
+    const path = join(directory, 'first-run', 'device.json');
+    const [first, second] = await Promise.all([fileDeviceKey(path), fileDeviceKey(path)]);
+    expect(second.thumbprint).toBe(first.thumbprint);
+    expect((await fileDeviceKey(path)).thumbprint).toBe(first.thumbprint);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dirname(path))).toEqual(['device.json']);
   });
 
   it('refuses a key file readable by other users', async () => {

@@ -17,6 +17,14 @@ export interface LicensingConfig {
   paymentWebhookSecrets: Record<string, string>;
   /** The Stripe provider, when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set. */
   stripe: StripeConfig | undefined;
+  /**
+   * Whether the `test` provider takes orders: it pays at once and moves no money, and the
+   * tokens of its licenses are as valid as any, so a store that takes real money must not
+   * offer it to every buyer. LICENSEKIT_TEST_PAYMENTS=on|off; by default on only while no
+   * real processor is configured (Stripe, a signed-webhook processor) and NODE_ENV is
+   * not `production`.
+   */
+  testPayments: boolean;
   billing: {
     /** Run the billing cycle on a timer in this instance. Default true. */
     enabled: boolean;
@@ -28,6 +36,7 @@ export interface LicensingConfig {
 export interface LicensingInput {
   paymentWebhookSecrets?: Record<string, string> | undefined;
   stripe?: StripeInput | undefined;
+  testPayments?: boolean | undefined;
   billing?: Partial<LicensingConfig['billing']> | undefined;
 }
 
@@ -59,12 +68,26 @@ export function licensingConfig(
   if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) {
     throw new ConfigurationError('the billing interval must be a whole number of ms ≥ 1');
   }
+  const stripe = stripeConfig(input.stripe, env);
+  const takesRealMoney = stripe !== undefined || Object.keys(secrets).length > 0;
   return {
     paymentWebhookSecrets: secrets,
-    stripe: stripeConfig(input.stripe, env),
+    stripe,
+    testPayments:
+      input.testPayments ??
+      onOff('LICENSEKIT_TEST_PAYMENTS', env.LICENSEKIT_TEST_PAYMENTS) ??
+      (!takesRealMoney && env.NODE_ENV !== 'production'),
     billing: {
       enabled: input.billing?.enabled ?? env.LICENSEKIT_BILLING_ENABLED !== 'false',
       intervalMs,
     },
   };
+}
+
+/** An on/off setting: undefined when unset. */
+function onOff(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new ConfigurationError(`${name} must be on or off`);
 }

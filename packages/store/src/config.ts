@@ -92,6 +92,7 @@ export function loadConfig(
     throw new ConfigurationError('DATABASE_URL must be a postgres:// URL');
   }
   const displayHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const licensing = licensingConfig(input.licensing, env);
   return {
     dataDir: resolve(input.dataDir ?? env.LICENSEKIT_DATA ?? '.licensekit'),
     vendor: input.vendor ?? env.LICENSEKIT_VENDOR ?? 'acme',
@@ -114,13 +115,31 @@ export function loadConfig(
       input.requestTimeoutMs ??
         (env.LICENSEKIT_REQUEST_TIMEOUT_MS ? Number(env.LICENSEKIT_REQUEST_TIMEOUT_MS) : 30_000),
     ),
-    storefrontProvider: input.storefrontProvider ?? env.LICENSEKIT_STOREFRONT_PROVIDER ?? 'test',
+    storefrontProvider: storefrontProvider(
+      input.storefrontProvider ?? (env.LICENSEKIT_STOREFRONT_PROVIDER || undefined),
+      licensing,
+    ),
     operations: operationsConfig(input.operations, env),
-    licensing: licensingConfig(input.licensing, env),
+    licensing,
     log: logConfig(input.log, env),
     now: pretendNow({ now: input.now }, host, env),
     marketplace: marketplaceConfig(input.marketplace, env),
   };
+}
+
+/**
+ * The provider the storefront sells through: as set, else `test` while test payments are
+ * on, else Stripe when configured, else `manual` (orders wait for an admin). A storefront
+ * set to `test` on a store whose test payments are off would hand out free licenses: refused.
+ */
+function storefrontProvider(name: string | undefined, licensing: LicensingConfig): string {
+  const chosen = name ?? (licensing.testPayments ? 'test' : licensing.stripe ? 'stripe' : 'manual');
+  if (chosen === 'test' && !licensing.testPayments) {
+    throw new ConfigurationError(
+      'the storefront sells through the test provider, but test payments are off (LICENSEKIT_TEST_PAYMENTS)',
+    );
+  }
+  return chosen;
 }
 
 function positiveMs(name: string, value: number): number {

@@ -90,16 +90,16 @@ export interface ProviderRefundRequest {
 const registries = new WeakMap<StoreConfig, Map<string, PaymentProvider>>();
 
 /**
- * The providers of a store: `test`, `manual`, one per configured webhook secret, and
- * `stripe` when STRIPE_SECRET_KEY is set.
+ * The providers of a store: `test` while test payments are on, `manual`, one per
+ * configured webhook secret, and `stripe` when STRIPE_SECRET_KEY is set. With test
+ * payments off, a license bought with `test` no longer renews for nothing: its charges
+ * wait for an admin, as those of any provider no longer configured.
  */
 export function paymentProviders(config: StoreConfig): Map<string, PaymentProvider> {
   let registry = registries.get(config);
   if (!registry) {
-    registry = new Map<string, PaymentProvider>([
-      ['test', testProvider],
-      ['manual', manualProvider],
-    ]);
+    registry = new Map<string, PaymentProvider>([['manual', manualProvider]]);
+    if (config.licensing.testPayments) registry.set('test', testProvider);
     for (const name of Object.keys(config.licensing.paymentWebhookSecrets)) {
       registry.set(name, webhookProvider(name));
     }

@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
  * with the request's own parameters written over the fixture where Stripe would echo
  * them, and keeps every request so a test can check what the SDK sent. Like Stripe, it
  * answers a repeated Idempotency-Key with the first answer, and refuses one sent again with
- * other parameters (400 `idempotency_error`).
+ * other parameters (400 `idempotency_error`). Refunds of a PaymentIntent it holds are kept
+ * against what the PaymentIntent took: no amount refunds all that is left, and a payment
+ * refunded in full refuses another (400 `charge_already_refunded`).
  */
 export interface RecordedStripeRequest {
   method: string;
@@ -45,6 +47,14 @@ export interface StripeFixtureServer {
 }
 
 const FIXTURES = new URL('./fixtures/stripe/', import.meta.url);
+
+/** The statuses in which Stripe cancels a PaymentIntent (besides, rarely, `processing`). */
+const CANCELLABLE_INTENT = [
+  'requires_payment_method',
+  'requires_capture',
+  'requires_confirmation',
+  'requires_action',
+];
 
 /** A fixture file, parsed afresh (callers change their copy). */
 export function stripeFixture<T = Record<string, unknown>>(name: string): T {
@@ -109,17 +119,13 @@ export async function startStripeFixtureServer(
     const intentId = method === 'GET' && /^\/v1\/payment_intents\/([^/]+)$/.exec(path)?.[1];
     if (intentId) {
       const intent = paymentIntents.get(decodeURIComponent(intentId));
-      if (intent) return { status: 200, body: intent };
-      return {
-        status: 404,
-        body: {
-          error: {
-            type: 'invalid_request_error',
-            code: 'resource_missing',
-            message: `No such payment_intent: '${intentId}'`,
-          },
-        },
-      };
+      return intent ? { status: 200, body: intent } : noSuchIntent(intentId);
+    }
+    const cancelId =
+      method === 'POST' && /^\/v1\/payment_intents\/([^/]+)\/cancel$/.exec(path)?.[1];
+    if (cancelId) {
+      const intent = paymentIntents.get(decodeURIComponent(cancelId));
+      return intent ? cancelIntent(intent, form) : noSuchIntent(cancelId);
     }
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       const refused = expiryRefused(form.get('expires_at'));
@@ -141,18 +147,29 @@ export async function startStripeFixtureServer(
       return { status: 200, body: session };
     }
     if (method === 'POST' && path === '/v1/refunds') {
+      const intentId = form.get('payment_intent') ?? '';
+      const intent = paymentIntents.get(intentId);
+      const left = intent && refundableOf(intent);
+      // Like Stripe: a payment refunded in full refuses another refund, and no amount means
+      // all that is left (which needs the PaymentIntent; one a test did not add is refunded
+      // only for an amount given, as before PaymentIntents were kept here).
+      if (left !== undefined && left <= 0) return alreadyRefunded(intentId);
+      if (!form.has('amount') && left === undefined) return noSuchIntent(intentId);
       const refund = stripeFixture('refund');
       Object.assign(refund, {
         id: `re_fixture${String(++sequence).padStart(6, '0')}`,
-        amount: Number(form.get('amount')),
+        amount: form.has('amount') ? Number(form.get('amount')) : left,
+        ...(intent && { currency: intent.currency }),
         payment_intent: form.get('payment_intent'),
         // The fixture's convention: PaymentIntent pi_X was paid by charge ch_X.
         charge: `ch_${(form.get('payment_intent') ?? '').replace(/^pi_/, '')}`,
         reason: form.get('reason'),
-        metadata: {
-          order_id: form.get('metadata[order_id]'),
-          refund_id: form.get('metadata[refund_id]'),
-        },
+        metadata: Object.fromEntries(
+          [...form].flatMap(([name, value]) => {
+            const key = /^metadata\[(.+)\]$/.exec(name)?.[1];
+            return key ? [[key, value]] : [];
+          }),
+        ),
       });
       refunds.push(refund);
       return { status: 200, body: refund };
@@ -172,6 +189,73 @@ export async function startStripeFixtureServer(
         },
       },
     };
+  }
+
+  /** What is left to refund of a PaymentIntent: what it took less its refunds. */
+  function refundableOf(intent: Record<string, unknown>): number {
+    const taken = Number(intent.amount_received ?? intent.amount ?? 0);
+    const refunded = refunds
+      .filter((refund) => refund.payment_intent === intent.id && refund.status !== 'failed')
+      .reduce((sum, refund) => sum + Number(refund.amount), 0);
+    return taken - refunded;
+  }
+
+  /** Stripe's refusal to refund a charge refunded in full. */
+  function alreadyRefunded(intentId: string): { status: number; body: unknown } {
+    return {
+      status: 400,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'charge_already_refunded',
+          message: `Charge ch_${intentId.replace(/^pi_/, '')} has already been refunded.`,
+        },
+      },
+    };
+  }
+
+  function noSuchIntent(id: string): { status: number; body: unknown } {
+    return {
+      status: 404,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          message: `No such payment_intent: '${id}'`,
+        },
+      },
+    };
+  }
+
+  /**
+   * `POST /v1/payment_intents/:id/cancel`. Stripe cancels an intent only before it takes
+   * money; any other (succeeded, canceled, and here processing, which Stripe cancels only
+   * in rare cases) is refused with 400 `payment_intent_unexpected_state`, the error naming
+   * the intent as it is.
+   */
+  function cancelIntent(
+    intent: Record<string, unknown>,
+    form: URLSearchParams,
+  ): { status: number; body: unknown } {
+    if (!CANCELLABLE_INTENT.includes(String(intent.status))) {
+      return {
+        status: 400,
+        body: {
+          error: {
+            type: 'invalid_request_error',
+            code: 'payment_intent_unexpected_state',
+            message: `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELLABLE_INTENT.join(', ')}, processing.`,
+            payment_intent: intent,
+          },
+        },
+      };
+    }
+    Object.assign(intent, {
+      status: 'canceled',
+      canceled_at: Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
+      cancellation_reason: form.get('cancellation_reason'),
+    });
+    return { status: 200, body: intent };
   }
 
   /** Stripe's bounds on a session's `expires_at`: 30 minutes to 24 hours from its creation. */

@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/client.js';
+import { StoreError } from '../errors.js';
+import type { OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
 import { settleOrder } from '../services/checkout.js';
 import type { StoreContext } from '../services/context.js';
@@ -22,6 +24,9 @@ import type { StripeProvider } from './stripe.js';
  * still to send. The billing job sends every such order on each run, so a crash or a
  * Stripe outage between the commit and the call loses nothing, and the idempotency key
  * keeps a retry from charging twice.
+ *
+ * A sent PaymentIntent may take the money until Stripe confirms it cancelled: an order is
+ * cancelled only after that (`stopChargesInFlight`, a past-due license cancelled).
  */
 
 /** A customer's saved Stripe ids; never card data. */
@@ -175,6 +180,53 @@ export async function chargePendingOffSession(
     }
   }
   return summary;
+}
+
+/** The PaymentIntent already sent for a pending order: Stripe may be taking its money. */
+export function chargeInFlight(order: OrderRecord): string | undefined {
+  const reference = order.providerRef;
+  return order.provider === 'stripe' && order.status === 'pending' && reference?.startsWith('pi_')
+    ? reference
+    : undefined;
+}
+
+/**
+ * Stops the off-session charges already sent for orders the store is about to cancel (a
+ * past-due license cancelled): each PaymentIntent is cancelled at Stripe, outside any
+ * transaction, and the ids Stripe confirmed cancelled are answered. A cancelled order whose
+ * PaymentIntent then succeeds would answer Stripe's webhook 409 at every delivery: the
+ * customer charged, nothing recorded. The caller cancels only orders answered here, under
+ * its lock (one sent meanwhile is refused as {@link chargeBeingProcessed}).
+ * @throws StoreError CONFLICT when one has succeeded or is processing (its webhook will
+ *   pay the order); PAYMENT_PROVIDER_UNAVAILABLE (nothing is cancelled by the caller)
+ */
+export async function stopChargesInFlight(
+  ctx: StoreContext,
+  orders: readonly OrderRecord[],
+): Promise<Set<string>> {
+  const stopped = new Set<string>();
+  for (const order of orders) {
+    const intent = chargeInFlight(order);
+    if (!intent) continue;
+    const provider = stripeOf(ctx);
+    if (!provider) {
+      throw new StoreError(
+        'PAYMENT_PROVIDER_UNAVAILABLE',
+        'Stripe is not configured, so a charge already sent to it cannot be stopped.',
+      );
+    }
+    if ((await provider.cancelPaymentIntent(intent)) !== 'canceled') throw chargeBeingProcessed();
+    stopped.add(intent);
+  }
+  return stopped;
+}
+
+/** A charge Stripe is taking (or took): its order must stay for the webhook that pays it. */
+export function chargeBeingProcessed(): StoreError {
+  return new StoreError(
+    'CONFLICT',
+    'A payment for this license is being processed; the license renews when it completes. Cancel after that to end it at the end of the period.',
+  );
 }
 
 function stripeOf(ctx: StoreContext): StripeProvider | undefined {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ManualClock, seconds } from '../lib/clock.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
@@ -15,6 +14,7 @@ import {
   subscribeToEvents,
 } from '../testing/licensing.js';
 import { accessibilityProblems, formFields, PageClient, textOf } from '../testing/pages.js';
+import { deliverStripeEvent, stripeEvent } from '../testing/stripe-webhooks.js';
 import type { RecordedStripeRequest, StripeFixtureServer } from './stripe-fixture-server.js';
 import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server.js';
 
@@ -25,7 +25,6 @@ import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server
 
 const SECRET_KEY = 'sk_test_licensekitFixture0000';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('the stripe renewals webhook secret').toString('base64')}`;
-const signer = new Stripe('sk_test_signerOnly0000').webhooks;
 // April has 30 days: a monthly period bought on April 1 ends on May 1.
 const START = Date.UTC(2026, 3, 1);
 const PERIOD_END = Date.UTC(2026, 4, 1);
@@ -73,31 +72,9 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
     await stripe?.close();
   });
 
-  function deliver(event: unknown) {
-    const payload = JSON.stringify(event);
-    return store.app.inject({
-      method: 'POST',
-      url: '/v1/webhooks/payments/stripe',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': signer.generateTestHeaderString({
-          payload,
-          secret: WEBHOOK_SECRET,
-          timestamp: seconds(store.clock.now()),
-        }),
-      },
-      payload,
-    });
-  }
+  const deliver = (event: unknown) => deliverStripeEvent(store, WEBHOOK_SECRET, event);
 
-  function event(name: string, object: Record<string, unknown>) {
-    const base = stripeFixture<{ data: { object: Record<string, unknown> } }>(name);
-    return {
-      ...base,
-      id: `evt_${randomUUID().replace(/-/g, '')}`,
-      data: { object: { ...base.data.object, ...object } },
-    };
-  }
+  const event = stripeEvent;
 
   const orderRow = async (id: string) =>
     (

@@ -17,6 +17,8 @@ import type { StripeConfig } from './stripe-config.js';
  *   PaymentIntent id (`pi_…`): refunds, refund reports and disputes name it.
  * - `refund` sends `refunds.create` with the store's refund id as idempotency key and as
  *   metadata, so Stripe's report of that refund is recognised as one already booked.
+ * - `returnLatePayment` refunds, whole, a payment Stripe reports for an order the store no
+ *   longer honours (cancelled or failed), keyed by its PaymentIntent.
  */
 export interface StripeProvider extends PaymentProvider {
   readonly name: 'stripe';
@@ -39,9 +41,30 @@ export interface StripeProvider extends PaymentProvider {
   chargeOffSession(request: OffSessionCharge): Promise<OffSessionOutcome>;
   /** A PaymentIntent (the customer and card a Checkout payment saved). */
   paymentIntent(id: string): Promise<Stripe.PaymentIntent>;
+  /**
+   * Cancels a PaymentIntent so that it can no longer take money, and answers its status:
+   * `canceled` when Stripe cancelled it (now or before); otherwise the status that made
+   * Stripe refuse (`succeeded`, `processing`: the payment goes through and its webhook
+   * follows).
+   * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE
+   */
+  cancelPaymentIntent(id: string): Promise<Stripe.PaymentIntent.Status>;
   /** The refunds of a charge (`charge.refunded` carries none since API 2022-11-15). */
   refundsOfCharge(chargeId: string): Promise<Stripe.Refund[]>;
+  /**
+   * Gives back, whole, a payment Stripe took for an order the store no longer honours
+   * (payments/stripe-events.ts). The idempotency key is derived from the PaymentIntent, so
+   * every retry of the webhook asks for the same refund and Stripe makes it once; once
+   * Stripe has forgotten the key (after 24 hours) a payment refunded in full is refused as
+   * `charge_already_refunded`, which answers `already_refunded`: nothing is left to return.
+   * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE (Stripe delivers the event again)
+   */
+  returnLatePayment(paymentIntent: string, orderId: string): Promise<LatePaymentReturn>;
 }
+
+export type LatePaymentReturn =
+  | { status: 'refunded'; refund: Stripe.Refund }
+  | { status: 'already_refunded' };
 
 export interface OffSessionCharge {
   orderId: string;
@@ -229,6 +252,51 @@ export function stripeProvider(config: StripeConfig, publicUrl: string): StripeP
       } catch (error) {
         throw unavailable(
           'could not read a PaymentIntent',
+          error,
+          'Stripe will deliver the event again.',
+        );
+      }
+    },
+
+    async cancelPaymentIntent(id) {
+      try {
+        return (
+          await client.paymentIntents.cancel(id, { cancellation_reason: 'requested_by_customer' })
+        ).status;
+      } catch (error) {
+        // Stripe cancels only an intent not yet paid; otherwise it answers
+        // payment_intent_unexpected_state, naming the intent in the state it is in.
+        if (
+          error instanceof Stripe.errors.StripeInvalidRequestError &&
+          error.code === 'payment_intent_unexpected_state'
+        ) {
+          return error.payment_intent?.status ?? (await this.paymentIntent(id)).status;
+        }
+        throw unavailable(
+          'could not cancel a PaymentIntent',
+          error,
+          'Nothing was changed: try again.',
+        );
+      }
+    },
+
+    async returnLatePayment(paymentIntent, orderId) {
+      try {
+        // No amount: Stripe refunds all that is left of the payment.
+        const refund = await client.refunds.create(
+          { payment_intent: paymentIntent, metadata: { order_id: orderId, late_payment: 'true' } },
+          { idempotencyKey: `late-payment-${paymentIntent}` },
+        );
+        return { status: 'refunded', refund };
+      } catch (error) {
+        if (
+          error instanceof Stripe.errors.StripeInvalidRequestError &&
+          error.code === 'charge_already_refunded'
+        ) {
+          return { status: 'already_refunded' };
+        }
+        throw unavailable(
+          'could not refund a payment of an order the store no longer honours',
           error,
           'Stripe will deliver the event again.',
         );

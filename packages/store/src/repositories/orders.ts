@@ -25,6 +25,11 @@ export interface OrderDetails {
    * billing job leaves it alone (one order, one way to pay it).
    */
   paymentPage?: boolean;
+  /**
+   * Upgrades and seat orders: the customer scheduled a change or cancelled while it waited
+   * for its payment; paid, it keeps that change (services/plan-changes.ts applyPlanOrder).
+   */
+  changeScheduledAfter?: boolean;
 }
 
 export interface OrderRecord {

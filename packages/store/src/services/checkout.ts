@@ -109,6 +109,12 @@ async function checkoutIn(
     throw new StoreError('BAD_REQUEST', 'Seats can be chosen only on a per-seat plan.');
   }
   const provider = paymentProvider(ctx.config, input.provider ?? 'test');
+  if (!provider && (input.provider ?? 'test') === 'test') {
+    throw new StoreError(
+      'BAD_REQUEST',
+      'Test payments are off on this store: name the payment provider (`provider`).',
+    );
+  }
   if (!provider) throw new StoreError('BAD_REQUEST', 'No such payment provider.');
   const trial = input.trial === true;
   if (trial && plan.trialDays === 0) {

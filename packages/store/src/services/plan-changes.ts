@@ -3,7 +3,12 @@ import { prorate } from '@licensekit/core';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import { seconds } from '../lib/clock.js';
-import { chargeAfterCommit } from '../payments/stripe-off-session.js';
+import {
+  chargeAfterCommit,
+  chargeBeingProcessed,
+  chargeInFlight,
+  stopChargesInFlight,
+} from '../payments/stripe-off-session.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import { devicesRepository } from '../repositories/devices.js';
 import type { LicenseRecord, PendingChangeRecord } from '../repositories/licenses.js';
@@ -52,7 +57,8 @@ import { issueLicenseToken } from './tokens.js';
  *   end of the period, never fewer than the devices in use.
  * - cancel — at the end of the period (the trial end while trialing), falling back to the
  *   product's free plan where one exists; a past-due license is cancelled at once.
- * One pending change at a time: a new deferred change replaces it, an upgrade clears it.
+ * One pending change at a time: a new deferred change replaces it, an upgrade clears it
+ * when paid — unless it was scheduled while the upgrade waited for that payment (kept).
  * A change of billing cycle only (twin plans, billing-cycles.ts) has its own rule:
  * month → year at once (yearly price − unused credit), year → month at the period end.
  */
@@ -174,6 +180,23 @@ export function quotePlanChange(
   return deferred(rate < 0 ? 'downgrade' : 'switch');
 }
 
+/** The quote of a change of plan, with the billing-cycle rule for twin plans. */
+function quoteChange(
+  license: LicenseRecord,
+  current: Plan,
+  target: Plan,
+  seats: number,
+  now: Date,
+): PlanChangeQuote {
+  return cycleSwitchQuote(
+    license,
+    current,
+    quotePlanChange(license, current, target, seats, now),
+    { current: planTotal(current, license.seats), target: planTotal(target, seats) },
+    now,
+  );
+}
+
 export interface PlanChangeRequest {
   planId: string;
   seats?: number | undefined;
@@ -235,13 +258,7 @@ export async function changePlan(
     }
     const current = await planOf(tx, ctx.config, license.productId, license.planId);
     const seats = seatsOn(target, request.seats ?? (current.perSeat ? license.seats : undefined));
-    const quote = cycleSwitchQuote(
-      license,
-      current,
-      quotePlanChange(license, current, target, seats, now),
-      { current: planTotal(current, license.seats), target: planTotal(target, seats) },
-      now,
-    );
+    const quote = quoteChange(license, current, target, seats, now);
     return settleChange(tx, ctx, license, quote, request, now);
   });
   return chargeAfterChange(ctx, outcome);
@@ -337,6 +354,7 @@ async function settleChange(
       { pendingChange: pending, cancelledAt: null },
       now,
     );
+    await markChangeScheduledAfterPlanOrders(tx, license.id);
     const from = await planOf(tx, ctx.config, license.productId, license.planId);
     await emitEvent(
       tx,
@@ -405,8 +423,12 @@ async function settleChange(
 
 /**
  * Applies a paid upgrade or seat order to its license: the plan, seats and (for a change
- * of interval) the new period, clearing any pending change. An order that no longer
- * matches the license's terms (they changed while it was pending) applies nothing.
+ * of interval) the new period. The order supersedes a pending change scheduled before it
+ * was placed (cleared, with a scheduled cancellation); one the customer scheduled while it
+ * waited for its payment is their later word and is kept, moved to the new period's end,
+ * while it still means something on the new terms (`changeKeptOnNewTerms`). An order that
+ * no longer matches the license's terms (they changed while it was pending) applies
+ * nothing.
  */
 export async function applyPlanOrder(
   tx: Queryable,
@@ -423,17 +445,30 @@ export async function applyPlanOrder(
   ) {
     return license;
   }
+  const upgraded: LicenseRecord = {
+    ...license,
+    planId: order.planId,
+    seats: order.seats,
+    ...(details.periodStart !== undefined && {
+      anchor: new Date(details.anchor ?? details.periodStart),
+      periodStart: new Date(details.periodStart),
+      periodEnd: details.periodEnd ? new Date(details.periodEnd) : null,
+    }),
+  };
+  const kept = changeScheduledAfter(order)
+    ? await changeKeptOnNewTerms(tx, ctx, license.pendingChange, upgraded, now)
+    : null;
   const updated = await licensesRepository(tx).update(
     license.id,
     {
-      planId: order.planId,
-      seats: order.seats,
-      pendingChange: null,
-      cancelledAt: null,
+      planId: upgraded.planId,
+      seats: upgraded.seats,
+      pendingChange: kept,
+      cancelledAt: kept?.kind === 'cancel' ? license.cancelledAt : null,
       ...(details.periodStart !== undefined && {
-        anchor: new Date(details.anchor ?? details.periodStart),
-        periodStart: new Date(details.periodStart),
-        periodEnd: details.periodEnd ? new Date(details.periodEnd) : null,
+        anchor: upgraded.anchor,
+        periodStart: upgraded.periodStart,
+        periodEnd: upgraded.periodEnd,
       }),
     },
     now,
@@ -460,6 +495,60 @@ export async function applyPlanOrder(
   return updated;
 }
 
+/**
+ * Set on a pending upgrade or seat order (its details, `changeScheduledAfter: true`) when
+ * the customer schedules a change or cancels while it waits for its payment, so that the
+ * payment keeps that change instead of superseding it (applyPlanOrder).
+ */
+async function markChangeScheduledAfterPlanOrders(tx: Queryable, licenseId: string) {
+  await tx.query(
+    `UPDATE orders SET details = details || '{"changeScheduledAfter": true}'::jsonb
+      WHERE license_id = $1 AND status = 'pending' AND kind IN ('upgrade', 'seats')`,
+    [licenseId],
+  );
+}
+
+function changeScheduledAfter(order: OrderRecord): boolean {
+  return order.details.changeScheduledAfter === true;
+}
+
+/**
+ * A change scheduled while a plan order waited, on the terms the order applies: its date
+ * becomes the end of the (possibly new) period. Null when it means nothing there: on a
+ * one-time plan nothing renews, and a downgrade or seat decrease that is no longer one
+ * from the new plan (what the customer would now be quoted at once, or nothing at all) is
+ * withdrawn rather than applied as something they were never shown.
+ */
+async function changeKeptOnNewTerms(
+  tx: Queryable,
+  ctx: StoreContext,
+  change: PendingChangeRecord | null,
+  upgraded: LicenseRecord,
+  now: Date,
+): Promise<PendingChangeRecord | null> {
+  const plan = await planOf(tx, ctx.config, upgraded.productId, upgraded.planId);
+  if (change === null || plan.interval === 'once' || upgraded.periodEnd === null) return null;
+  const kept = { ...change, at: upgraded.periodEnd.toISOString() };
+  if (change.kind === 'cancel') return kept;
+  if (change.kind === 'seats' && !plan.perSeat) return null;
+  const target =
+    change.kind === 'seats'
+      ? plan
+      : await catalogueRepository(tx, ctx.config.publicUrl).getPlan(
+          upgraded.productId,
+          change.plan ?? '',
+        );
+  // A plan gone from the catalogue is left to the period end, as it would have been.
+  if (!target) return kept;
+  const seats = seatsOn(target, change.seats ?? upgraded.seats);
+  try {
+    return quoteChange(upgraded, plan, target, seats, now).immediate ? null : kept;
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'PLAN_CHANGE_INVALID') return null;
+    throw error;
+  }
+}
+
 export interface CancelOutcome {
   status: LicenseRecord['status'];
   plan: string;
@@ -472,8 +561,11 @@ export interface CancelOutcome {
 /**
  * Cancels at the end of the period (trial end while trialing), onto the product's free
  * plan where one exists. A past-due license is cancelled at once (its unpaid renewal
- * orders are cancelled). Cancelling again changes nothing.
- * @throws StoreError PLAN_CHANGE_INVALID for one-time purchases and free plans
+ * orders are cancelled, after any off-session charge Stripe was sent for them is cancelled
+ * there; one Stripe is taking already answers CONFLICT and its payment renews the license).
+ * Cancelling again changes nothing.
+ * @throws StoreError PLAN_CHANGE_INVALID for one-time purchases and free plans; CONFLICT
+ *   while a Stripe payment of the license is being processed; PAYMENT_PROVIDER_UNAVAILABLE
  */
 export async function cancelLicense(
   ctx: StoreContext,
@@ -484,6 +576,7 @@ export async function cancelLicense(
     replaces?: string | undefined;
   } = {},
 ): Promise<CancelOutcome> {
+  const stopped = await stopChargesOfPastDue(ctx, licenseId);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const licenses = licensesRepository(tx);
@@ -506,6 +599,12 @@ export async function cancelLicense(
           'PLAN_CHANGE_INVALID',
           'The renewal is being paid on the payment page. Finish paying there, or cancel once that page has expired, an hour after it was opened.',
         );
+      }
+      for (const order of pending) {
+        const intent = chargeInFlight(order);
+        // Sent after the PaymentIntents were stopped (the billing job): it may be taking
+        // the money now, and its order must be there for the webhook.
+        if (intent && !stopped.has(intent)) throw chargeBeingProcessed();
       }
       for (const order of pending) {
         await ordersRepository(tx).settle(order.id, { status: 'cancelled', at: now });
@@ -554,6 +653,9 @@ export async function cancelLicense(
       throw new StoreError('PLAN_CHANGE_INVALID', 'A one-time purchase has nothing to cancel.');
     }
     const effectiveAt = license.periodEnd;
+    // Asked while an upgrade waits for its payment (even if a cancellation was scheduled
+    // already): the payment must not withdraw it.
+    await markChangeScheduledAfterPlanOrders(tx, license.id);
     let updated = license;
     if (license.pendingChange?.kind !== 'cancel') {
       const pending: PendingChangeRecord = { kind: 'cancel', at: effectiveAt.toISOString() };
@@ -585,6 +687,19 @@ export async function cancelLicense(
       test: updated.test,
     };
   });
+}
+
+/**
+ * Before a past-due license is cancelled with its unpaid orders: the off-session charges
+ * already sent for them are cancelled at Stripe, outside the transaction (it waits on the
+ * network). Answers the PaymentIntents Stripe confirmed cancelled; the transaction re-reads
+ * the orders under the license's lock and cancels only those.
+ * @throws StoreError CONFLICT (a payment is being processed), PAYMENT_PROVIDER_UNAVAILABLE
+ */
+async function stopChargesOfPastDue(ctx: StoreContext, licenseId: string): Promise<Set<string>> {
+  const license = await licensesRepository(ctx.db).byId(licenseId);
+  if (license?.status !== 'past_due' || license.revokedAt !== null) return new Set();
+  return stopChargesInFlight(ctx, await ordersRepository(ctx.db).pendingOfLicense(licenseId));
 }
 
 /**

@@ -84,9 +84,10 @@ export async function buildTestStore(
     publicUrl: 'http://store.test',
     seedDemo: true,
     adminToken: 'test-admin-token',
-    // Tests run the billing cycle themselves (runBillingCycle with the manual clock).
-    licensing: { billing: { enabled: false } },
     ...options,
+    // Tests run the billing cycle themselves (runBillingCycle with the manual clock), and
+    // buy with the test provider next to any processor they configure.
+    licensing: { testPayments: true, ...(options.licensing ?? { billing: { enabled: false } }) },
     dataDir,
     db: database.db,
     clock,

@@ -6,6 +6,7 @@
  * same window as the chart, so the chart's bars add up to the 30-day gross.
  */
 import type { Queryable } from '../db/client.js';
+import { orderVendorSql } from './vendors.js';
 
 export const SALES_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -168,10 +169,7 @@ export async function recentOrders(
        LEFT JOIN products p ON p.id = o.product_id
        LEFT JOIN plans pl ON pl.product_id = o.product_id AND pl.id = o.plan_id
        LEFT JOIN invoices i ON i.order_id = o.id AND i.kind = 'invoice'
-      WHERE COALESCE(
-              (SELECT l.vendor_id FROM ledger_lines l
-                WHERE l.order_id = o.id AND l.kind = 'payment' LIMIT 1),
-              p.vendor_id, $2) = $1
+      WHERE ${orderVendorSql('$2')} = $1
       ORDER BY o.created_at DESC, o.id DESC LIMIT $3`,
     [vendorId, storeVendor, limit],
   );

@@ -157,6 +157,23 @@ export async function vendorOfProduct(
 }
 
 /**
+ * SQL for the vendor an order belongs to, for an `orders` row aliased `o`: the vendor its
+ * payment was booked to in the ledger, else (nothing booked: free, trial, unpaid) the vendor
+ * selling its product now — `storeVendor` (a SQL expression) for a product without one.
+ * Booked first because a product moved to another vendor leaves the orders paid before the
+ * move with the vendor that sold them: their ledger lines, invoices and payouts are its
+ * own, so the new vendor must not read them and the old one must keep them. The vendor
+ * dashboard, the admin API's order scope and the routing of order events all use this.
+ */
+export function orderVendorSql(storeVendor: string): string {
+  return `COALESCE(
+    (SELECT booked.vendor_id FROM ledger_lines booked
+      WHERE booked.order_id = o.id AND booked.kind = 'payment' LIMIT 1),
+    (SELECT seller.vendor_id FROM products seller WHERE seller.id = o.product_id),
+    ${storeVendor})`;
+}
+
+/**
  * Moves a product to a vendor (operator only). Orders already paid stay booked to the
  * vendor they were booked to.
  * @throws StoreError PRODUCT_NOT_FOUND, VENDOR_NOT_FOUND

@@ -4,13 +4,14 @@ import { StoreError } from '../errors.js';
 import { bookedPayment } from '../marketplace/ledger.js';
 import type { OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
+import { recordAdminAction } from '../services/admin-actions.js';
 import { settleOrder } from '../services/checkout.js';
 import type { StoreContext } from '../services/context.js';
 import type { OrderView } from '../services/licensing.js';
 import { orderView } from '../services/licensing.js';
 import { refundOrder } from '../services/order-refunds.js';
 import type { RevocationsService } from '../services/revocations.js';
-import type { StripeProvider } from './stripe.js';
+import type { LatePaymentReturn, StripeProvider } from './stripe.js';
 import type { SavedStripeCard } from './stripe-off-session.js';
 import { saveStripeCard } from './stripe-off-session.js';
 
@@ -40,6 +41,10 @@ import { saveStripeCard } from './stripe-off-session.js';
  *   `charge.refunded` names no refund since API version 2022-11-15, so its refunds are
  *   listed from Stripe.
  * - `charge.dispute.created`: a chargeback of the disputed amount (at most what is left).
+ * - A payment (a paid session, or `payment_intent.succeeded` of an off-session order) of an
+ *   order the store no longer honours, `cancelled` or `failed`: refunded whole at Stripe and
+ *   recorded, not booked (`returnLatePayment`). Refusing it would leave the customer
+ *   charged once Stripe stops retrying, with nothing recorded here.
  * - A refund or dispute that arrives before its payment's event (Stripe delivers in no set
  *   order) is refused with 409 while its PaymentIntent names a pending order here, so
  *   Stripe delivers it again once the payment is booked (`refuseBeforePayment`).
@@ -50,6 +55,8 @@ export interface StripeEventOutcome {
   duplicate: boolean;
   ignored: boolean;
   order?: OrderView;
+  /** A payment of an order no longer honoured, given back at Stripe (logged with the event). */
+  latePayment?: LatePaymentReturn['status'];
 }
 
 export type StripeEventContext = StoreContext & { db: Db; revocations: RevocationsService };
@@ -65,10 +72,24 @@ export async function applyStripeEvent(
 ): Promise<StripeEventOutcome> {
   switch (event.type) {
     case 'checkout.session.completed':
-    case 'checkout.session.async_payment_succeeded':
-      return settleSession(ctx, event, event.data.object, 'paid', await cardOf(provider, event));
-    case 'payment_intent.succeeded':
-      return settleIntent(ctx, event, event.data.object, 'paid');
+    case 'checkout.session.async_payment_succeeded': {
+      const session = event.data.object;
+      const late =
+        session.payment_status === 'paid'
+          ? await unhonouredOrder(ctx.db, session.metadata?.order_id)
+          : undefined;
+      if (late) return returnLatePayment(ctx, provider, event, late, idOf(session.payment_intent));
+      return settleSession(ctx, event, session, 'paid', await cardOf(provider, event));
+    }
+    case 'payment_intent.succeeded': {
+      const intent = event.data.object;
+      const late = await unhonouredOrder(ctx.db, intent.metadata?.order_id);
+      // The PaymentIntent of an order paid on Checkout is left to its session's events.
+      if (late && !paidOnCheckout(late)) {
+        return returnLatePayment(ctx, provider, event, late, intent.id);
+      }
+      return settleIntent(ctx, event, intent, 'paid');
+    }
     case 'payment_intent.payment_failed':
       return settleIntent(ctx, event, event.data.object, 'failed');
     case 'checkout.session.expired':
@@ -83,6 +104,15 @@ export async function applyStripeEvent(
     default:
       return acknowledge(ctx, event);
   }
+}
+
+/** Whether the event id was recorded (applied) before. */
+async function eventRecorded(db: Queryable, event: Stripe.Event): Promise<boolean> {
+  const seen = await db.query(
+    'SELECT 1 FROM payment_webhook_events WHERE provider = $1 AND id = $2',
+    [PROVIDER, event.id],
+  );
+  return seen.length > 0;
 }
 
 /** Records the event id; false when it was recorded before (a redelivery). */
@@ -187,7 +217,7 @@ async function settleIntent(
     // An order paid on Checkout (a purchase, an overdue renewal paid from the portal): the
     // session's events settle it, and a declined card there may still be followed by
     // another that pays.
-    if (order.kind === 'purchase' || order.details.paymentPage === true) {
+    if (paidOnCheckout(order)) {
       return { duplicate: false, ignored: true, order: orderView(order) };
     }
     if (outcome === 'failed') {
@@ -209,6 +239,108 @@ async function settleIntent(
     ]);
     return { duplicate: false, ignored: !settled.changed, order: settled.order };
   });
+}
+
+/** A purchase, or an overdue renewal paid again from the portal: paid on a Checkout page. */
+function paidOnCheckout(order: OrderRecord): boolean {
+  return order.kind === 'purchase' || order.details.paymentPage === true;
+}
+
+/**
+ * The order of a payment report when the store no longer honours it: a Stripe order
+ * `cancelled` (a past-due license cancelled while the billing job was sending its charge)
+ * or `failed` (a Checkout session paid after its order failed and was replaced). Both are
+ * final (settleOrder changes only a pending order), so this read needs no lock: an order
+ * read pending here and cancelled before it is settled is refused by settleOrder (409),
+ * and Stripe's redelivery finds it cancelled.
+ */
+async function unhonouredOrder(
+  db: Queryable,
+  orderId: string | undefined,
+): Promise<OrderRecord | undefined> {
+  const order = orderId ? await ordersRepository(db).byId(orderId) : undefined;
+  return order?.provider === PROVIDER && isUnhonoured(order) ? order : undefined;
+}
+
+function isUnhonoured(order: OrderRecord): boolean {
+  return order.status === 'cancelled' || order.status === 'failed';
+}
+
+/**
+ * Gives back a payment Stripe took for an order the store no longer honours, and records
+ * the event. The refund is asked of Stripe first, outside any transaction (it waits on the
+ * network), under an idempotency key derived from the PaymentIntent: if Stripe cannot be
+ * reached nothing is recorded and the answer is 502, so Stripe delivers the event again and
+ * the redelivery asks for the same refund, which Stripe makes once. A payment refunded in
+ * full already (by the operator, or by an earlier delivery once Stripe forgot the key)
+ * counts as returned.
+ *
+ * Not booked: the order was never paid here, so it has no ledger lines, invoice or refunds
+ * row. A ledger refund would reverse revenue never recorded and unbalance the vendor's
+ * account, and an `order.refunded` webhook would tell integrations to reverse a sale they
+ * never saw. The operator sees it on the order's activity (admin_actions, actor `stripe`)
+ * and in the log; Stripe's own report of the refund is acknowledged (`bookStripeRefund`).
+ * @throws StoreError PAYMENT_PROVIDER_UNAVAILABLE; CONFLICT for a report naming no
+ *   PaymentIntent (there is nothing to refund: the operator looks at it in Stripe)
+ */
+async function returnLatePayment(
+  ctx: StripeEventContext,
+  provider: StripeProvider,
+  event: Stripe.Event,
+  order: OrderRecord,
+  paymentIntent: string | undefined,
+): Promise<StripeEventOutcome> {
+  if (await eventRecorded(ctx.db, event)) return { duplicate: true, ignored: false };
+  if (!paymentIntent) {
+    throw new StoreError(
+      'CONFLICT',
+      `Stripe reports a payment of order ${order.id}, which is ${order.status}, naming no PaymentIntent to refund.`,
+    );
+  }
+  const returned = await provider.returnLatePayment(paymentIntent, order.id);
+  const refund = returned.status === 'refunded' ? returned.refund : undefined;
+  ctx.log.warn(
+    {
+      order: order.id,
+      orderStatus: order.status,
+      paymentIntent,
+      stripeRefund: refund?.id ?? null,
+      stripeEvent: event.id,
+    },
+    returned.status === 'refunded'
+      ? 'Stripe reported a payment of an order the store no longer honours: refunded at Stripe'
+      : 'Stripe reported a payment of an order the store no longer honours: already refunded at Stripe',
+  );
+  const now = ctx.clock.now();
+  const fresh = await ctx.db.transaction(async (tx) => {
+    if (!(await recordEvent(tx, ctx, event))) return false;
+    await recordAdminAction(
+      tx,
+      {
+        actor: ACTOR,
+        action: 'order.refunded',
+        target: order.id,
+        detail: {
+          ...(refund && { amount: refund.amount }),
+          currency: order.currency,
+          provider: PROVIDER,
+          reason: `Stripe reported a payment of this ${order.status} order; ${refund ? 'refunded' : 'already refunded'} at Stripe, not booked`,
+          licenseId: order.licenseId,
+          paymentIntent,
+          stripeRefund: refund?.id ?? null,
+          processorEvent: event.id,
+        },
+      },
+      now,
+    );
+    return true;
+  });
+  return {
+    duplicate: !fresh,
+    ignored: false,
+    order: orderView(order),
+    ...(fresh && { latePayment: returned.status }),
+  };
 }
 
 /** Never settle an order for another sum than its own. */
@@ -273,8 +405,11 @@ async function bookStripeRefund(
   const returned = refund.status === 'succeeded' || refund.status === 'pending';
   if (!order && returned) await refuseBeforePayment(ctx.db, provider, idOf(refund.payment_intent));
   // A failed or cancelled refund returned nothing; a payment this store did not take
-  // (another app on the account) is not its to book.
-  if (!order || !returned) return acknowledgeOnce(ctx, event, eventId, order);
+  // (another app on the account) is not its to book, nor one of an order it never booked
+  // paid (cancelled or failed: `returnLatePayment` gave it back).
+  if (!order || !returned || isUnhonoured(order)) {
+    return acknowledgeOnce(ctx, event, eventId, order);
+  }
   // The store's own refund (services/order-refunds.ts sent it with its id as metadata).
   const own = refund.metadata?.refund_id;
   if (own) {
@@ -301,11 +436,7 @@ async function bookChargeRefunds(
   event: Stripe.Event,
   charge: Stripe.Charge,
 ): Promise<StripeEventOutcome> {
-  const seen = await ctx.db.query(
-    'SELECT 1 FROM payment_webhook_events WHERE provider = $1 AND id = $2',
-    [PROVIDER, event.id],
-  );
-  if (seen.length > 0) return { duplicate: true, ignored: false };
+  if (await eventRecorded(ctx.db, event)) return { duplicate: true, ignored: false };
   const order = await orderOfPayment(ctx.db, idOf(charge.payment_intent));
   if (!order) {
     await refuseBeforePayment(ctx.db, provider, idOf(charge.payment_intent));

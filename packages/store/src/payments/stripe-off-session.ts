@@ -194,8 +194,9 @@ export function chargeInFlight(order: OrderRecord): string | undefined {
  * Stops the off-session charges already sent for orders the store is about to cancel (a
  * past-due license cancelled): each PaymentIntent is cancelled at Stripe, outside any
  * transaction, and the ids Stripe confirmed cancelled are answered. A cancelled order whose
- * PaymentIntent then succeeds would answer Stripe's webhook 409 at every delivery: the
- * customer charged, nothing recorded. The caller cancels only orders answered here, under
+ * PaymentIntent then succeeded would have its payment given back (stripe-events.ts), when
+ * the customer meant to pay and keep the license: a renewal they paid is kept instead, and
+ * the cancellation waits for it. The caller cancels only orders answered here, under
  * its lock (one sent meanwhile is refused as {@link chargeBeingProcessed}).
  * @throws StoreError CONFLICT when one has succeeded or is processing (its webhook will
  *   pay the order); PAYMENT_PROVIDER_UNAVAILABLE (nothing is cancelled by the caller)

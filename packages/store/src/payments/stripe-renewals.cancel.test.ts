@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ManualClock } from '../lib/clock.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import { runBillingCycle } from '../services/billing.js';
 import type { TestStore } from '../testing/harness.js';
-import { buildTestStore, postgresUnavailable } from '../testing/harness.js';
+import { postgresUnavailable } from '../testing/harness.js';
 import { checkoutRequest, context, keyPost } from '../testing/licensing.js';
-import { deliverStripeEvent, stripeEvent } from '../testing/stripe-webhooks.js';
+import {
+  deliverStripeEvent,
+  payOnCheckout,
+  startStripeTestStore,
+  stripeEvent,
+} from '../testing/stripe-webhooks.js';
 import type { RecordedStripeRequest, StripeFixtureServer } from './stripe-fixture-server.js';
-import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server.js';
 
 /**
  * Cancelling a past-due Stripe license while its renewal's off-session PaymentIntent is in
@@ -28,22 +31,7 @@ describe.skipIf(postgresUnavailable)(
     let store: TestStore;
 
     beforeAll(async () => {
-      const clock = new ManualClock(START);
-      stripe = await startStripeFixtureServer({ now: () => clock.now() });
-      store = await buildTestStore({
-        clock,
-        storefrontProvider: 'stripe',
-        licensing: {
-          billing: { enabled: false },
-          stripe: {
-            secretKey: 'sk_test_licensekitFixture0000',
-            webhookSecret: WEBHOOK_SECRET,
-            apiBase: stripe.base,
-            maxNetworkRetries: 0,
-            timeoutMs: 5_000,
-          },
-        },
-      });
+      ({ store, stripe } = await startStripeTestStore(START, WEBHOOK_SECRET));
       const catalogue = catalogueRepository(store.db, 'http://store.test');
       await catalogue.upsertProduct({ id: 'gadget', name: 'Gadget' });
       await catalogue.upsertPlan('gadget', {
@@ -92,28 +80,7 @@ describe.skipIf(postgresUnavailable)(
       });
       expect(bought.statusCode).toBe(201);
       const purchaseId: string = bought.json().order.id;
-      const suffix = randomUUID().replace(/-/g, '').slice(0, 14);
-      const customer = `cus_${suffix}`;
-      const checkoutIntent = `pi_checkout${suffix}`;
-      stripe.paymentIntents.set(checkoutIntent, {
-        ...stripeFixture('payment-intent'),
-        id: checkoutIntent,
-        amount: 3000,
-        customer,
-        payment_method: `pm_${suffix}`,
-        setup_future_usage: 'off_session',
-        metadata: { order_id: purchaseId },
-      });
-      const paid = await deliver(
-        event('event-checkout-session-completed', {
-          client_reference_id: purchaseId,
-          metadata: { order_id: purchaseId },
-          amount_total: 3000,
-          amount_subtotal: 3000,
-          payment_intent: checkoutIntent,
-          customer,
-        }),
-      );
+      const { answer: paid } = await payOnCheckout(store, stripe, WEBHOOK_SECRET, purchaseId, 3000);
       expect(paid.json()).toMatchObject({ order: { status: 'paid' } });
 
       store.clock.set(PERIOD_END + 1000);
@@ -146,9 +113,8 @@ describe.skipIf(postgresUnavailable)(
       const paid = await deliver(
         event('event-payment-intent-succeeded', { ...intent, status: 'succeeded' }),
       );
-      // The payment the customer made is recorded (were the order cancelled, this would be
-      // 409 at every delivery: charged, and nothing recorded): the order paid, the license
-      // renewed.
+      // The payment the customer made is recorded (were the order cancelled, it would only
+      // be given back): the order paid, the license renewed.
       expect(paid.statusCode).toBe(200);
       expect(paid.json()).toMatchObject({ order: { id: renewalId, status: 'paid' } });
       expect((await licenseOf(licenseId)).status).toBe('active');

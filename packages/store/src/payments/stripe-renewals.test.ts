@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ManualClock, seconds } from '../lib/clock.js';
+import { seconds } from '../lib/clock.js';
 import { catalogueRepository } from '../repositories/catalogue.js';
 import { runBillingCycle } from '../services/billing.js';
 import type { TestStore } from '../testing/harness.js';
-import { buildTestStore, postgresUnavailable } from '../testing/harness.js';
+import { postgresUnavailable } from '../testing/harness.js';
 import {
   checkoutRequest,
   context,
@@ -14,16 +14,19 @@ import {
   subscribeToEvents,
 } from '../testing/licensing.js';
 import { accessibilityProblems, formFields, PageClient, textOf } from '../testing/pages.js';
-import { deliverStripeEvent, stripeEvent } from '../testing/stripe-webhooks.js';
+import {
+  deliverStripeEvent,
+  startStripeTestStore,
+  stripeEvent,
+} from '../testing/stripe-webhooks.js';
 import type { RecordedStripeRequest, StripeFixtureServer } from './stripe-fixture-server.js';
-import { startStripeFixtureServer, stripeFixture } from './stripe-fixture-server.js';
+import { stripeFixture } from './stripe-fixture-server.js';
 
 /**
  * Renewals and plan changes of a Stripe license, charged off session with the card saved
  * at the first Checkout (payments/stripe-off-session.ts), against the fixture server.
  */
 
-const SECRET_KEY = 'sk_test_licensekitFixture0000';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('the stripe renewals webhook secret').toString('base64')}`;
 // April has 30 days: a monthly period bought on April 1 ends on May 1.
 const START = Date.UTC(2026, 3, 1);
@@ -34,23 +37,7 @@ describe.skipIf(postgresUnavailable)('Stripe off-session renewals and plan chang
   let store: TestStore;
 
   beforeAll(async () => {
-    const clock = new ManualClock(START);
-    stripe = await startStripeFixtureServer({ now: () => clock.now() });
-    store = await buildTestStore({
-      clock,
-      storefrontProvider: 'stripe',
-      licensing: {
-        billing: { enabled: false },
-        stripe: {
-          secretKey: SECRET_KEY,
-          webhookSecret: WEBHOOK_SECRET,
-          apiBase: stripe.base,
-          // Each failure test sees the first answer; the SDK's own retries are off.
-          maxNetworkRetries: 0,
-          timeoutMs: 5_000,
-        },
-      },
-    });
+    ({ store, stripe } = await startStripeTestStore(START, WEBHOOK_SECRET));
     await subscribeToEvents(store);
     const catalogue = catalogueRepository(store.db, 'http://store.test');
     await catalogue.upsertProduct({ id: 'widget', name: 'Widget' });

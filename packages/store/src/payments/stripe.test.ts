@@ -376,7 +376,8 @@ describe.skipIf(postgresUnavailable)('the Stripe provider', () => {
     expect(
       (await keyPost(store, '/v1/licenses/refresh', purchase.license.key, {})).statusCode,
     ).toBe(402);
-    // Expired again (a new event id), or a late payment: nothing changes silently.
+    // Expired again (a new event id): nothing changes. A late payment of the failed order
+    // is given back at Stripe (stripe-late-payment.test.ts); the order stays failed.
     expect(
       (
         await deliver(
@@ -384,8 +385,14 @@ describe.skipIf(postgresUnavailable)('the Stripe provider', () => {
         )
       ).json(),
     ).toMatchObject({ ignored: true, order: { status: 'failed' } });
+    stripe.paymentIntents.set('pi_late0001', {
+      ...stripeFixture('payment-intent'),
+      id: 'pi_late0001',
+      metadata: { order_id: purchase.order.id },
+    });
     const late = await deliver(completed(purchase.order.id, 'pi_late0001'));
-    expect(late.statusCode).toBe(409);
+    expect(late.statusCode).toBe(200);
+    expect(late.json()).toMatchObject({ order: { status: 'failed' } });
 
     // A replay of a failed order's checkout asks Stripe for no page.
     const calls = sessionCalls().length;

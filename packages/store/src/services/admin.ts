@@ -7,6 +7,7 @@ import {
 } from '@licensekit/core';
 import type { Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
+import { orderVendorSql } from '../marketplace/vendors.js';
 import type { PlanRow } from '../repositories/catalogue.js';
 import { PLAN_COLUMNS, toPlan } from '../repositories/catalogue.js';
 import type { LicenseRecord, LicenseStatus } from '../repositories/licenses.js';
@@ -193,8 +194,13 @@ export interface OrderFilters {
   customerEmail?: string | undefined;
   provider?: string | undefined;
   test?: boolean | undefined;
-  /** Only orders of these products (a vendor's admin token sees its products only). */
-  productIds?: readonly string[] | undefined;
+  /**
+   * Only the orders of this vendor (a vendor's admin token): those booked to it, and the
+   * unbooked ones of its products (marketplace/vendors.ts orderVendorSql), never by product
+   * alone: a product moved to it brings its licenses, not the sales of its former vendor.
+   * `store` is the store's own vendor, who sells the products without a vendor.
+   */
+  vendor?: { id: string; store: string } | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -212,7 +218,10 @@ export async function listOrders(db: Queryable, filters: OrderFilters): Promise<
   if (filters.customerEmail !== undefined) add('lower(c.email) = lower(?)', filters.customerEmail);
   if (filters.provider !== undefined) add('o.provider = ?', filters.provider);
   if (filters.test !== undefined) add('o.test = ?', filters.test);
-  if (filters.productIds !== undefined) add('o.product_id = ANY(?::text[])', filters.productIds);
+  if (filters.vendor !== undefined) {
+    params.push(filters.vendor.store, filters.vendor.id);
+    conditions.push(`${orderVendorSql(`$${params.length - 1}`)} = $${params.length}`);
+  }
   return page<OrderRow, AdminOrder>(
     db,
     ORDER_SELECT,

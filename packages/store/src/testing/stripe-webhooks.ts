@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import Stripe from 'stripe';
-import { seconds } from '../lib/clock.js';
-import { stripeFixture } from '../payments/stripe-fixture-server.js';
+import { ManualClock, seconds } from '../lib/clock.js';
+import type { StripeFixtureServer } from '../payments/stripe-fixture-server.js';
+import { startStripeFixtureServer, stripeFixture } from '../payments/stripe-fixture-server.js';
 import type { TestStore } from './harness.js';
+import { buildTestStore } from './harness.js';
 
 /** Stripe's own helper signs the test events, exactly as Stripe signs deliveries. */
 const signer = new Stripe('sk_test_signerOnly0000').webhooks;
@@ -38,4 +40,72 @@ export function deliverStripeEvent(
     },
     payload,
   });
+}
+
+/**
+ * A store on a manual clock from `start`, selling through Stripe's fixture server
+ * (payments/stripe-fixture-server.ts, on the same clock) with `webhookSecret`. The SDK's
+ * own retries are off: each failure test sees the first answer.
+ */
+export async function startStripeTestStore(
+  start: number,
+  webhookSecret: string,
+): Promise<{ store: TestStore; stripe: StripeFixtureServer }> {
+  const clock = new ManualClock(start);
+  const stripe = await startStripeFixtureServer({ now: () => clock.now() });
+  const store = await buildTestStore({
+    clock,
+    storefrontProvider: 'stripe',
+    licensing: {
+      billing: { enabled: false },
+      stripe: {
+        secretKey: 'sk_test_licensekitFixture0000',
+        webhookSecret,
+        apiBase: stripe.base,
+        maxNetworkRetries: 0,
+        timeoutMs: 5_000,
+      },
+    },
+  });
+  return { store, stripe };
+}
+
+/**
+ * Stripe's report that `orderId`'s Checkout page was paid `amount` with the card saved for
+ * later payments, as Checkout leaves it (a PaymentIntent the fixture server then holds):
+ * the webhook's answer and the Stripe customer.
+ */
+export async function payOnCheckout(
+  store: TestStore,
+  stripe: StripeFixtureServer,
+  webhookSecret: string,
+  orderId: string,
+  amount: number,
+): Promise<{ answer: LightMyRequestResponse; customer: string }> {
+  const id = randomUUID().replace(/-/g, '').slice(0, 14);
+  const customer = `cus_${id}`;
+  const paymentIntent = `pi_checkout${id}`;
+  stripe.paymentIntents.set(paymentIntent, {
+    ...stripeFixture('payment-intent'),
+    id: paymentIntent,
+    amount,
+    amount_received: amount,
+    customer,
+    payment_method: `pm_${id}`,
+    setup_future_usage: 'off_session',
+    metadata: { order_id: orderId },
+  });
+  const answer = await deliverStripeEvent(
+    store,
+    webhookSecret,
+    stripeEvent('event-checkout-session-completed', {
+      client_reference_id: orderId,
+      metadata: { order_id: orderId },
+      amount_total: amount,
+      amount_subtotal: amount,
+      payment_intent: paymentIntent,
+      customer,
+    }),
+  );
+  return { answer, customer };
 }

@@ -17,7 +17,7 @@ import { errorResponses } from '../../schemas/error-responses.js';
 import type { AdminOrder as Order } from '../../services/admin.js';
 import { getOrder, listOrders } from '../../services/admin.js';
 import { markOrderPaid } from '../../services/checkout.js';
-import { assertRowInScope, scopedProductIds, VENDOR_ACCESS } from './scope.js';
+import { assertOrderInScope, scopedOrderVendor, VENDOR_ACCESS } from './scope.js';
 
 function orderJson(order: Order) {
   return {
@@ -29,7 +29,8 @@ function orderJson(order: Order) {
 
 /**
  * Orders: list with filters, one order, mark a pending (manual) order paid. A vendor token
- * reads its own products' orders; marking paid (money the store received) is the operator's.
+ * reads its own orders (booked to it, or unbooked of its products: routes/admin/scope.ts);
+ * marking paid (money the store received) is the operator's.
  */
 export default async function orders(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -71,7 +72,8 @@ export default async function orders(instance: FastifyInstance) {
       const { test, limit, ...filters } = request.query;
       const page = await listOrders(fastify.db, {
         ...filters,
-        productIds: await scopedProductIds(request),
+        // A vendor's orders are those booked to it, not every order of its products.
+        vendor: scopedOrderVendor(request),
         test: test === undefined ? undefined : test === 'true',
         limit: pageLimit(limit),
       });
@@ -95,7 +97,7 @@ export default async function orders(instance: FastifyInstance) {
       },
     },
     async (request) => {
-      await assertRowInScope(request, 'orders', request.params.orderId, 'ORDER_NOT_FOUND');
+      await assertOrderInScope(request, request.params.orderId);
       const order = await getOrder(fastify.db, request.params.orderId);
       if (!order) throw new StoreError('ORDER_NOT_FOUND');
       return orderJson(order);

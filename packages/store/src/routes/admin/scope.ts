@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/client.js';
 import type { ErrorCode } from '../../errors.js';
 import { StoreError } from '../../errors.js';
 import { vendorScope } from '../../lib/auth.js';
+import { orderVendorSql } from '../../marketplace/vendors.js';
 import { errorResponses } from '../../schemas/error-responses.js';
 
 /**
@@ -60,10 +61,13 @@ export async function assertProductInScope(
     throw new StoreError(code, message);
 }
 
-/** Same for a row that names its product (a license, an order, an attachment). */
+/**
+ * Same for a row that names its product (a license, an attachment). Not for orders: an
+ * order is the vendor's it was booked to, whatever sells its product now (assertOrderInScope).
+ */
 export async function assertRowInScope(
   request: FastifyRequest,
-  table: 'licenses' | 'orders' | 'attachments',
+  table: 'licenses' | 'attachments',
   id: string,
   code: ErrorCode,
   message?: string,
@@ -78,6 +82,30 @@ export async function assertRowInScope(
     [config.vendor, id],
   );
   if (row?.vendor !== vendorId) throw new StoreError(code, message);
+}
+
+/** For order lists: undefined for the operator (no filter), else the vendor whose orders they are. */
+export function scopedOrderVendor(
+  request: FastifyRequest,
+): { id: string; store: string } | undefined {
+  const vendorId = vendorScope(request);
+  return vendorId === undefined ? undefined : { id: vendorId, store: request.server.config.vendor };
+}
+
+/**
+ * Throws ORDER_NOT_FOUND when a vendor token names an order that is not its own: booked to
+ * another vendor (even of a product moved to this one since), or unbooked of another
+ * vendor's product (marketplace/vendors.ts orderVendorSql).
+ */
+export async function assertOrderInScope(request: FastifyRequest, orderId: string): Promise<void> {
+  const vendorId = vendorScope(request);
+  if (vendorId === undefined) return;
+  const { db, config } = request.server;
+  const [row] = await db.query<{ vendor: string }>(
+    `SELECT ${orderVendorSql('$1')} AS vendor FROM orders o WHERE o.id = $2`,
+    [config.vendor, orderId],
+  );
+  if (row?.vendor !== vendorId) throw new StoreError('ORDER_NOT_FOUND');
 }
 
 /** Throws `code` when a vendor token names a record of another vendor (by its vendor id). */

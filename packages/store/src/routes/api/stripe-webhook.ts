@@ -62,6 +62,12 @@ export default async function stripeWebhookRoutes(instance: FastifyInstance) {
               duplicate: Type.Boolean(),
               ignored: Type.Boolean(),
               order: Type.Optional(OrderView),
+              latePayment: Type.Optional(
+                Type.Union([Type.Literal('refunded'), Type.Literal('already_refunded')], {
+                  description:
+                    'A payment of an order the store no longer honours (cancelled or failed), given back in full at Stripe.',
+                }),
+              ),
             },
             {
               description:

@@ -69,7 +69,7 @@ function tokenCount() {
 }
 
 /** Signed bytes and signatures of the first SAMPLE tokens of the export. */
-async function sampleSignatures(dir) {
+export async function sampleSignatures(dir) {
   const lines = createInterface({ input: createReadStream(join(dir, 'entries.jsonl')) });
   const sample = [];
   for await (const line of lines) {
@@ -91,7 +91,7 @@ async function sampleSignatures(dir) {
  * node:crypto's one-shot Ed25519 verify on one core, in rounds: ops/s of each round, and
  * ops per CPU second of this process over all rounds.
  */
-function rawVerifyRounds(sample, publicKey, rounds) {
+export function rawVerifyRounds(sample, publicKey, rounds) {
   const rates = [];
   let at = 0;
   let ops = 0;

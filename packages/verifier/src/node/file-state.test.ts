@@ -163,6 +163,20 @@ describe('fileState', () => {
     expect((await readdir(directory)).sort()).toEqual(['state.json', 'state.json.corrupt']);
   });
 
+  it('keeps the copy of an earlier damage: a second one goes to FILE.corrupt.1', async () => {
+    const directory = await freshDir();
+    const path = join(directory, 'state.json');
+    const kept: string[] = [];
+    const store = fileState(path, { onRecovery: (event) => kept.push(event.keptAs ?? '') });
+    for (const highWater of [17, 23]) {
+      await writeFile(path, `{"version":1,"product":"photo-editor","highWater":${highWater},"lic`);
+      expect(await store.transact(PRODUCT, read)).toBe(0);
+    }
+    expect(kept).toEqual([`${path}.corrupt`, `${path}.corrupt.1`]);
+    expect(await readFile(`${path}.corrupt`, 'utf8')).toContain('"highWater":17');
+    expect(await readFile(`${path}.corrupt.1`, 'utf8')).toContain('"highWater":23');
+  });
+
   it('treats a state of the wrong shape as corrupted (edited by hand)', async () => {
     const path = join(await freshDir(), 'state.json');
     await writeFile(

@@ -225,8 +225,7 @@ export function fileState(path: string, options: FileStateOptions = {}): StateSt
     } else if (found?.kind === 'legacy') {
       state = found.state;
     } else if (found?.kind === 'damaged') {
-      const keptAs = `${path}.corrupt`;
-      await copyFile(path, keptAs).catch(() => undefined);
+      const keptAs = await keepDamaged(path);
       state = found.state;
       next.gen = found.gen;
       rewrite = true;
@@ -349,4 +348,22 @@ async function removeDebris(path: string): Promise<void> {
       .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
       .map((name) => unlink(join(dirname(path), name)).catch(() => undefined)),
   );
+}
+
+/**
+ * Copies a damaged state file beside it for inspection: `PATH.corrupt`, or `PATH.corrupt.N`
+ * when earlier copies are there, so a second damage never overwrites the evidence of the
+ * first. Best effort (the salvage goes on without a copy): answers the name tried last.
+ */
+async function keepDamaged(path: string): Promise<string> {
+  for (let n = 0; n < 100; n++) {
+    const keptAs = n === 0 ? `${path}.corrupt` : `${path}.corrupt.${n}`;
+    try {
+      await copyFile(path, keptAs, constants.COPYFILE_EXCL);
+      return keptAs;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return keptAs;
+    }
+  }
+  return `${path}.corrupt`;
 }

@@ -41,9 +41,13 @@ export function sha256(value: string | Uint8Array): string {
   return base64urlEncode(createHash('sha256').update(value).digest());
 }
 
-/** Constant-time comparison of two strings (admin tokens). */
+/**
+ * Constant-time comparison of two strings (admin tokens). Their SHA-256 digests are
+ * compared, not the strings: digests have one length, so neither an early answer on a
+ * length mismatch nor the time of the comparison tells how long the secret is.
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right);
 }

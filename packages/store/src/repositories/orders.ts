@@ -16,6 +16,14 @@ export interface OrderDetails {
   /** Plan changes: the terms the order moves from (a stale order applies nothing). */
   fromPlan?: string;
   fromSeats?: number;
+  /**
+   * Upgrades and seat orders: the end (ISO) of the license's period when the order was
+   * placed. The charge is prorated for what was left of that period, so the order is for
+   * that period only: the billing cycle cancels it, still pending, when the period ends
+   * (services/billing.ts), and paid for another period it applies nothing
+   * (services/plan-changes.ts applyPlanOrder). Absent on orders placed before it existed.
+   */
+  quotedFor?: string;
   /** Renewals: 'renewal' or 'trial_end'. */
   reason?: string;
   /** An order the customer pays in the portal after this failed one (services/owed-payment.ts). */

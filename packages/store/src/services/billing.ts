@@ -7,6 +7,7 @@ import { idempotencyRepository } from '../repositories/idempotency.js';
 import type { LicenseRecord, PendingChangeRecord } from '../repositories/licenses.js';
 import { licensesRepository } from '../repositories/licenses.js';
 import type { OrderRecord } from '../repositories/orders.js';
+import { ordersRepository } from '../repositories/orders.js';
 import { cycleEventFields } from './billing-cycles.js';
 import type { StoreContext } from './context.js';
 import { emitEvent } from './events.js';
@@ -30,7 +31,8 @@ import { emitPaymentFailed, licenseProvider, placeOrder } from './orders.js';
  */
 export const PAYMENT_EVENT_RETENTION_MS = 31 * 86_400_000;
 /**
- * The billing cycle. At the end of a license's period (or trial) it applies the pending
+ * The billing cycle. At the end of a license's period (or trial) it cancels the upgrade
+ * and seat orders still unpaid (priced for the period that ended), applies the pending
  * change (downgrade, fewer seats, cancellation with the free-plan fallback), then renews:
  * charges the next period through the license's provider (paid → new period and
  * license.renewed; pending or failed → past_due, 402 until paid), rolls free plans over
@@ -129,6 +131,7 @@ async function endPeriod(
 ): Promise<LicenseRecord> {
   const licenses = licensesRepository(tx);
   const boundary = license.periodEnd!;
+  await cancelPlanOrdersOfPeriod(tx, ctx, license, now);
   const current = await planOf(tx, ctx.config, license.productId, license.planId);
   const change = license.pendingChange;
   if (change?.kind === 'cancel') return endWithCancellation(tx, ctx, license, change, now);
@@ -186,6 +189,35 @@ async function endPeriod(
   const pastDue = await licenses.update(license.id, { ...terms, status: 'past_due' }, now);
   if (order.status === 'failed') await emitPaymentFailed(tx, pastDue, order, now);
   return pastDue;
+}
+
+/**
+ * Cancels the license's upgrade and seat orders still pending at the end of its period.
+ * Each was priced for what was left of the period it was placed in (`quotedFor`), which
+ * is this one: a change is quoted only on a license brought up to date, and only one waits
+ * at a time. Paid later it would put the new terms on the next period at that price, or
+ * apply nothing to a license gone past due. Cancelled, it can no longer be paid (an
+ * admin's or a signed processor's report is refused, 409), and the customer may order the
+ * change again, priced for the new period. An off-session Stripe charge already sent for
+ * one (reference `pi_…`) is not stopped here (no network in this transaction): should it
+ * still succeed, its payment is refunded in full (payments/stripe-events.ts,
+ * returnLatePayment).
+ */
+async function cancelPlanOrdersOfPeriod(
+  tx: Queryable,
+  ctx: StoreContext,
+  license: LicenseRecord,
+  now: Date,
+): Promise<void> {
+  const orders = ordersRepository(tx);
+  for (const order of await orders.pendingOfLicense(license.id)) {
+    if (order.kind !== 'upgrade' && order.kind !== 'seats') continue;
+    await orders.settle(order.id, { status: 'cancelled', at: now });
+    ctx.log.info(
+      { license: license.id, order: order.id, quotedFor: order.details.quotedFor },
+      'plan-change order cancelled unpaid at the end of its period',
+    );
+  }
 }
 
 async function endWithCancellation(

@@ -399,6 +399,8 @@ async function settleChange(
     details: {
       fromPlan: license.planId,
       fromSeats: license.seats,
+      // Priced for what is left of this period: cancelled if still pending at its end.
+      quotedFor: license.periodEnd!.toISOString(),
       ...(newPeriod && {
         periodStart: newPeriod.start.toISOString(),
         periodEnd: newPeriod.end?.toISOString() ?? null,
@@ -427,8 +429,10 @@ async function settleChange(
  * was placed (cleared, with a scheduled cancellation); one the customer scheduled while it
  * waited for its payment is their later word and is kept, moved to the new period's end,
  * while it still means something on the new terms (`changeKeptOnNewTerms`). An order that
- * no longer matches the license's terms (they changed while it was pending) applies
- * nothing.
+ * no longer matches the license's terms (they changed while it was pending) or was quoted
+ * for another period than the license's current one (`quotedFor`: its proration was for
+ * that period; the billing cycle cancels such an order at the period end, this guards
+ * anything that slips past) applies nothing.
  */
 export async function applyPlanOrder(
   tx: Queryable,
@@ -441,7 +445,8 @@ export async function applyPlanOrder(
   if (
     license.status !== 'active' ||
     license.planId !== (details.fromPlan ?? license.planId) ||
-    license.seats !== (details.fromSeats ?? license.seats)
+    license.seats !== (details.fromSeats ?? license.seats) ||
+    (details.quotedFor !== undefined && details.quotedFor !== license.periodEnd?.toISOString())
   ) {
     return license;
   }

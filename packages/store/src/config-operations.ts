@@ -24,6 +24,13 @@ export interface OperationsConfig {
     batchSize: number;
     /** How long a claim holds a message; must exceed timeoutMs. */
     lockMs: number;
+    /**
+     * Let vendors' endpoints target private addresses (loopback, private ranges, link-local,
+     * localhost …), for development and tests with local receivers. Default off: a vendor
+     * could otherwise make the store probe the operator's network (README "Outgoing
+     * webhooks"). The operator's own endpoints may target anything either way.
+     */
+    vendorPrivateTargets: boolean;
   };
   jobs: {
     /** How often periodic jobs (expiring-soon notices) run; 0 = no timer. Default 1 hour. */
@@ -67,6 +74,15 @@ export const DEFAULT_RETRY_SCHEDULE_MS = [
   24 * HOUR,
 ];
 
+/** An on/off setting (on|true, off|false); undefined when unset. */
+function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new ConfigurationError(`${name} must be on or off (got ${value})`);
+}
+
 function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = env[name];
   if (value === undefined || value === '') return undefined;
@@ -90,6 +106,10 @@ export function operationsConfig(
     timeoutMs: input.webhooks?.timeoutMs ?? 10 * SECOND,
     batchSize: input.webhooks?.batchSize ?? 20,
     lockMs: input.webhooks?.lockMs ?? 30 * SECOND,
+    vendorPrivateTargets:
+      input.webhooks?.vendorPrivateTargets ??
+      envSwitch(env, 'LICENSEKIT_VENDOR_WEBHOOKS_PRIVATE') ??
+      false,
   };
   if (webhooks.lockMs <= webhooks.timeoutMs) {
     throw new ConfigurationError('webhooks.lockMs must be longer than webhooks.timeoutMs');

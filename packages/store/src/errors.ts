@@ -26,6 +26,11 @@ export const ERROR_CODES = {
     message:
       'The revocation list is not signed by the root key, or is not newer than the current one.',
   },
+  WEBHOOK_URL_NOT_PUBLIC: {
+    status: 400,
+    message:
+      'A vendor’s webhook endpoint must be on a public internet address, not a loopback, private, link-local or local one.',
+  },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required.' },
   ADMIN_TOKEN_INVALID: { status: 401, message: 'A valid admin token is required.' },
   DEVICE_PROOF_INVALID: {

@@ -1113,6 +1113,16 @@ describe.skipIf(postgresUnavailable)('the OpenAPI document says what the store a
       'BAD_REQUEST',
     );
     await expectCode(
+      op('POST', '/v1/admin/webhooks'),
+      "a vendor's endpoint on the cloud metadata address",
+      {
+        ...json({ url: 'http://169.254.169.254/' }),
+        headers: { authorization: `Bearer ${vendorToken}` },
+      },
+      400,
+      'WEBHOOK_URL_NOT_PUBLIC',
+    );
+    await expectCode(
       op('POST', UPLOAD),
       'an upload for an unknown product',
       { url: `${UPLOAD}?productId=no-such-product&name=x.txt` },

@@ -2,7 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { OperationsConfig } from '../config-operations.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../lib/clock.js';
+import type { Resolver } from '../lib/public-address.js';
+import { publicAddressesOf, systemResolver } from '../lib/public-address.js';
 import type { Secrets } from '../lib/secrets.js';
+import { postPinned } from './webhook-pinned-post.js';
 import { decryptEndpointSecret, webhookHeaders } from './webhooks.js';
 
 /**
@@ -13,7 +16,10 @@ import { decryptEndpointSecret, webhookHeaders } from './webhooks.js';
  *   and counts the attempt, so several instances never hold the same message at once;
  *   a claim outlives the request timeout, so it cannot lapse while its POST is running,
  *   and a crashed instance's claims lapse by themselves.
- * - deliver: POST the payload with Standard Webhooks headers, 2xx = delivered.
+ * - deliver: POST the payload with Standard Webhooks headers, 2xx = delivered. A vendor's
+ *   endpoint is checked first, every time: its host must resolve to public addresses
+ *   only, and the POST goes to those very addresses (no DNS rebinding into the
+ *   operator's network); otherwise the attempt fails without a request.
  * - otherwise retry after the next delay of the schedule; past its end, give up
  *   (failed_at, last_error kept).
  *
@@ -35,6 +41,8 @@ export interface ClaimedMessage {
   lockedUntil: Date;
   url: string;
   encryptedSecret: string;
+  /** The vendor owning the endpoint; null = the operator's. */
+  vendorId: string | null;
 }
 
 export type DeliveryResult = 'delivered' | 'retry' | 'failed';
@@ -55,6 +63,7 @@ export async function claimDue(
     locked_until: Date;
     url: string;
     secret: string;
+    vendor_id: string | null;
   }>(
     `UPDATE webhook_outbox o SET locked_until = $2, attempts = o.attempts + 1
        FROM webhook_endpoints e
@@ -65,7 +74,8 @@ export async function claimDue(
          ORDER BY created_at, id
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-      RETURNING o.id, o.endpoint_id, o.type, o.payload, o.attempts, o.locked_until, e.url, e.secret`,
+      RETURNING o.id, o.endpoint_id, o.type, o.payload, o.attempts, o.locked_until, e.url, e.secret,
+                e.vendor_id`,
     [now, new Date(now.getTime() + lockMs), limit],
   );
   return rows.map((row) => ({
@@ -77,6 +87,7 @@ export async function claimDue(
     lockedUntil: row.locked_until,
     url: row.url,
     encryptedSecret: row.secret,
+    vendorId: row.vendor_id,
   }));
 }
 
@@ -155,11 +166,35 @@ export interface OutboxWorkerOptions {
   settings: WebhookSettings;
   /** Injectable for tests; default global fetch. */
   fetch?: typeof fetch;
+  /** Resolves vendors' endpoint hosts; injectable for tests (no DNS there). */
+  resolve?: Resolver;
   /** Called after each attempt (metrics). */
   onAttempt?: (result: DeliveryResult | 'lost_claim' | 'aborted') => void;
 }
 
 class ShutdownError extends Error {}
+
+/**
+ * The outcome a vendor reads for an endpoint refused at delivery: it names the rule, not
+ * what the host resolved to nor anything about what listens there.
+ */
+export const NOT_PUBLIC_ERROR = 'not sent: the target is not a public address';
+
+class NotPublicTarget extends Error {
+  constructor() {
+    super(NOT_PUBLIC_ERROR);
+  }
+}
+
+/** `promise`, or the signal's abort, whichever comes first (a DNS lookup cannot be aborted). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /**
  * The delivery loop of one instance: polls every pollIntervalMs, and `wake()` makes it
@@ -269,38 +304,65 @@ export class OutboxWorker {
       );
   }
 
+  /**
+   * The addresses a vendor's endpoint may be sent to, checked now (its DNS may have changed
+   * since creation); undefined for the operator's endpoints, which may target anything.
+   */
+  private async vendorAddresses(
+    message: ClaimedMessage,
+    signal: AbortSignal,
+  ): Promise<string[] | undefined> {
+    if (message.vendorId === null || this.options.settings.vendorPrivateTargets) return undefined;
+    const resolve = this.options.resolve ?? systemResolver;
+    const addresses = await untilAborted(publicAddressesOf(new URL(message.url), resolve), signal);
+    if (!addresses) throw new NotPublicTarget();
+    return addresses;
+  }
+
   private async post(message: ClaimedMessage): Promise<void> {
     const { clock, secrets, settings } = this.options;
     const secret = decryptEndpointSecret(secrets, message.endpointId, message.encryptedSecret);
     const timestamp = Math.floor(clock.now().getTime() / 1000);
     const signal = AbortSignal.any([AbortSignal.timeout(settings.timeoutMs), this.shutdown.signal]);
-    let response: Response;
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'licensekit-store-webhooks/1',
+      ...webhookHeaders(secret, message.id, timestamp, message.body),
+    };
+    let status: number;
     try {
-      response = await (this.options.fetch ?? fetch)(message.url, {
-        method: 'POST',
-        body: message.body,
-        redirect: 'manual',
-        signal,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'licensekit-store-webhooks/1',
-          ...webhookHeaders(secret, message.id, timestamp, message.body),
-        },
-      });
-      // The receiver's answer is not used; drop it without reading it into memory.
-      await response.body?.cancel().catch(() => undefined);
-    } catch (error) {
-      if (this.shutdown.signal.aborted) throw new ShutdownError('shutting down');
-      if ((error as Error).name === 'TimeoutError') {
-        throw new Error(`timed out after ${settings.timeoutMs} ms`);
+      const pinned = await this.vendorAddresses(message, signal);
+      if (pinned) {
+        status = await postPinned(new URL(message.url), pinned, {
+          body: message.body,
+          headers,
+          signal,
+        });
+      } else {
+        const response = await (this.options.fetch ?? fetch)(message.url, {
+          method: 'POST',
+          body: message.body,
+          redirect: 'manual',
+          signal,
+          headers,
+        });
+        // The receiver's answer is not used; drop it without reading it into memory.
+        await response.body?.cancel().catch(() => undefined);
+        status = response.status;
       }
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(
-        `request failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
-      );
+    } catch (error) {
+      if (error instanceof NotPublicTarget) throw error;
+      if (this.shutdown.signal.aborted) throw new ShutdownError('shutting down');
+      if (signal.aborted) throw new Error(`timed out after ${settings.timeoutMs} ms`);
+      // fetch wraps the socket's error (ECONNREFUSED …) as its cause; node:http does not.
+      const cause = ((error as { cause?: unknown }).cause ?? error) as {
+        code?: string;
+        message?: string;
+      };
+      throw new Error(`request failed: ${cause.code ?? cause.message ?? (error as Error).message}`);
     }
-    if (response.status < 200 || response.status > 299) {
-      throw new Error(`HTTP ${response.status}`);
+    if (status < 200 || status > 299) {
+      throw new Error(`HTTP ${status}`);
     }
   }
 }

@@ -3,6 +3,8 @@ import { base64urlDecode, base64urlEncode } from '@licensekit/core';
 import type { Db, Queryable } from '../db/client.js';
 import { StoreError } from '../errors.js';
 import { newId } from '../lib/ids.js';
+import type { Resolver } from '../lib/public-address.js';
+import { publicAddressesOf, systemResolver } from '../lib/public-address.js';
 import type { Secrets } from '../lib/secrets.js';
 import type { EventType } from './events.js';
 import { EVENT_TYPES } from './events.js';
@@ -124,7 +126,7 @@ export interface WebhookMessage {
 }
 
 /** Receivers must be plain http(s) URLs without credentials in them. */
-function checkUrl(url: string): string {
+function checkUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -137,7 +139,33 @@ function checkUrl(url: string): string {
   if (parsed.username || parsed.password) {
     throw new StoreError('BAD_REQUEST', 'The webhook URL must not contain credentials.');
   }
-  return parsed.toString();
+  return parsed;
+}
+
+/** Who may point endpoints where (config `operations.webhooks`). */
+export interface WebhookTargetRules {
+  /** Vendors' endpoints may target private addresses too (development and tests). */
+  vendorPrivateTargets: boolean;
+  /** Injectable for tests, which have no DNS. */
+  resolve?: Resolver | undefined;
+}
+
+/**
+ * A vendor's endpoint must be on a public address (lib/public-address.ts): the store
+ * would otherwise POST from inside the operator's network wherever a vendor says, and the
+ * outcomes it shows the vendor would map that network. A name that does not resolve
+ * (yet) is let through: nothing can be reached by it now, and every delivery checks
+ * again. The refusal names the rule only, never the addresses a name resolved to.
+ */
+async function checkVendorTarget(url: URL, rules: WebhookTargetRules): Promise<void> {
+  if (rules.vendorPrivateTargets) return;
+  let addresses: string[] | undefined;
+  try {
+    addresses = await publicAddressesOf(url, rules.resolve ?? systemResolver);
+  } catch {
+    return;
+  }
+  if (!addresses) throw new StoreError('WEBHOOK_URL_NOT_PUBLIC');
 }
 
 function checkEvents(events: readonly string[]): EventType[] {
@@ -185,9 +213,14 @@ const ENDPOINT_SELECT = `SELECT e.id, e.vendor_id, e.url, e.events, e.active, e.
 /**
  * Webhook endpoints (admin API): the secret is returned once, at creation. `vendorId`
  * scopes every call to one vendor's endpoints (a vendor's admin token): another vendor's
- * endpoint is not found. Undefined = the operator, who sees and manages every endpoint.
+ * endpoint is not found, and its new endpoints must be on public addresses (`targets`).
+ * Undefined = the operator, who sees and manages every endpoint and may target anything.
  */
-export function webhooksService(db: Db, secrets: Secrets) {
+export function webhooksService(
+  db: Db,
+  secrets: Secrets,
+  targets: WebhookTargetRules = { vendorPrivateTargets: false },
+) {
   async function get(id: string, vendorId?: string): Promise<WebhookEndpoint | undefined> {
     const [row] = await db.query<EndpointRow>(
       `${ENDPOINT_SELECT} WHERE e.id = $1 AND ($2::text IS NULL OR e.vendor_id = $2)
@@ -204,8 +237,10 @@ export function webhooksService(db: Db, secrets: Secrets) {
       now: Date,
       vendorId?: string,
     ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-      const url = checkUrl(input.url);
+      const parsed = checkUrl(input.url);
       const events = checkEvents(input.events ?? []);
+      if (vendorId !== undefined) await checkVendorTarget(parsed, targets);
+      const url = parsed.toString();
       const id = newId('whe');
       const secret = newWebhookSecret();
       await db.query(

@@ -43,11 +43,14 @@ function messageJson(message: Message) {
 /**
  * Webhook endpoints: create (the secret is shown once), list, inspect deliveries, delete.
  * Open to vendor tokens: a vendor's endpoints are its own, get only its products' events,
- * and another vendor's endpoint is not found.
+ * must be on public addresses (no probing of the operator's network), and another
+ * vendor's endpoint is not found.
  */
 export default async function webhooks(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const service = webhooksService(fastify.db, fastify.secrets);
+  const service = webhooksService(fastify.db, fastify.secrets, {
+    vendorPrivateTargets: fastify.config.operations.webhooks.vendorPrivateTargets,
+  });
   const tags = ['admin'];
   const params = Type.Object({ endpointId: WebhookEndpointId });
 
@@ -88,7 +91,7 @@ export default async function webhooks(instance: FastifyInstance) {
             CreatedWebhookEndpoint,
             'The endpoint and its signing secret (shown in this answer only).',
           ),
-          ...errorResponses(...ADMIN_WRITE),
+          ...errorResponses(...ADMIN_WRITE, { 400: ['WEBHOOK_URL_NOT_PUBLIC'] }),
         },
       },
     },

@@ -69,4 +69,58 @@ describe('issuance log: a proof asked for while the sequencer runs', () => {
     expect(bundle.kind).toBe('license');
     expect(bundle.treeSize).toBeGreaterThan(bundle.index);
   });
+
+  // The timer's checkpoint had read the queue when a token was committed and its checkpoint
+  // asked for (POST /v1/admin/log/checkpoint, a proof): the ask joined that run and got a
+  // checkpoint without the token (seen as one token of 72 missing in
+  // test/e2e/log-two-instances.test.ts under load).
+  test('a checkpoint asked for while one is being made includes what was committed first', async () => {
+    const key = await loadLogKey(
+      store.dataDir,
+      store.app.config.log.origin,
+      store.app.config.publicUrl,
+    );
+    await sequenceQueued(store.db, store.clock.now(), { wait: true });
+    let release: (() => void) | undefined;
+    const paused = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached: () => void = () => undefined;
+    const atPause = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let first = true;
+    // The first run's sequencer has read the (empty) queue; it waits there.
+    const query = async <Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> => {
+      const rows = store.db.query<Row>(sql, params);
+      if (first && /log_sequence/.test(sql)) {
+        first = false;
+        await rows;
+        reached();
+        await paused;
+      }
+      return rows;
+    };
+    const db = Object.assign(Object.create(store.db) as Db, { query });
+    const log = new IssuanceLog(db, key, () => store.clock.now());
+    const timers = log.checkpoint();
+    await atPause;
+
+    const document = new TextEncoder().encode(`committed at ${store.clock.now().toISOString()}`);
+    const hash = await tokenHash(document);
+    await issuanceLogRepository(store.db).queue(
+      'license',
+      document,
+      hash,
+      await logEntryHash('license', document),
+      store.clock.now(),
+    );
+    const asked = log.checkpoint();
+    release!();
+    await timers;
+    const checkpoint = await asked;
+    const entry = await issuanceLogRepository(store.db).byDocumentHash(hash);
+    expect(entry).toBeDefined();
+    expect(checkpoint.size).toBeGreaterThan(entry!.index);
+  });
 });

@@ -135,7 +135,10 @@ export function queueUpkeep(
 
 /** Proofs and checkpoints over the committed log, signed with the log key. */
 export class IssuanceLog {
+  /** The sequence-and-sign run under way in this process, if any. */
   private signing: Promise<CheckpointRecord> | undefined;
+  /** The run that starts when it ends, shared by the callers that came meanwhile. */
+  private next: Promise<CheckpointRecord> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -157,15 +160,31 @@ export class IssuanceLog {
   }
 
   /**
-   * A checkpoint of the log as committed now, signed unless the newest one already has
-   * this size. Concurrent callers in this process share one signature; another instance
-   * signing the same size writes the same note (Ed25519 is deterministic), kept once.
+   * A checkpoint of the log as committed now — everything committed before the call
+   * included — signed unless the newest one already has this size. A run already under way
+   * is not shared: it may have read the queue before the caller's own commit (a token just
+   * issued, then its proof asked for), and its checkpoint would leave that out. The caller
+   * waits for it, then for the next run, which the callers that came meanwhile share.
+   * Another instance signing the same size writes the same note (Ed25519 is
+   * deterministic), kept once.
    */
   checkpoint(): Promise<CheckpointRecord> {
-    this.signing ??= this.sequenceAndSign().finally(() => {
-      this.signing = undefined;
+    if (this.signing === undefined) return this.startSigning();
+    this.next ??= this.signing
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        return this.startSigning();
+      });
+    return this.next;
+  }
+
+  private startSigning(): Promise<CheckpointRecord> {
+    const run = this.sequenceAndSign().finally(() => {
+      if (this.signing === run) this.signing = undefined;
     });
-    return this.signing;
+    this.signing = run;
+    return run;
   }
 
   /**

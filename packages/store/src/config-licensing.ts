@@ -1,4 +1,5 @@
 import { ConfigurationError } from './config.js';
+import { envSwitch } from './config-operations.js';
 import type { StripeConfig, StripeInput } from './payments/stripe-config.js';
 import { stripeConfig } from './payments/stripe-config.js';
 
@@ -75,19 +76,11 @@ export function licensingConfig(
     stripe,
     testPayments:
       input.testPayments ??
-      onOff('LICENSEKIT_TEST_PAYMENTS', env.LICENSEKIT_TEST_PAYMENTS) ??
+      envSwitch(env, 'LICENSEKIT_TEST_PAYMENTS') ??
       (!takesRealMoney && env.NODE_ENV !== 'production'),
     billing: {
       enabled: input.billing?.enabled ?? env.LICENSEKIT_BILLING_ENABLED !== 'false',
       intervalMs,
     },
   };
-}
-
-/** An on/off setting: undefined when unset. */
-function onOff(name: string, value: string | undefined): boolean | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (value === 'on' || value === 'true') return true;
-  if (value === 'off' || value === 'false') return false;
-  throw new ConfigurationError(`${name} must be on or off`);
 }

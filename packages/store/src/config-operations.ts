@@ -75,7 +75,7 @@ export const DEFAULT_RETRY_SCHEDULE_MS = [
 ];
 
 /** An on/off setting (on|true, off|false); undefined when unset. */
-function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+export function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   const value = env[name];
   if (value === undefined || value === '') return undefined;
   if (value === 'on' || value === 'true') return true;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { catalogueRepository } from '../repositories/catalogue.js';
 import { runBillingCycle } from '../services/billing.js';
 import type { TestStore } from '../testing/harness.js';
 import { postgresUnavailable } from '../testing/harness.js';
@@ -33,16 +32,7 @@ describe.skipIf(postgresUnavailable)('a Stripe payment of an order no longer hon
   let store: TestStore;
 
   beforeAll(async () => {
-    ({ store, stripe } = await startStripeTestStore(START, WEBHOOK_SECRET));
-    const catalogue = catalogueRepository(store.db, 'http://store.test');
-    await catalogue.upsertProduct({ id: 'gizmo', name: 'Gizmo' });
-    await catalogue.upsertPlan('gizmo', {
-      id: 'standard',
-      name: 'Standard',
-      price: { amount: 3000, currency: 'USD' },
-      interval: 'month',
-      position: 1,
-    });
+    ({ store, stripe } = await startStripeTestStore(START, WEBHOOK_SECRET, { product: 'gizmo' }));
   });
   afterAll(async () => {
     await store?.close();

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { catalogueRepository } from '../repositories/catalogue.js';
 import { runBillingCycle } from '../services/billing.js';
 import type { TestStore } from '../testing/harness.js';
 import { postgresUnavailable } from '../testing/harness.js';
@@ -31,16 +30,9 @@ describe.skipIf(postgresUnavailable)(
     let store: TestStore;
 
     beforeAll(async () => {
-      ({ store, stripe } = await startStripeTestStore(START, WEBHOOK_SECRET));
-      const catalogue = catalogueRepository(store.db, 'http://store.test');
-      await catalogue.upsertProduct({ id: 'gadget', name: 'Gadget' });
-      await catalogue.upsertPlan('gadget', {
-        id: 'standard',
-        name: 'Standard',
-        price: { amount: 3000, currency: 'USD' },
-        interval: 'month',
-        position: 1,
-      });
+      ({ store, stripe } = await startStripeTestStore(START, WEBHOOK_SECRET, {
+        product: 'gadget',
+      }));
     });
     afterAll(async () => {
       await store?.close();

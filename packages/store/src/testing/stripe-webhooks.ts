@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import { ManualClock, seconds } from '../lib/clock.js';
 import type { StripeFixtureServer } from '../payments/stripe-fixture-server.js';
 import { startStripeFixtureServer, stripeFixture } from '../payments/stripe-fixture-server.js';
+import { catalogueRepository } from '../repositories/catalogue.js';
 import type { TestStore } from './harness.js';
 import { buildTestStore } from './harness.js';
 
@@ -44,12 +45,14 @@ export function deliverStripeEvent(
 
 /**
  * A store on a manual clock from `start`, selling through Stripe's fixture server
- * (payments/stripe-fixture-server.ts, on the same clock) with `webhookSecret`. The SDK's
+ * (payments/stripe-fixture-server.ts, on the same clock) with `webhookSecret`, and with
+ * `product`, a product of that id with one monthly plan, `standard`. The SDK's
  * own retries are off: each failure test sees the first answer.
  */
 export async function startStripeTestStore(
   start: number,
   webhookSecret: string,
+  options: { product?: string } = {},
 ): Promise<{ store: TestStore; stripe: StripeFixtureServer }> {
   const clock = new ManualClock(start);
   const stripe = await startStripeFixtureServer({ now: () => clock.now() });
@@ -67,6 +70,18 @@ export async function startStripeTestStore(
       },
     },
   });
+  if (options.product !== undefined) {
+    // A product of its own with one plan, `standard`: 30.00 USD a month.
+    const catalogue = catalogueRepository(store.db, 'http://store.test');
+    await catalogue.upsertProduct({ id: options.product, name: options.product });
+    await catalogue.upsertPlan(options.product, {
+      id: 'standard',
+      name: 'Standard',
+      price: { amount: 3000, currency: 'USD' },
+      interval: 'month',
+      position: 1,
+    });
+  }
   return { store, stripe };
 }
 

@@ -392,6 +392,31 @@ describe('licensekit export and audit store', () => {
     );
   });
 
+  test('a token whose signature lost one bit: a bad signature on that entry, none elsewhere', async () => {
+    // The audit checks a chunk's signatures as one batch (batch-verify/batch.ts): a batch
+    // that fails is checked token by token, so the finding names the one entry.
+    const target = copy();
+    const entries = readEntries(target);
+    const victim = tokensOf(entries, upgraded.licenseId)[1]!;
+    const bytes = base64urlDecode(victim.document);
+    expect(bytes[0]).toBe(0xd2); // a COSE_Sign1: the signature is its last 64 bytes
+    bytes[bytes.length - 1]! ^= 0x01;
+    const altered = {
+      ...victim,
+      document: base64urlEncode(bytes),
+      documentHash: await tokenHash(bytes),
+    };
+    writeEntries(
+      target,
+      entries.map((entry) => (entry === victim ? altered : entry)),
+    );
+    const report = await auditJson(target);
+    expect(report.code).toBe(1);
+    expect(report.findings.filter((finding) => finding.kind === 'document.bad_signature')).toEqual([
+      expect.objectContaining({ index: victim.index }),
+    ]);
+  });
+
   test('an inserted token (same seq, raised quota, indexes renumbered): equivocation', async () => {
     const target = copy();
     const entries = readEntries(target);

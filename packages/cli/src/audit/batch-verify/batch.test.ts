@@ -107,13 +107,15 @@ describe('field arithmetic modulo 2^255 − 19 (WebAssembly)', () => {
   };
   const element = fc.bigInt({ min: 0n, max: P - 1n });
 
-  test('mul, add, sub, repeated squaring and the canonical form agree with BigInt', () => {
+  test('mul, square, add, sub, repeated squaring and the canonical form agree with BigInt', () => {
     fc.assert(
       fc.property(element, element, (a, b) => {
         put(A, a);
         put(B, b);
         fe.fe_mul!(C, A, B);
         expect(modP(read(C))).toBe((a * b) % P);
+        fe.fe_sq!(C, A);
+        expect(modP(read(C))).toBe((a * a) % P);
         fe.fe_add!(C, A, B);
         expect(modP(read(C))).toBe((a + b) % P);
         fe.fe_sub!(C, A, B);

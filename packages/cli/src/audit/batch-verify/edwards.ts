@@ -30,6 +30,7 @@ interface FieldExports {
   fe_mul(h: number, f: number, g: number): void;
   fe_add(h: number, f: number, g: number): void;
   fe_sub(h: number, f: number, g: number): void;
+  fe_sq(h: number, f: number): void;
   fe_sqn(h: number, f: number, n: number): void;
   fe_canon(h: number, f: number): void;
   fe_frombytes(h: number, s: number): void;
@@ -137,20 +138,20 @@ export class Edwards {
     this.#copy(point + Z, ONE);
     const x = point + X;
     // u = y² − 1, v = d·y² + 1; x = u·v³·(u·v⁷)^((p−5)/8).
-    fe.fe_mul(U, point + Y, point + Y);
+    fe.fe_sq(U, point + Y);
     fe.fe_mul(V, U, CURVE_D);
     fe.fe_sub(U, U, ONE);
     fe.fe_add(V, V, ONE);
-    fe.fe_mul(T0, V, V);
+    fe.fe_sq(T0, V);
     fe.fe_mul(T0, T0, V); // v³
-    fe.fe_mul(T1, T0, T0);
+    fe.fe_sq(T1, T0);
     fe.fe_mul(T1, T1, V); // v⁷
     fe.fe_mul(T1, T1, U); // u·v⁷
     this.#pow22523(T2, T1);
     fe.fe_mul(x, T2, U);
     fe.fe_mul(x, x, T0);
     // v·x² against u and −u.
-    fe.fe_mul(CHECK, x, x);
+    fe.fe_sq(CHECK, x);
     fe.fe_mul(CHECK, CHECK, V);
     fe.fe_sub(T0, CHECK, U);
     if (!this.#isZero(T0)) {
@@ -241,11 +242,11 @@ export class Edwards {
   #pow22523(out: number, z: number): void {
     const fe = this.#fe;
     const [t0, t1, t2] = [POW0, POW1, POW2];
-    fe.fe_mul(t0, z, z);
+    fe.fe_sq(t0, z);
     fe.fe_sqn(t1, t0, 2);
     fe.fe_mul(t1, z, t1);
     fe.fe_mul(t0, t0, t1);
-    fe.fe_mul(t0, t0, t0);
+    fe.fe_sq(t0, t0);
     fe.fe_mul(t0, t1, t0); // z^(2^5 − 1)
     fe.fe_sqn(t1, t0, 5);
     fe.fe_mul(t0, t1, t0); // z^(2^10 − 1)

@@ -33,6 +33,7 @@ const limbStart = (index: number): number => Math.ceil(25.5 * index);
 const FE_MUL = 0;
 const FE_ADD = 1;
 const FE_SUB = 2;
+const FE_SQ = 7;
 
 /**
  * Emits the carry of limbs held in locals h[0..9]: each limb keeps its low bits (a floor
@@ -105,6 +106,50 @@ function feMul(): FunctionBody {
   return fn;
 }
 
+/**
+ * fe_sq(h, f): h = f². Each product f_i·f_j with i < j appears twice, so it is taken once
+ * with its coefficient: 2 for the pair, 2 more when both limbs are odd (their weights sum
+ * to one more than the product's limb), 19 when it wraps past 2^255. The coefficient is
+ * split between the two factors' precomputed multiples (1 or 2 on the left, 1, 2, 19 or 38
+ * on the right): 55 multiplications instead of 100.
+ */
+function feSquare(): FunctionBody {
+  const fn = new FunctionBody([I32, I32], 'fe_sq');
+  const fl = locals(fn, LIMBS);
+  const f2 = locals(fn, LIMBS);
+  const f19 = locals(fn, LIMBS);
+  const f38 = locals(fn, LIMBS);
+  const hl = locals(fn, LIMBS);
+  const carry = fn.local(I64);
+  loadLimbs(fn, 1, fl);
+  for (let i = 0; i < LIMBS; i++) {
+    fn.get(fl[i]).get(fl[i]).op(Op.i64Add).set(f2[i]);
+    fn.get(fl[i]).i64(19).op(Op.i64Mul).set(f19[i]);
+    fn.get(f19[i]).get(f19[i]).op(Op.i64Add).set(f38[i]);
+  }
+  const right = (j: number, factor: number) =>
+    factor === 1 ? fl[j] : factor === 2 ? f2[j] : factor === 19 ? f19[j] : f38[j];
+  for (let k = 0; k < LIMBS; k++) {
+    let terms = 0;
+    for (let i = 0; i < LIMBS; i++) {
+      const wraps = k - i < 0;
+      const j = wraps ? k - i + LIMBS : k - i;
+      if (j < i) continue;
+      let coefficient = (i === j ? 1 : 2) * (i % 2 === 1 && j % 2 === 1 ? 2 : 1);
+      coefficient *= wraps ? 19 : 1;
+      const leftTwo = coefficient % 2 === 0 && coefficient !== 2 && coefficient !== 38;
+      fn.get(leftTwo ? f2[i] : fl[i]);
+      fn.get(right(j, leftTwo ? coefficient / 2 : coefficient));
+      fn.op(Op.i64Mul);
+      if (terms++ > 0) fn.op(Op.i64Add);
+    }
+    fn.set(hl[k]);
+  }
+  emitCarry(fn, hl, carry);
+  storeLimbs(fn, 0, hl);
+  return fn;
+}
+
 /** fe_add(h, f, g) and fe_sub(h, f, g), carried. */
 function feAddSub(exportName: string, op: number): FunctionBody {
   const fn = new FunctionBody([I32, I32, I32], exportName);
@@ -126,11 +171,11 @@ function feAddSub(exportName: string, op: number): FunctionBody {
 function feSquareTimes(): FunctionBody {
   const fn = new FunctionBody([I32, I32, I32], 'fe_sqn');
   const [h, f, n] = [0, 1, 2];
-  fn.get(h).get(f).get(f).call(FE_MUL);
+  fn.get(h).get(f).call(FE_SQ);
   fn.block().loop();
   fn.get(n).i32(1).op(Op.i32Sub).tee(n);
   fn.op(Op.i32Eqz).op(Op.brIf, 1);
-  fn.get(h).get(h).get(h).call(FE_MUL);
+  fn.get(h).get(h).call(FE_SQ);
   fn.op(Op.br, 0);
   fn.op(Op.end).op(Op.end);
   return fn;
@@ -258,6 +303,7 @@ export function fieldModuleBytes(pages: number): Uint8Array {
       feCanon(),
       feFromBytes(),
       pointAdd(),
+      feSquare(),
     ],
     pages,
   );

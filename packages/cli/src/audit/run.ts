@@ -32,19 +32,20 @@ import { Timelines } from './timeline.js';
 import { type BatchExaminer, workerExaminer } from './workers.js';
 
 /**
- * Bytes of entries.jsonl per chunk sent to a worker (about 600 entries of a store's CWTs):
- * large enough to amortise a message and to make a chunk's signatures one efficient batch
- * (batch-verify/: the buckets' fixed cost spread over more signatures; 128 KiB cost some
- * 12 more point additions per signature), small enough to spread over the workers.
+ * Bytes of entries.jsonl per chunk sent to a worker (about 150 entries of a store's CWTs):
+ * large enough to amortise a message and make a chunk's signatures an efficient batch
+ * (batch-verify/: with signed digits and Niels points, 150 signatures cost about what 600
+ * do per signature), small enough to spread over the workers. 512 KiB chunks cost 14 MB
+ * more peak RSS at a million tokens (BENCHMARKS.md, ninth session).
  */
-const CHUNK_BYTES = 512 * 1024;
+const CHUNK_BYTES = 128 * 1024;
 /**
  * Chunks sent to the workers while the records load (entry-feed.ts): 4 MiB, some 5,000
  * tokens, about what two cores verify while a store's records of that size load. Tokens
  * that do not embed their certificate and come before the main thread has learned their
  * key are verified later by the main thread (KeyChain.checkDeferred): a bound on that too.
  */
-const EARLY_CHUNKS = 8;
+const EARLY_CHUNKS = 32;
 
 export interface FieldToken {
   /** The token's text (JWT, or base64url of a CWT). */

@@ -9,7 +9,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { readVector } from '../../../../../test/support/vectors.js';
-import { BatchVerifier, type SignedMessage } from './batch.js';
+import { BatchVerifier, recode, type SignedMessage, windowsOf } from './batch.js';
 import { Edwards, L, P } from './edwards.js';
 import { FREE_ADDRESS, fieldModuleBytes, LIMBS, limbBits } from './field-module.js';
 
@@ -237,6 +237,41 @@ describe('batch verification', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  test('a batch of 700 (wide windows) holds; a signature from another key is found alone', () => {
+    const items = Array.from({ length: 700 }, (_, i) => signed(i % 2, new Uint8Array([i, i >> 8])));
+    expect(run(verifier, items)).toEqual({ verdicts: items.map(() => true), alone: 0 });
+    items[650] = { ...items[650]!, publicKey: items[651]!.publicKey };
+    expect(run(verifier, items).verdicts).toEqual(items.map((_, i) => i !== 650));
+  });
+
+  test('signed digits: every 128-bit scalar, every window, recodes to itself', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 2, max: 10 }),
+        (bytes, window) => {
+          const windows = windowsOf(window);
+          const digits = new Int16Array(windows);
+          recode(bytes, 0, window, windows, digits, 0);
+          let value = 0n;
+          digits.forEach((digit, w) => {
+            expect(Math.abs(digit)).toBeLessThanOrEqual(1 << (window - 1));
+            value += BigInt(digit) << BigInt(w * window);
+          });
+          expect(value).toBe(littleEndian(bytes));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // The largest scalar carries out of every window.
+    for (let window = 2; window <= 10; window++) {
+      const digits = new Int16Array(windowsOf(window));
+      expect(() =>
+        recode(new Uint8Array(16).fill(0xff), 0, window, windowsOf(window), digits, 0),
+      ).not.toThrow();
+    }
   });
 
   test('wrong lengths, S ≥ L and a small-order key are checked alone, by node:crypto', () => {

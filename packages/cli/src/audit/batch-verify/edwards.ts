@@ -9,6 +9,9 @@ import {
   fieldModuleBytes,
   LIMBS,
   limbBits,
+  NIELS_T2D,
+  NIELS_Y_MINUS_X,
+  NIELS_Y_PLUS_X,
   POINT_BYTES,
   T,
   TWO_D_ADDRESS,
@@ -35,6 +38,8 @@ interface FieldExports {
   fe_canon(h: number, f: number): void;
   fe_frombytes(h: number, s: number): void;
   point_add(r: number, p: number, q: number): void;
+  point_add_niels(r: number, p: number, q: number): void;
+  point_sub_niels(r: number, p: number, q: number): void;
 }
 
 const PAGE = 65536;
@@ -185,37 +190,53 @@ export class Edwards {
   }
 
   /**
-   * out = Σ z_i·points[i] for 128-bit scalars z given as 16 little-endian bytes each
-   * (Pippenger's bucket method with windows of `window` bits). Uses the slots from
-   * `bucketSlot` onward for 2^window − 1 buckets.
+   * Turns the affine point (Z = 1, as decode leaves it) in `point` into its Niels form
+   * (y + x, y − x, 2d·x·y), in place, for bucketSum.
+   */
+  toNiels(point: number): void {
+    const fe = this.#fe;
+    fe.fe_add(T0, point + Y, point + X);
+    fe.fe_sub(T1, point + Y, point + X);
+    fe.fe_mul(point + NIELS_T2D, point + T, TWO_D_ADDRESS);
+    this.#copy(point + NIELS_Y_PLUS_X, T0);
+    this.#copy(point + NIELS_Y_MINUS_X, T1);
+  }
+
+  /**
+   * out = Σ z_i·points[i], points in Niels form (toNiels), each z_i given as `windows`
+   * signed digits of `window` bits, digit w of point i at digits[i·windows + w] (lowest
+   * first), in [−2^(window−1), 2^(window−1)]: Pippenger's bucket method, a negative digit
+   * subtracting the point from its bucket, so half the buckets of unsigned digits. Uses
+   * the slots from `bucketSlot` on for 2^(window−1) buckets.
    */
   bucketSum(
     out: number,
     points: readonly number[],
-    z: Uint8Array,
-    bucketSlot: number,
+    digits: Int16Array,
+    windows: number,
     window: number,
+    bucketSlot: number,
   ): void {
-    const buckets = (1 << window) - 1;
-    const windows = Math.ceil(128 / window);
+    const fe = this.#fe;
+    const buckets = 1 << (window - 1);
     const bucket = (digit: number) => this.pointSlot(bucketSlot + digit - 1);
     this.setIdentity(out);
     for (let w = windows - 1; w >= 0; w--) {
-      for (let i = 0; i < window; i++) this.add(out, out, out);
+      if (w < windows - 1) for (let i = 0; i < window; i++) fe.point_add(out, out, out);
       for (let digit = 1; digit <= buckets; digit++) this.setIdentity(bucket(digit));
-      const shift = w * window;
       for (let i = 0; i < points.length; i++) {
-        const digit = readBits(z, i * 16, shift, window);
-        if (digit !== 0) this.add(bucket(digit), bucket(digit), points[i]!);
+        const digit = digits[i * windows + w]!;
+        if (digit > 0) fe.point_add_niels(bucket(digit), bucket(digit), points[i]!);
+        else if (digit < 0) fe.point_sub_niels(bucket(-digit), bucket(-digit), points[i]!);
       }
       // Σ digit·bucket[digit] as running sums from the top digit down.
       this.setIdentity(ACC);
       this.setIdentity(TMP_POINT);
       for (let digit = buckets; digit >= 1; digit--) {
-        this.add(ACC, ACC, bucket(digit));
-        this.add(TMP_POINT, TMP_POINT, ACC);
+        fe.point_add(ACC, ACC, bucket(digit));
+        fe.point_add(TMP_POINT, TMP_POINT, ACC);
       }
-      this.add(out, out, TMP_POINT);
+      fe.point_add(out, out, TMP_POINT);
     }
   }
 
@@ -309,16 +330,6 @@ function isCanonicalY(encoded: Uint8Array): boolean {
   if ((encoded[31]! & 0x7f) !== 0x7f) return true;
   for (let i = 30; i >= 1; i--) if (encoded[i] !== 0xff) return true;
   return encoded[0]! < 0xed;
-}
-
-/** `count` bits of the little-endian number at bytes[offset…offset+16) from bit `shift`. */
-function readBits(bytes: Uint8Array, offset: number, shift: number, count: number): number {
-  const byte = offset + (shift >> 3);
-  const end = offset + 16;
-  let word = bytes[byte]!;
-  if (byte + 1 < end) word |= bytes[byte + 1]! << 8;
-  if (byte + 2 < end) word |= bytes[byte + 2]! << 16;
-  return (word >>> (shift & 7)) & ((1 << count) - 1);
 }
 
 function bitLength(value: bigint): number {

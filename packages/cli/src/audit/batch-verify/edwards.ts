@@ -43,7 +43,7 @@ interface FieldExports {
 }
 
 const PAGE = 65536;
-const INITIAL_PAGES = 32;
+const INITIAL_PAGES = 4;
 
 /** Fixed addresses after FREE_ADDRESS: constants, temporaries, the encoded-bytes slot. */
 const fixed = (n: number) => FREE_ADDRESS + n * ELEMENT_BYTES;

@@ -46,11 +46,12 @@ const COMMAND = 'node scripts/build.mjs && node bench/run.mjs audit';
 const MB = 1024 * 1024;
 const AUDIT_PROFILE =
   '`node --cpu-prof` on the CLI at 1,000,000 tokens (`LICENSEKIT_BUILD_UNMINIFIED=1 node ' +
-  'scripts/build.mjs` keeps its names; `node bench/profile.mjs --summarize`): each worker thread ' +
-  '≈ 72% verifyOneShot, ≈ 6% idle (waiting for the main thread), 2–3% GC, ≈ 3% strict CBOR, ' +
-  '≈ 2% hashing, ≈ 1.5% postMessage, ≈ 2% examine; the main thread ≈ 21% busy (≈ 5% GC of ' +
-  'the per-license state, reading, lineage, tree), on the same 2 cores. In one thread ' +
-  '(`--workers 0`, 100,000 tokens) the verifies are ≈ 74% of the time.';
+  'scripts/build.mjs` keeps its names; `node bench/profile.mjs --summarize`), 2026-12-08: each ' +
+  'worker thread ≈ 21% field arithmetic in WebAssembly (the batch verify), ≈ 8% the batch in ' +
+  'JavaScript (BigInt sums, digits), ≈ 10% GC, ≈ 6% hashing (two SHA-256 and the SHA-512 of ' +
+  'each signature), ≈ 13% strict CBOR and claims, ≈ 2–3% postMessage, ≈ 13% idle (waiting for ' +
+  'the main thread); the main thread ≈ 44% busy (≈ 8% GC of the per-license state, the ' +
+  "records' load, reading, lineage, tree), on the same 2 cores.';
 /** Signatures sampled from the export for the raw baseline. */
 const SAMPLE = 256;
 const RAW_ROUNDS = 7;

@@ -51,7 +51,7 @@ const AUDIT_PROFILE =
   'JavaScript (BigInt sums, digits), ≈ 10% GC, ≈ 6% hashing (two SHA-256 and the SHA-512 of ' +
   'each signature), ≈ 13% strict CBOR and claims, ≈ 2–3% postMessage, ≈ 13% idle (waiting for ' +
   'the main thread); the main thread ≈ 44% busy (≈ 8% GC of the per-license state, the ' +
-  "records' load, reading, lineage, tree), on the same 2 cores.';
+  "records' load, reading, lineage, tree), on the same 2 cores.";
 /** Signatures sampled from the export for the raw baseline. */
 const SAMPLE = 256;
 const RAW_ROUNDS = 7;

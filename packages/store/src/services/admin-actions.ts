@@ -11,6 +11,7 @@ import { newId } from '../lib/ids.js';
 export const ADMIN_ACTIONS = [
   'order.refunded',
   'order.charged_back',
+  'order.late_payment',
   'license.revoked',
   'receipt.resent',
   'webhook.redelivered',

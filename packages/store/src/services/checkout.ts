@@ -13,6 +13,7 @@ import { licensesRepository } from '../repositories/licenses.js';
 import type { OrderRecord } from '../repositories/orders.js';
 import { ordersRepository } from '../repositories/orders.js';
 import type { Plan } from '../schemas/catalogue.js';
+import { recordAdminAction } from './admin-actions.js';
 import { applyRenewalPayment } from './billing.js';
 import type { BillingCycle } from './billing-cycles.js';
 import { planOnCycle } from './billing-cycles.js';
@@ -31,6 +32,7 @@ import {
 } from './licensing.js';
 import { queueReceipt } from './mail-receipt.js';
 import { emitPaymentFailed, placeOrder } from './orders.js';
+import { recordPaymentWebhook } from './payment-webhook-events.js';
 import { applyPlanOrder } from './plan-changes.js';
 import { issueLicenseToken } from './tokens.js';
 
@@ -314,6 +316,12 @@ export interface PaymentEventOutcome {
   /** An event type the store does not act on (recorded, acknowledged). */
   ignored: boolean;
   order?: OrderView;
+  /**
+   * A payment of an order the store no longer honours (cancelled or failed): recorded on
+   * the order's admin activity, not booked; the operator refunds it at the processor,
+   * which this store cannot ask to.
+   */
+  latePayment?: 'refund_at_processor';
 }
 
 /**
@@ -329,12 +337,12 @@ export async function applyPaymentEvent(
 ): Promise<PaymentEventOutcome> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    const fresh = await tx.query(
-      `INSERT INTO payment_webhook_events (provider, id, type, received_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (provider, id) DO NOTHING RETURNING id`,
-      [event.provider, event.webhookId, event.type.slice(0, 100), now],
+    const fresh = await recordPaymentWebhook(
+      tx,
+      { provider: event.provider, id: event.webhookId, type: event.type },
+      now,
     );
-    if (fresh.length === 0) return { duplicate: true, ignored: false };
+    if (!fresh) return { duplicate: true, ignored: false };
     if (event.type !== 'order.paid' && event.type !== 'order.failed') {
       return { duplicate: false, ignored: true };
     }
@@ -343,6 +351,12 @@ export async function applyPaymentEvent(
     }
     const order = await ordersRepository(tx).byProviderRef(event.provider, event.providerRef);
     if (!order) throw new StoreError('ORDER_NOT_FOUND');
+    if (
+      event.type === 'order.paid' &&
+      (order.status === 'cancelled' || order.status === 'failed')
+    ) {
+      return recordLatePayment(tx, ctx, event, order, now);
+    }
     const settled = await settleOrder(
       tx,
       ctx,
@@ -352,4 +366,54 @@ export async function applyPaymentEvent(
     );
     return { duplicate: false, ignored: false, order: settled.order };
   });
+}
+
+/**
+ * A processor's payment of an order the store no longer honours. Refusing it (409, as
+ * before) had the processor retry until it gave up, and then nothing anywhere said that
+ * the customer had paid: the money was lost track of. It is acknowledged now (the
+ * webhook-id recorded with it, so a redelivery is a duplicate), not booked (the order
+ * stays as it is, nothing is unlocked), and written to the order's admin activity and the
+ * log as a payment to give back at the processor; that processor's report of the refund
+ * is then acknowledged once too (order-refunds.ts, processorRefund).
+ */
+async function recordLatePayment(
+  tx: Queryable,
+  ctx: StoreContext,
+  event: PaymentEvent,
+  order: OrderRecord,
+  now: Date,
+): Promise<PaymentEventOutcome> {
+  await recordAdminAction(
+    tx,
+    {
+      actor: `processor:${event.provider}`,
+      action: 'order.late_payment',
+      target: order.id,
+      detail: {
+        amount: order.amount,
+        currency: order.currency,
+        provider: event.provider,
+        reason: `${event.provider} reports a payment of this ${order.status} order: not booked; refund it at ${event.provider}`,
+        licenseId: order.licenseId,
+        processorEvent: event.webhookId,
+      },
+    },
+    now,
+  );
+  ctx.log.warn(
+    {
+      order: order.id,
+      orderStatus: order.status,
+      provider: event.provider,
+      event: event.webhookId,
+    },
+    'a processor reported a payment of an order the store no longer honours: refund it at the processor',
+  );
+  return {
+    duplicate: false,
+    ignored: false,
+    order: orderView(order),
+    latePayment: 'refund_at_processor',
+  };
 }

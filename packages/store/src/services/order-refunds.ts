@@ -7,6 +7,8 @@ import { ordersRepository } from '../repositories/orders.js';
 import { recordAdminAction } from './admin-actions.js';
 import type { StoreContext } from './context.js';
 import { emitEvent } from './events.js';
+import { orderView } from './licensing.js';
+import { recordPaymentWebhook } from './payment-webhook-events.js';
 import {
   type ProviderRefundStatus,
   refundGoesToProvider,
@@ -471,6 +473,13 @@ export async function processorRefund(
     throw new StoreError('BAD_REQUEST', 'The event has no data.providerRef.');
   const order = await ordersRepository(ctx.db).byProviderRef(report.provider, report.providerRef);
   if (!order) throw new StoreError('ORDER_NOT_FOUND');
+  const summary = orderView(order);
+  // The refund of a payment the store never booked (checkout.ts, recordLatePayment): the
+  // operator gave it back at the processor as asked. Acknowledged once, noted, not booked.
+  if (order.status === 'cancelled' || order.status === 'failed') {
+    const fresh = await acknowledgeUnbookedRefund(ctx, report, order);
+    return { duplicate: !fresh, ignored: true, order: summary };
+  }
   const outcome = await refundOrder(ctx, order.id, {
     amount: report.amount,
     kind: report.kind,
@@ -487,15 +496,42 @@ export async function processorRefund(
   return {
     duplicate: outcome.duplicate,
     ignored: false,
-    order: {
-      id: order.id,
-      kind: order.kind,
-      status: outcome.orderStatus,
-      amount: order.amount,
-      currency: order.currency,
-      test: order.test,
-    },
+    order: { ...summary, status: outcome.orderStatus },
   };
+}
+
+/** Records a processor's refund of an unbooked payment once (by webhook-id); false: a replay. */
+async function acknowledgeUnbookedRefund(
+  ctx: RefundContext,
+  report: ProcessorRefundReport,
+  order: { id: string; status: string; currency: string },
+): Promise<boolean> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const fresh = await recordPaymentWebhook(
+      tx,
+      { provider: report.provider, id: report.eventId, type: report.type },
+      now,
+    );
+    if (!fresh) return false;
+    await recordAdminAction(
+      tx,
+      {
+        actor: `processor:${report.provider}`,
+        action: report.kind === 'chargeback' ? 'order.charged_back' : 'order.refunded',
+        target: order.id,
+        detail: {
+          ...(report.amount !== undefined && { amount: report.amount, currency: order.currency }),
+          provider: report.provider,
+          reason: `${report.provider} reports giving back a payment of this ${order.status} order, which was never booked: not booked either`,
+          processorEvent: report.eventId,
+          ...(report.refundRef !== undefined && { refundRef: report.refundRef }),
+        },
+      },
+      now,
+    );
+    return true;
+  });
 }
 
 /**

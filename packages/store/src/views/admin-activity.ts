@@ -10,6 +10,7 @@ import { html } from './html.js';
 const ACTION_LABELS: Record<string, string> = {
   'order.refunded': 'Refunded order',
   'order.charged_back': 'Chargeback of order',
+  'order.late_payment': 'Payment of a cancelled or failed order, to refund at the processor:',
   'license.revoked': 'Revoked license',
   'receipt.resent': 'Re-sent receipt of order',
   'webhook.redelivered': 'Redelivered webhook message',

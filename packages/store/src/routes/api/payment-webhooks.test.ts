@@ -67,12 +67,59 @@ describe.skipIf(postgresUnavailable)('signed payment webhooks', () => {
     const failed = await deliver({ type: 'order.failed', data: { providerRef: purchase.orderId } });
     expect(failed.json().order.status).toBe('failed');
     expect((await keyPost(store, '/v1/licenses/refresh', purchase.key, {})).statusCode).toBe(402);
-    const late = await deliver({ type: 'order.paid', data: { providerRef: purchase.orderId } });
-    expect(late.statusCode).toBe(409);
     const other = await deliver({ type: 'customer.updated', data: {} });
     expect(other.json()).toMatchObject({ received: true, ignored: true });
     const unknown = await deliver({ type: 'order.paid', data: { providerRef: 'ord_unknown' } });
     expect(unknown.statusCode).toBe(404);
+  });
+
+  // A processor that takes a payment after the store failed or cancelled its order: the
+  // store answered 409, the processor retried until it gave up, and nothing anywhere said
+  // the customer had paid. Now it is recorded for the operator to give back, once, and the
+  // processor's report of that refund is acknowledged, without booking either.
+  test('a payment of a failed order is recorded to refund at the processor, never booked', async () => {
+    const purchase = await buy(store, { provider: 'acmepay' });
+    await deliver({ type: 'order.failed', data: { providerRef: purchase.orderId } });
+    const id = `msg_${randomUUID()}`;
+    const paid = { type: 'order.paid', data: { providerRef: purchase.orderId } };
+    const late = await deliver(paid, { id });
+    expect(late.statusCode).toBe(200);
+    expect(late.json()).toMatchObject({
+      received: true,
+      duplicate: false,
+      latePayment: 'refund_at_processor',
+      order: { id: purchase.orderId, status: 'failed' },
+    });
+    expect((await deliver(paid, { id })).json()).toMatchObject({ duplicate: true });
+    expect((await ordersRepository(store.db).byId(purchase.orderId))?.status).toBe('failed');
+    expect((await keyPost(store, '/v1/licenses/refresh', purchase.key, {})).statusCode).toBe(402);
+    const noted = () =>
+      store.db.query<{ action: string; actor: string; detail: Record<string, unknown> }>(
+        'SELECT action, actor, detail FROM admin_actions WHERE target = $1 ORDER BY created_at',
+        [purchase.orderId],
+      );
+    expect(await noted()).toEqual([
+      expect.objectContaining({
+        action: 'order.late_payment',
+        actor: 'processor:acmepay',
+        detail: expect.objectContaining({ amount: expect.any(Number), processorEvent: id }),
+      }),
+    ]);
+    // The operator refunds it at the processor, which reports it (twice).
+    const refundId = `msg_${randomUUID()}`;
+    const refund = { type: 'order.refunded', data: { providerRef: purchase.orderId } };
+    const first = await deliver(refund, { id: refundId });
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ duplicate: false, ignored: true });
+    expect((await deliver(refund, { id: refundId })).json()).toMatchObject({ duplicate: true });
+    const refunds = await store.db.query('SELECT 1 FROM refunds WHERE order_id = $1', [
+      purchase.orderId,
+    ]);
+    expect(refunds).toHaveLength(0);
+    expect((await noted()).map((row) => row.action)).toEqual([
+      'order.late_payment',
+      'order.refunded',
+    ]);
   });
 
   // A processor redelivers an event it thinks was not received for days (Stripe for three,

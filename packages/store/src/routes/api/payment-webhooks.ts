@@ -61,10 +61,16 @@ export default async function paymentWebhookRoutes(instance: FastifyInstance) {
               duplicate: Type.Boolean(),
               ignored: Type.Boolean(),
               order: Type.Optional(OrderView),
+              latePayment: Type.Optional(
+                Type.Literal('refund_at_processor', {
+                  description:
+                    'A payment of an order the store no longer honours (cancelled or failed): recorded on the order, not booked; refund it at the processor. Its later order.refunded is acknowledged.',
+                }),
+              ),
             },
             {
               description:
-                'Acknowledged: applied, a replay of an event already applied (duplicate), or an event type the store ignores.',
+                'Acknowledged: applied, a replay of an event already applied (duplicate), a payment of an order no longer honoured (latePayment), or an event type the store ignores.',
             },
           ),
           ...errorResponses(EVERY_OPERATION, VALIDATED, JSON_BODY, DATABASE, {

@@ -600,4 +600,30 @@ describe.skipIf(postgresUnavailable)('vendors as tenants', () => {
     });
     expect(await verifierAfter.verify(token)).toMatchObject({ valid: true });
   });
+  // A vendor's revocation through the API left no entry on the admin screen's activity:
+  // the operator could not tell who had revoked a license, or why.
+  test("a vendor's revocation of its own license is on the license's admin activity", async () => {
+    const purchase = await buy(store, {
+      productId: a.product,
+      planId: a.plan,
+      email: 'revoked-by-vendor@example.com',
+    });
+    await expectStatus(
+      await call({
+        token: a.token,
+        method: 'POST',
+        url: `/v1/admin/licenses/${purchase.licenseId}/revoke`,
+        payload: { reason: 'chargeback at the bank' },
+      }),
+      200,
+      'vendor revoke',
+    );
+    const entries = await store.db.query<{ action: string; actor: string; reason: string }>(
+      `SELECT action, actor, detail->>'reason' AS reason FROM admin_actions WHERE target = $1`,
+      [purchase.licenseId],
+    );
+    expect(entries).toEqual([
+      { action: 'license.revoked', actor: 'vendor:vendor-a', reason: 'chargeback at the bank' },
+    ]);
+  });
 });

@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { StoreError } from '../../errors.js';
+import { vendorScope } from '../../lib/auth.js';
 import { emptyBodyAsObject } from '../../lib/raw-json.js';
+import { storeContext } from '../../lib/store-context.js';
 import type { LicenseRecord } from '../../repositories/licenses.js';
 import {
   ADMIN_VALIDATED,
@@ -19,7 +21,7 @@ import { described, Identifier } from '../../schemas/common.js';
 import { errorResponses } from '../../schemas/error-responses.js';
 import { QuotaState } from '../../schemas/usage.js';
 import { getLicenseDetail, listLicenses } from '../../services/admin.js';
-import { revokeLicense } from '../../services/revocations.js';
+import { revokeWithAudit } from '../../services/order-refunds.js';
 import { quotaStates } from '../../services/usage.js';
 import { assertRowInScope, scopedProductIds, VENDOR_ACCESS } from './scope.js';
 
@@ -177,12 +179,16 @@ export default async function licenses(instance: FastifyInstance) {
       await assertRowInScope(request, 'licenses', licenseId, ...NO_LICENSE);
       const exists = await getLicenseDetail(fastify.db, licenseId);
       if (!exists) throw new StoreError('NOT_FOUND', 'No such license.');
-      await revokeLicense(
-        fastify.db,
-        fastify.revocations,
+      // With its entry on the license's admin activity, whoever revoked it (a vendor's
+      // token or the operator's): the admin screen's own revoke writes one too.
+      const vendorId = vendorScope(request);
+      await revokeWithAudit(
+        { ...storeContext(fastify), revocations: fastify.revocations },
         licenseId,
-        request.body?.reason ?? '',
-        fastify.clock.now(),
+        {
+          reason: request.body?.reason ?? '',
+          actor: vendorId === undefined ? 'admin-api' : `vendor:${vendorId}`,
+        },
       );
       const list = await fastify.revocations.current();
       return {

@@ -10,6 +10,7 @@ import {
 } from '../../schemas/admin.js';
 import { described } from '../../schemas/common.js';
 import { errorResponses } from '../../schemas/error-responses.js';
+import { recordAdminAction } from '../../services/admin-actions.js';
 import type { RevocationListRecord } from '../../services/revocations.js';
 import { revokeLicense } from '../../services/revocations.js';
 
@@ -80,16 +81,33 @@ export default async function revocations(instance: FastifyInstance) {
     async (request, reply) => {
       const { kind, value, reason } = request.body;
       // A license the store knows is also marked revoked, so refresh refuses it at once.
-      const { created } =
-        kind === 'license'
-          ? await revokeLicense(
-              fastify.db,
-              fastify.revocations,
-              value,
-              reason ?? '',
-              fastify.clock.now(),
-            )
-          : await fastify.revocations.revoke(request.body);
+      let created: boolean;
+      if (kind === 'license') {
+        const now = fastify.clock.now();
+        const revoked = await revokeLicense(
+          fastify.db,
+          fastify.revocations,
+          value,
+          reason ?? '',
+          now,
+        );
+        created = revoked.created;
+        // A license of this store: on its admin activity, as every other revocation.
+        if (revoked.found) {
+          await recordAdminAction(
+            fastify.db,
+            {
+              actor: 'admin-api',
+              action: 'license.revoked',
+              target: value,
+              detail: { reason: reason ?? '' },
+            },
+            now,
+          );
+        }
+      } else {
+        ({ created } = await fastify.revocations.revoke(request.body));
+      }
       return reply
         .status(created ? 201 : 200)
         .send({ created, list: listInfo(await fastify.revocations.current()) });

@@ -83,6 +83,13 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
     expect(refresh.json().error.code).toBe('LICENSE_REVOKED');
     const [row] = await store.db.query('SELECT kind, value, reason FROM revocations');
     expect(row).toEqual({ kind: 'license', value: fixture.license.id, reason: 'chargeback' });
+    // Who revoked it, on the license's admin activity (the API's operator: admin-api).
+    expect(
+      await store.db.query(
+        `SELECT action, actor, detail->>'reason' AS reason FROM admin_actions WHERE target = $1`,
+        [fixture.license.id],
+      ),
+    ).toEqual([{ action: 'license.revoked', actor: 'admin-api', reason: 'chargeback' }]);
     // Revoking again changes nothing and signs no new list.
     await store.app.inject({
       method: 'POST',
@@ -139,6 +146,23 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
         .revocations.map((r: { kind: string }) => r.kind)
         .sort(),
     ).toEqual(['license', 'token']);
+  });
+
+  test('a license revoked through /v1/admin/revocations is on its admin activity', async () => {
+    const sold = await createLicense(store.app);
+    const revoked = await store.app.inject({
+      method: 'POST',
+      url: '/v1/admin/revocations',
+      headers: ADMIN,
+      payload: { kind: 'license', value: sold.license.id, reason: 'fraud' },
+    });
+    expect(revoked.statusCode).toBe(201);
+    expect(
+      await store.db.query(
+        `SELECT action, actor, detail->>'reason' AS reason FROM admin_actions WHERE target = $1`,
+        [sold.license.id],
+      ),
+    ).toEqual([{ action: 'license.revoked', actor: 'admin-api', reason: 'fraud' }]);
   });
 
   test('a revoked token is not renewed by a refresh with it', async () => {
@@ -204,6 +228,10 @@ describe.skipIf(postgresUnavailable)('revocation lists', () => {
         payload: { kind: 'license', value: 'lic_offline' },
       });
       expect(revoked.json()).toEqual({ created: true, list: null });
+      // A license this store never sold: listed, but no license's activity to write to.
+      expect(
+        await offline.db.query('SELECT 1 FROM admin_actions WHERE target = $1', ['lic_offline']),
+      ).toEqual([]);
 
       const now = Math.floor(offline.clock.now().getTime() / 1000);
       const list = await createRevocationList({

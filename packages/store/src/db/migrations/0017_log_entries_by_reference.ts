@@ -42,7 +42,7 @@ UPDATE log_pending p
  * the queue. `taken`: queue rows handled (-1: another sequencer holds the lock); `added`:
  * entries appended.
  */
-const LOG_SEQUENCE = `
+export const LOG_SEQUENCE = `
 -- 7406811502: the sequencer lock, the same arbitrary constant the JavaScript sequencer took.
 CREATE FUNCTION log_sequence(batch_limit integer, wait boolean, sequenced_at timestamptz,
                              OUT taken integer, OUT added integer)

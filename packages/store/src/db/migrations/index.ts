@@ -15,6 +15,7 @@ import { vendorSessions } from './0015_vendor_sessions.js';
 import { stripePaymentMethods } from './0016_stripe_payment_methods.js';
 import { logEntriesByReference } from './0017_log_entries_by_reference.js';
 import { paymentPages } from './0018_payment_pages.js';
+import { logSequenceSkipsTokens } from './0019_log_sequence_skips_tokens.js';
 
 /**
  * Migrations in order. Applied at start, each once, in a transaction, under an advisory
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 16, name: 'stripe_payment_methods', sql: stripePaymentMethods },
   { version: 17, name: 'log_entries_by_reference', sql: logEntriesByReference },
   { version: 18, name: 'payment_pages', sql: paymentPages },
+  { version: 19, name: 'log_sequence_skips_tokens', sql: logSequenceSkipsTokens },
 ];

@@ -127,17 +127,21 @@ export class BatchVerifier {
   #tryBatch(items: readonly SignedMessage[]): { held: boolean; refused: Set<number> } {
     const curve = this.#curve;
     const refused = new Set<number>();
+    const n = items.length;
+    // Each item's key, as an index into keyEncodings (-1: not 32 bytes).
     const keys = new Map<string, number>();
     const keyEncodings: Uint8Array[] = [];
-    for (const item of items) {
-      if (item.publicKey.length !== KEY_LENGTH) continue;
-      const id = keyId(item.publicKey);
-      if (!keys.has(id)) {
-        keys.set(id, keyEncodings.length);
-        keyEncodings.push(item.publicKey);
+    const keyOf = new Int32Array(n).fill(-1);
+    items.forEach(({ publicKey }, i) => {
+      if (publicKey.length !== KEY_LENGTH) return;
+      const id = keyId(publicKey);
+      let k = keys.get(id);
+      if (k === undefined) {
+        k = keyEncodings.push(publicKey) - 1;
+        keys.set(id, k);
       }
-    }
-    const n = items.length;
+      keyOf[i] = k;
+    });
     const keyCount = keyEncodings.length;
     const window = windowFor(n);
     const windows = windowsOf(window);
@@ -169,7 +173,7 @@ export class BatchVerifier {
     const kSums = new Array<bigint>(keyCount).fill(0n);
     for (let i = 0; i < n; i++) {
       const { publicKey, message, signature } = items[i]!;
-      const k = publicKey.length === KEY_LENGTH ? (keys.get(keyId(publicKey)) ?? -1) : -1;
+      const k = keyOf[i]!;
       if (k === -1 || !keyUsable[k] || signature.length !== SIGNATURE_LENGTH) {
         refused.add(i);
         continue;

@@ -91,7 +91,7 @@ export class Edwards {
     this.#setElement(BASE + T, (BASE_X * BASE_Y) % P);
   }
 
-  /** The address of point slot `index` (0, 1, …), growing the memory to hold `count` slots. */
+  /** The address of point slot `index` (0, 1, …); reserveSlots makes room for them. */
   pointSlot(index: number): number {
     return FIRST_FREE_POINT + index * POINT_BYTES;
   }

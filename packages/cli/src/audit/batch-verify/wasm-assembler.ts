@@ -14,7 +14,6 @@ export type ValueType = typeof I32 | typeof I64;
 export const Op = {
   block: 0x02,
   loop: 0x03,
-  if: 0x04,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -27,14 +26,12 @@ export const Op = {
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
-  i32GtS: 0x4a,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i64Add: 0x7c,
   i64Sub: 0x7d,
   i64Mul: 0x7e,
   i64And: 0x83,
-  i64Shl: 0x86,
   i64ShrS: 0x87,
   i64ShrU: 0x88,
 } as const;
